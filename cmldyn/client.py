@@ -1,0 +1,310 @@
+"""Client: one callable per operation of the spec, built at run time on first use.
+
+Owns: host handling, loading the spec through the transport, the callables
+(with real ``__name__``, ``__doc__`` and ``__signature__``), ``call()``, ``raw()``
+and ``default_client()``. May import: errors, spec, model, request, transport,
+results. Must not: print, exit, or import the REPL, the CLI or the simulator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from typing import Any, Callable
+from urllib.parse import urlencode, urlsplit
+
+from .errors import CredentialError, OperationError, ParamError, SpecError
+from .model import OperationInfo, OperationModel, ServiceModel, type_label
+from .request import PreparedRequest, prepare, to_plain
+from .results import ResultList, decode_body, error_from_response, wrap
+from .spec import Spec, build_spec, load_spec, validate
+from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, RetryPolicy, Transport
+
+JSON = Any
+SPEC_PATH = "/api/v2/swagger.json"
+
+
+def normalize_host(host: str) -> str:
+    """``ml-x.cloudera.site`` -> ``https://ml-x.cloudera.site``; a trailing ``/api/v1`` or ``/api/v2`` is dropped.
+
+    CML sessions expose ``CDSW_API_URL`` ending in ``/api/v1`` and users paste the
+    v2 base; the spec's own paths already start with ``/api/v2``.
+    """
+    text = str(host).strip().rstrip("/")
+    if not text:
+        raise ParamError("no host given", hint="pass --host https://<workspace> or set CML_HOST")
+    if "://" not in text:
+        text = "https://" + text
+    for suffix in ("/api/v1", "/api/v2"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ParamError(f"invalid host {host!r}; expected https://host[:port]")
+    return text
+
+
+class Client:
+    """A client for any Swagger 2.0 / OpenAPI 3.x API, built from its spec at run time.
+
+    Args:
+        host: the workspace URL (``https://ml-xxxx.cloudera.site``); scheme defaults to https.
+        token: the API key, with or without the ``Bearer `` prefix.
+        spec: a spec URL, local file or parsed dict; default ``{host}/api/v2/swagger.json``.
+        ca_cert: a CA bundle file for TLS verification.
+        verify: False turns TLS verification off (with a warning).
+        timeout: (connect, read) seconds; a single number sets both.
+        retries: attempts for idempotent calls on 429/502/503/504 and connection failures.
+        deadline: overall seconds for one call, retries included.
+
+    Every operation is an attribute (``api.list_projects(page_size=2)``) and is also
+    reachable by raw operationId or alias with ``api.call("ListProjects", ...)``.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        token: str | None = None,
+        *,
+        spec: str | os.PathLike[str] | dict[str, JSON] | Spec | None = None,
+        ca_cert: str | None = None,
+        verify: bool = True,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        deadline: float = DEFAULT_DEADLINE,
+        transport: Transport | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        started = time.perf_counter()
+        self.host = normalize_host(host)
+        if isinstance(timeout, (int, float)):
+            timeout = (float(timeout), float(timeout))
+        self._transport = transport or Transport(
+            self.host, token, verify=verify, ca_cert=ca_cert, timeout=timeout, deadline=deadline,
+            retry=RetryPolicy(attempts=max(1, retries)), on_wait=on_wait,
+        )
+        self._callables: dict[str, Callable[..., Any]] = {}
+        self._spec_source = spec if spec is not None else self.host + SPEC_PATH
+        loaded = self._load(self._spec_source)
+        self._install(loaded)
+        self.ready_seconds = time.perf_counter() - started
+
+    # ------------------------------------------------------------------ spec
+
+    def _load(self, source: str | os.PathLike[str] | dict[str, JSON] | Spec) -> Spec:
+        if isinstance(source, Spec):
+            return source
+        return load_spec(source, fetch=self._fetch_spec)
+
+    def _fetch_spec(self, url: str) -> tuple[bytes, str | None]:
+        """GET the spec with the client's TLS settings and timeouts (the key only on the client's origin)."""
+        response = self._transport.fetch(url, {"accept": "application/json"})
+        if response.status >= 400:
+            error = error_from_response(response.status, response.reason, response.body, response.headers,
+                                        operation=None, secrets=self._transport.secrets)
+            raise SpecError(f"cannot fetch the spec from {url}: {error.message}",
+                            hint="check --host, or give the spec with --spec FILE") from error
+        return response.body, response.headers.get("content-type")
+
+    def _install(self, spec: Spec) -> None:
+        self.spec = spec
+        self.model = ServiceModel(spec, reserved=_RESERVED)
+        self._callables = {}
+        self.base_url = self.host + spec.base_path
+
+    def refresh(self) -> tuple[list[str], list[str]]:
+        """Fetch the spec again; return the operation names (added, removed)."""
+        before = set(self.model.names())
+        source = self._spec_source
+        self._install(self._load(source if not isinstance(source, Spec) else source.source or source))
+        after = set(self.model.names())
+        return sorted(after - before), sorted(before - after)
+
+    @property
+    def spec_warnings(self) -> list[str]:
+        """What loading noticed (ignored hosts, renamed collisions) plus the validator's findings."""
+        cached = getattr(self, "_validator_findings", None)
+        if cached is None:
+            cached = validate(self.spec.raw) if self.spec.raw is not None else []
+            self._validator_findings = cached
+        return list(self.model.warnings) + list(cached)
+
+    # ------------------------------------------------------------------ operations
+
+    @property
+    def operations(self) -> list[OperationInfo]:
+        """Every operation: name, method, path, summary, operationId."""
+        return self.model.infos()
+
+    def operation(self, name: str) -> OperationModel:
+        return self.model.get(name)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        model = self.__dict__.get("model")
+        if model is None:
+            raise AttributeError(name)
+        op = model.find(name)
+        if op is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, model.names(), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise OperationError(f"no operation {name!r} in the spec{hint}")
+        return self._callable(op)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.model.names()))
+
+    def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+        """Call an operation by Python name, raw operationId or alias (``api.call("class")``)."""
+        return self._callable(self.model.get(operation))(*args, **kwargs)
+
+    def prepare(self, operation: str, *args: Any, **kwargs: Any) -> PreparedRequest:
+        """Check arguments and build the request without sending it (``--dry-run``)."""
+        return prepare(self.model.get(operation), args, kwargs)
+
+    def url_for(self, request: PreparedRequest) -> str:
+        """The full URL a prepared request goes to."""
+        return self.base_url + request.path + ("?" + urlencode(request.query) if request.query else "")
+
+    def _callable(self, op: OperationModel) -> Callable[..., Any]:
+        fn = self._callables.get(op.name)
+        if fn is None:
+            fn = _build_callable(self, op)
+            self._callables[op.name] = fn
+        return fn
+
+    def _invoke(self, op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        request = prepare(op, args, kwargs)
+        return self.send(request, op)
+
+    def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
+        """Send a prepared request and decode the answer (bytes for binary operations)."""
+        response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url))
+        if response.status >= 400:
+            raise error_from_response(response.status, response.reason, response.body, response.headers,
+                                      operation=request.operation, secrets=self._transport.secrets)
+        if request.binary_response:
+            return response.body
+        data = decode_body(response.body, response.content_type, what=f"response of {request.operation or request.path}")
+        schema = op.response_schema if op is not None else None
+        return _wrap_response(data, schema, response.status, response.headers)
+
+    def raw(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None,
+            data: bytes | None = None, headers: dict[str, str] | None = None, binary: bool = False) -> Any:
+        """Call an endpoint outside the spec (CML's API v1, say) with the same key, TLS and errors.
+
+        ``path`` is relative to the host (``/api/v1/projects``).
+        """
+        if not path.startswith("/"):
+            raise ParamError(f"raw() takes a path starting with '/', got {path!r}")
+        query = [(k, str(v)) for k, v in (params or {}).items() if v is not None]
+        request = PreparedRequest(method.upper(), path, query=query, headers=dict(headers or {}),
+                                  json_body=to_plain(json), has_json_body=json is not None, data=data,
+                                  operation=f"{method.upper()} {path}", binary_response=binary)
+        response = self._transport.send(request)
+        if response.status >= 400:
+            raise error_from_response(response.status, response.reason, response.body, response.headers,
+                                      operation=request.operation, secrets=self._transport.secrets)
+        if binary:
+            return response.body
+        return _wrap_response(decode_body(response.body, response.content_type), None, response.status, response.headers)
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<cmldyn.Client {self.host} {self.spec.title!r} {self.spec.api_version} ({len(self.model.operations)} operations)>"
+
+
+_RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
+    "spec", "model", "host", "base_url", "ready_seconds",
+}
+
+
+def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> PreparedRequest:
+    """The transport knows the host; the spec's base path goes in front of the operation's path."""
+    prefix = base_url[len(transport_base):]
+    if prefix:
+        request.path = prefix + request.path
+    return request
+
+
+def _wrap_response(data: JSON, schema: JSON, status: int, headers: dict[str, str]) -> Any:
+    wrapped = wrap(data, schema)
+    if isinstance(wrapped, list):
+        wrapped = ResultList(wrapped)
+    if hasattr(wrapped, "_status") and not isinstance(wrapped, (str, int, float, bool)):
+        try:
+            object.__setattr__(wrapped, "_status", status)
+            object.__setattr__(wrapped, "_headers", headers)
+        except AttributeError:
+            pass
+    return wrapped
+
+
+def _build_callable(client: Client, op: OperationModel) -> Callable[..., Any]:
+    def operation(*args: Any, **kwargs: Any) -> Any:
+        return client._invoke(op, args, kwargs)
+
+    operation.__name__ = op.name
+    operation.__qualname__ = f"Client.{op.name}"
+    operation.__doc__ = op.doc()
+    operation.__signature__ = _signature(op)  # type: ignore[attr-defined]
+    operation.operation = op  # type: ignore[attr-defined]
+    operation.operation_id = op.operation_id  # type: ignore[attr-defined]
+    return operation
+
+
+def _signature(op: OperationModel) -> inspect.Signature:
+    params = []
+    for p in op.positional:
+        params.append(inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        annotation=type_label(p.schema) if p.location != "body" else type_label(p.schema)))
+    for p in op.params:
+        if p in op.positional:
+            continue
+        params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=p.type_label))
+    if op.body_param is not None:
+        params.append(inspect.Parameter("body_fields", inspect.Parameter.VAR_KEYWORD))
+    code, schema, _ = op.success
+    ret = "bytes" if op.binary_response else (type_label(schema) if schema is not None else "None")
+    return inspect.Signature(params, return_annotation=ret)
+
+
+def default_client(url: str | None = None, cml_api_key: str | None = None, **options: Any) -> Client:
+    """The client for the current CML session, as ``cmlapi.default_client()`` gives it.
+
+    With no arguments inside a CML session it reads ``CDSW_API_URL`` (its ``/api/v1``
+    suffix dropped) or ``https://$CDSW_DOMAIN``, and ``CDSW_APIV2_KEY``.
+
+    Raises:
+        ValueError: outside a session with no ``url`` (as cmlapi does).
+    """
+    if url is None:
+        if os.environ.get("CDSW_API_URL"):
+            url = os.environ["CDSW_API_URL"]
+        elif os.environ.get("CDSW_DOMAIN"):
+            url = "https://" + os.environ["CDSW_DOMAIN"]
+        else:
+            raise ValueError("default_client() needs url= outside a CML session (no CDSW_API_URL or CDSW_DOMAIN set)")
+    if cml_api_key is None:
+        cml_api_key = os.environ.get("CDSW_APIV2_KEY")
+    if not cml_api_key:
+        raise CredentialError("no API key: pass cml_api_key= or set CDSW_APIV2_KEY")
+    return Client(url, cml_api_key, **options)
+
+
+def from_spec(spec: dict[str, JSON], host: str, token: str | None = None, **options: Any) -> Client:
+    """A client for a spec you already hold as a dict."""
+    return Client(host, token, spec=build_spec(spec), **options)
+

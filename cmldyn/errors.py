@@ -1,0 +1,168 @@
+"""Every exception cmldyn raises, and the one redactor that keeps secrets out of their text.
+
+Imports nothing from cmldyn. Our own mistakes (bad spec, bad arguments) and the
+server's answers stay on separate branches, so callers can tell "fix your call"
+from "the API said no":
+
+    CmldynError
+    ├── SpecError          spec could not be fetched, parsed or resolved, or was refused
+    ├── OperationError     unknown operation (also an AttributeError, so hasattr/dir behave)
+    ├── ParamError         missing, unknown or ill-typed argument; raised before any I/O
+    ├── CredentialError    no API key, or a key that cannot be sent (bad characters)
+    ├── TransportError     connection refused, timeout, TLS; the library error is __cause__
+    ├── ResponseError      the server answered, but not with a body we can use
+    ├── ApiError           server answered >= 400: .status, .operation, .result, .body
+    │   ├── AuthError      401 / 403
+    │   └── NotFoundError  404
+    ├── FilterError        bad JMESPath: .expression and .position
+    ├── PaginationError    cursor repeated or malformed
+    └── WaiterError        gave up: .last_result
+
+`ApiException` is an alias of `ApiError`, so scripts written for the generated
+`cmlapi` client keep their `except cmlapi.rest.ApiException` lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+__all__ = [
+    "ApiError",
+    "ApiException",
+    "AuthError",
+    "CmldynError",
+    "CredentialError",
+    "FilterError",
+    "NotFoundError",
+    "OperationError",
+    "PaginationError",
+    "ParamError",
+    "ResponseError",
+    "SpecError",
+    "TransportError",
+    "WaiterError",
+    "redact",
+]
+
+
+class CmldynError(Exception):
+    """Base of every error cmldyn raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SpecError(CmldynError):
+    """The spec could not be fetched, parsed or resolved, or was refused as unsafe."""
+
+
+class OperationError(CmldynError, AttributeError):
+    """No operation of that name in the spec."""
+
+
+class ParamError(CmldynError, TypeError):
+    """An argument is missing, unknown, of the wrong type or outside its enum."""
+
+
+class CredentialError(CmldynError):
+    """No API key was given, or the key cannot be sent as given."""
+
+
+class TransportError(CmldynError):
+    """The request did not get an HTTP answer: refused, timed out, TLS, cut short.
+
+    ``retryable`` is False where trying again cannot help (TLS, a body over the cap).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message, hint=hint)
+        self.retryable = retryable
+
+
+class ResponseError(CmldynError):
+    """The server answered, but the body is unusable (HTML, bad UTF-8, too large...)."""
+
+
+class ApiError(CmldynError):
+    """The server answered with an error status.
+
+    Attributes mirror the generated cmlapi's ApiException (``status``, ``reason``,
+    ``body``, ``headers``) and add ``operation``, the server's ``code`` and
+    ``server_message`` parsed from CML's error body, and ``result`` (the parsed body).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        reason: str = "",
+        operation: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        code: int | None = None,
+        server_message: str | None = None,
+        result: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.reason = reason
+        self.operation = operation
+        self.body = body
+        self.headers = headers or {}
+        self.code = code
+        self.server_message = server_message
+        self.result = result
+
+
+ApiException = ApiError
+
+
+class AuthError(ApiError):
+    """401 or 403: the key was refused or lacks the permission."""
+
+
+class NotFoundError(ApiError):
+    """404: no such resource (or no such path on this server)."""
+
+
+class FilterError(CmldynError, ValueError):
+    """A JMESPath expression that does not compile."""
+
+    def __init__(self, message: str, *, expression: str = "", position: int | None = None) -> None:
+        super().__init__(message)
+        self.expression = expression
+        self.position = position
+
+
+class PaginationError(CmldynError):
+    """The server handed back a page token it had already given."""
+
+
+class WaiterError(CmldynError):
+    """A waiter gave up: the resource failed, or the time or attempts ran out."""
+
+    def __init__(self, message: str, *, last_result: Any = None) -> None:
+        super().__init__(message)
+        self.last_result = last_result
+
+
+_HEADER_VALUE = re.compile(r"(?i)\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,'\"}]+)")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Return ``text`` with every secret and every credential header value replaced by ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _HEADER_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)

@@ -1,0 +1,551 @@
+"""Read-only views over a resolved spec: ServiceModel, OperationModel, Param; and naming.
+
+Owns: the operation index (built once, cheaply), each operation's parameter table
+(built on first use), the Python names of operations and parameters, and the
+plain-text documentation of an operation. May import: errors, spec.
+Must not: do I/O or build requests.
+
+Naming follows the generated ``cmlapi`` client (swagger-codegen's snake_case), so
+``ListProjects`` is ``list_projects`` and ``ValidateAPIKey`` is ``validate_api_key``.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable, Iterator
+
+from .errors import OperationError
+from .spec import HTTP_METHODS, NAME_KEY, Spec
+
+JSON = Any
+
+_ACRONYM_SPLIT = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD_SPLIT = re.compile(r"([a-z\d])([A-Z])")
+_NOT_IDENT = re.compile(r"\W+")
+_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
+_GRPC_V2_ID = re.compile(r"^([A-Za-z][A-Za-z0-9]*Service)_([A-Za-z][A-Za-z0-9_]*)$")
+
+
+def snake_case(text: str) -> str:
+    """``ListProjects`` -> ``list_projects``; ``ValidateAPIKey`` -> ``validate_api_key``."""
+    text = _ACRONYM_SPLIT.sub(r"\1_\2", text)
+    text = _WORD_SPLIT.sub(r"\1_\2", text)
+    return text.replace("-", "_").replace(".", "_").lower()
+
+
+def lower_camel(name: str) -> str:
+    """``page_size`` -> ``pageSize``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def identifier(text: str, reserved: Iterable[str] = ()) -> str:
+    """Make ``text`` a valid, non-keyword, non-dunder Python identifier (NFKC first)."""
+    name = _NOT_IDENT.sub("_", unicodedata.normalize("NFKC", text)).strip("_") or "op"
+    name = re.sub(r"_+", "_", name)
+    if not name.isidentifier():  # leading digit, or a character \w allows but identifiers do not
+        name = "op_" + name
+        if not name.isidentifier():
+            name = "op_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in name)
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in reserved or name.startswith("__"):
+        name = name.strip("_") + "_"
+    return name
+
+
+@dataclass(frozen=True, eq=False)
+class Param:
+    """One argument of an operation: its Python name, where it goes and what it accepts."""
+
+    name: str
+    wire: str
+    location: str  # path, query, header, cookie, body, form
+    required: bool
+    schema: dict[str, JSON]
+    description: str = ""
+    collection_format: str = "csv"
+    explode: bool = False
+    aliases: tuple[str, ...] = ()
+    is_file: bool = False
+    raw_body: bool = False  # an OAS3 body that is not JSON: sent as bytes
+
+    @property
+    def type_label(self) -> str:
+        return type_label(self.schema)
+
+    @property
+    def enum(self) -> list[JSON] | None:
+        values = self.schema.get("enum")
+        if values is None and self.schema.get("type") == "array" and isinstance(self.schema.get("items"), dict):
+            values = self.schema["items"].get("enum")
+        return list(values) if isinstance(values, list) else None
+
+    @property
+    def body_key(self) -> str | None:
+        """For a dotted path name (``project.id``), the body field that fills it (``id``)."""
+        if self.location == "path" and "." in self.wire:
+            return self.wire.split(".", 1)[1]
+        return None
+
+
+def type_label(schema: JSON, depth: int = 0) -> str:
+    """A short type name for docs and completion meta: ``integer(int32)``, ``array[Project]``."""
+    if not isinstance(schema, dict):
+        return "any"
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1] + " (recursive)"
+    if NAME_KEY in schema and depth > 0:
+        return str(schema[NAME_KEY])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = "|".join(str(k) for k in kind if k != "null")
+    if kind == "array":
+        return f"array[{type_label(schema.get('items', {}), depth + 1) if depth < 4 else '...'}]"
+    if kind is None:
+        if NAME_KEY in schema:
+            return str(schema[NAME_KEY])
+        if "properties" in schema:
+            return "object"
+        for combo in ("allOf", "oneOf", "anyOf"):
+            if isinstance(schema.get(combo), list):
+                return f" {combo} ".join(type_label(s, depth + 1) for s in schema[combo][:3])
+        return "any"
+    if kind == "object" and NAME_KEY in schema:
+        return str(schema[NAME_KEY])
+    fmt = schema.get("format")
+    return f"{kind}({fmt})" if fmt and fmt != kind else str(kind)
+
+
+def schema_name(schema: JSON) -> str | None:
+    if isinstance(schema, dict):
+        if NAME_KEY in schema:
+            return str(schema[NAME_KEY])
+        if "$ref" in schema:
+            return str(schema["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def schema_properties(schema: JSON, spec: Spec | None = None) -> dict[str, JSON]:
+    """The properties of an object schema, following allOf and a cycle-closing $ref."""
+    if not isinstance(schema, dict):
+        return {}
+    if "$ref" in schema and spec is not None:
+        try:
+            schema = spec.lookup(str(schema["$ref"]))
+        except KeyError:
+            return {}
+    props: dict[str, JSON] = {}
+    for part in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
+        props.update(schema_properties(part, spec))
+    if isinstance(schema.get("properties"), dict):
+        props.update(schema["properties"])
+    return props
+
+
+@dataclass
+class OperationModel:
+    """One operation of the spec. Parameters and docs are worked out on first use."""
+
+    name: str
+    operation_id: str
+    method: str
+    path: str
+    op: dict[str, JSON] = field(repr=False)
+    path_item: dict[str, JSON] = field(repr=False)
+    spec: Spec = field(repr=False)
+    aliases: tuple[str, ...] = ()
+    derived_id: bool = False
+
+    @property
+    def summary(self) -> str:
+        return str(self.op.get("summary") or "").strip()
+
+    @property
+    def description(self) -> str:
+        return str(self.op.get("description") or "").strip()
+
+    @property
+    def deprecated(self) -> bool:
+        return bool(self.op.get("deprecated"))
+
+    @cached_property
+    def params(self) -> tuple[Param, ...]:
+        return tuple(_build_params(self))
+
+    @cached_property
+    def param_index(self) -> dict[str, Param]:
+        """Every accepted keyword (Python name, wire name, lowerCamel) -> Param."""
+        index: dict[str, Param] = {}
+        for param in self.params:
+            index[param.name] = param
+        for param in self.params:
+            for alias in param.aliases:
+                index.setdefault(alias, param)
+        return index
+
+    @cached_property
+    def path_params(self) -> tuple[Param, ...]:
+        by_wire = {p.wire: p for p in self.params if p.location == "path"}
+        ordered = [by_wire[w] for w in _PATH_PARAM.findall(self.path) if w in by_wire]
+        ordered += [p for p in by_wire.values() if p not in ordered]
+        return tuple(ordered)
+
+    @cached_property
+    def body_param(self) -> Param | None:
+        return next((p for p in self.params if p.location == "body"), None)
+
+    @cached_property
+    def positional(self) -> tuple[Param, ...]:
+        """cmlapi's order: body first, then path parameters in path order, then other required ones."""
+        order: list[Param] = []
+        if self.body_param is not None:
+            order.append(self.body_param)
+        order.extend(self.path_params)
+        order.extend(p for p in self.params if p.required and p not in order)
+        return tuple(order)
+
+    @cached_property
+    def consumes(self) -> list[str]:
+        if self.spec.is_openapi3:
+            body = self.op.get("requestBody")
+            return list((body.get("content") or {}).keys()) if isinstance(body, dict) else []
+        return list(self.op.get("consumes") or self.spec.doc.get("consumes") or ["application/json"])
+
+    @cached_property
+    def is_multipart(self) -> bool:
+        return any(p.location == "form" for p in self.params) and (
+            any(p.is_file for p in self.params) or "multipart/form-data" in self.consumes
+        )
+
+    @cached_property
+    def success(self) -> tuple[str, JSON, list[str]]:
+        """(status code, response schema or None, response media types) of the first 2xx."""
+        responses = self.op.get("responses") or {}
+        codes = sorted((str(c) for c in responses if str(c).startswith("2")), key=lambda c: c)
+        if not codes and "default" in responses:
+            codes = []
+        for code in codes:
+            response = responses.get(code) if code in responses else responses.get(int(code))
+            if not isinstance(response, dict):
+                continue
+            if self.spec.is_openapi3:
+                content = response.get("content") or {}
+                for media, body in content.items():
+                    if isinstance(body, dict):
+                        return code, body.get("schema"), list(content.keys())
+                return code, None, list(content.keys())
+            produces = list(self.op.get("produces") or self.spec.doc.get("produces") or [])
+            return code, response.get("schema"), produces
+        return "200", None, list(self.op.get("produces") or [])
+
+    @property
+    def response_schema(self) -> JSON:
+        return self.success[1]
+
+    @cached_property
+    def binary_response(self) -> bool:
+        """True where the answer is raw bytes (CML's file download), returned as ``bytes``."""
+        _, schema, media = self.success
+        if isinstance(schema, dict) and schema.get("format") == "binary":
+            return True
+        if schema is None and media and not any("json" in m for m in media):
+            return any(m.startswith(("application/octet-stream", "application/zip", "application/x-tar", "image/")) for m in media)
+        return False
+
+    @cached_property
+    def page_list_field(self) -> str | None:
+        """For a paginated list (page_token in, next_page_token out): the one array field."""
+        if "page_token" not in {p.wire for p in self.params}:
+            return None
+        props = schema_properties(self.response_schema, self.spec)
+        if "next_page_token" not in props:
+            return None
+        arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
+        return arrays[0] if len(arrays) == 1 else None
+
+    def signature_text(self) -> str:
+        parts = [p.name for p in self.positional]
+        optional = [p for p in self.params if p not in self.positional]
+        if optional:
+            parts.append("*")
+            parts.extend(f"{p.name}=None" for p in optional)
+        return f"{self.name}({', '.join(parts)})"
+
+    def doc(self, *, width: int = 100) -> str:
+        """Plain-text documentation: summary, method and path, parameters, body and response fields."""
+        return render_doc(self, width=width)
+
+
+def _merged_raw_params(op: OperationModel) -> list[dict[str, JSON]]:
+    merged: dict[tuple[str, str], dict[str, JSON]] = {}
+    for source in (op.path_item.get("parameters"), op.op.get("parameters")):
+        for raw in source or []:
+            if isinstance(raw, dict) and "name" in raw and "in" in raw:
+                merged[(str(raw["name"]), str(raw["in"]))] = raw
+    return list(merged.values())
+
+
+def _build_params(op: OperationModel) -> list[Param]:
+    drafts: list[dict[str, Any]] = []
+    oas3 = op.spec.is_openapi3
+    for raw in _merged_raw_params(op):
+        location = str(raw["in"])
+        wire = str(raw["name"])
+        if location == "body":
+            drafts.append(dict(base="body", wire=wire, location="body", required=bool(raw.get("required")),
+                               schema=raw.get("schema") or {}, description=str(raw.get("description") or "")))
+            continue
+        if oas3:
+            schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+            style = raw.get("style") or ("form" if location in ("query", "cookie") else "simple")
+            explode = bool(raw.get("explode", style == "form"))
+            fmt = {"form": "csv", "spaceDelimited": "ssv", "pipeDelimited": "pipes"}.get(str(style), "csv")
+        else:
+            schema = {k: v for k, v in raw.items() if k not in ("name", "in", "required", "description")}
+            fmt = str(raw.get("collectionFormat") or "csv")
+            explode = fmt == "multi"
+        drafts.append(dict(
+            base=wire, wire=wire, location="form" if location == "formData" else location,
+            required=bool(raw.get("required")) or location == "path", schema=schema,
+            description=str(raw.get("description") or ""), collection_format=fmt, explode=explode,
+            is_file=schema.get("type") == "file",
+        ))
+    if oas3 and isinstance(op.op.get("requestBody"), dict):
+        drafts.extend(_oas3_body_drafts(op.op["requestBody"]))
+    return _name_params(drafts)
+
+
+def _oas3_body_drafts(body: dict[str, JSON]) -> list[dict[str, Any]]:
+    content = body.get("content") or {}
+    required = bool(body.get("required"))
+    description = str(body.get("description") or "")
+    json_media = next((m for m in content if "json" in m), None)
+    if json_media is not None:
+        schema = (content[json_media] or {}).get("schema") or {}
+        return [dict(base="body", wire="body", location="body", required=required, schema=schema, description=description)]
+    form_media = next((m for m in content if m in ("multipart/form-data", "application/x-www-form-urlencoded")), None)
+    if form_media is not None:
+        schema = (content[form_media] or {}).get("schema") or {}
+        needed = set(schema.get("required") or []) if isinstance(schema, dict) else set()
+        drafts = []
+        for name, prop in (schema.get("properties") or {}).items() if isinstance(schema, dict) else []:
+            prop = prop if isinstance(prop, dict) else {}
+            drafts.append(dict(
+                base=name, wire=name, location="form", required=name in needed, schema=prop,
+                description=str(prop.get("description") or ""),
+                is_file=prop.get("format") == "binary" or prop.get("type") == "file",
+            ))
+        return drafts
+    if content:
+        media = next(iter(content))
+        schema = (content[media] or {}).get("schema") or {"type": "string", "format": "binary"}
+        return [dict(base="body", wire="body", location="body", required=required, schema=schema,
+                     description=description, raw_body=True)]
+    return []
+
+
+def _name_params(drafts: list[dict[str, Any]]) -> list[Param]:
+    names: dict[str, int] = {}
+    for draft in drafts:
+        draft["name"] = identifier(snake_case(draft.pop("base")))
+        names[draft["name"]] = names.get(draft["name"], 0) + 1
+    params: list[Param] = []
+    used: set[str] = set()
+    for draft in drafts:
+        name = draft["name"]
+        if names[name] > 1 or name in used:  # one name in two places: say where
+            name = f"{name}_{draft['location']}"
+            while name in used:
+                name += "_"
+        used.add(name)
+        aliases = {draft["wire"], lower_camel(name)} - {name}
+        draft["name"] = name
+        params.append(Param(aliases=tuple(sorted(a for a in aliases if a)), **draft))
+    return params
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """What ``Client.operations`` lists: enough to choose an operation."""
+
+    name: str
+    method: str
+    path: str
+    summary: str
+    operation_id: str
+
+
+class ServiceModel:
+    """All operations of a spec, indexed by Python name, operationId and aliases."""
+
+    def __init__(self, spec: Spec, *, reserved: Iterable[str] = ()) -> None:
+        self.spec = spec
+        self.warnings: list[str] = spec.warnings
+        self._reserved = frozenset(reserved)
+        self.operations: dict[str, OperationModel] = {}
+        self._aliases: dict[str, str] = {}
+        self._index()
+
+    def _index(self) -> None:
+        drafts = list(self._iter_raw())
+        ids = [op_id for op_id, *_ in drafts if op_id]
+        grpc_prefixes = {m.group(1) for i in ids if (m := _GRPC_V2_ID.match(i))}
+        claimed: dict[str, str] = {}
+        for op_id, method, path, op, path_item in drafts:
+            derived = not op_id
+            if derived:
+                op_id = _derive_id(method, path)
+            short_id = op_id
+            match = _GRPC_V2_ID.match(op_id)
+            if match and match.group(1) in grpc_prefixes:
+                short_id = match.group(2)
+            base = identifier(snake_case(short_id), self._reserved)
+            name = base
+            suffix = 2
+            while name in self.operations:
+                name = f"{base}_{suffix}"
+                suffix += 1
+            if name != base:
+                first = self.operations[base]
+                self.warnings.append(
+                    f"operations {first.operation_id} ({first.method.upper()} {first.path}) and {op_id} "
+                    f"({method.upper()} {path}) both map to {base!r}; the second is {name!r}"
+                )
+            aliases = {op_id, lower_camel(name), identifier(snake_case(op_id), self._reserved)} - {name}
+            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, op=op,
+                                   path_item=path_item, spec=self.spec, derived_id=derived)
+            self.operations[name] = model
+            for alias in aliases:
+                claimed.setdefault(alias, name)
+        for alias, name in claimed.items():
+            if alias not in self.operations:
+                self._aliases[alias] = name
+        for name, model in self.operations.items():
+            model.aliases = tuple(sorted(a for a, n in self._aliases.items() if n == name))
+
+    def _iter_raw(self) -> Iterator[tuple[str, str, str, dict[str, JSON], dict[str, JSON]]]:
+        for path, path_item in (self.spec.doc.get("paths") or {}).items():
+            if not isinstance(path_item, dict):
+                continue
+            for method in HTTP_METHODS:
+                op = path_item.get(method)
+                if isinstance(op, dict):
+                    op_id = op.get("operationId")
+                    if op.get("servers"):
+                        self.warnings.append(f"{method.upper()} {path} names its own servers; ignored, calls go to the configured host")
+                    yield (str(op_id) if op_id else "", method, str(path), op, path_item)
+
+    def get(self, name: str) -> OperationModel:
+        """Find an operation by Python name, raw operationId, or alias.
+
+        Raises:
+            OperationError: with a did-you-mean where a close name exists.
+        """
+        found = self.find(name)
+        if found is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.operations), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise OperationError(f"unknown operation {name!r}{hint}", hint="list the operations with 'cmldyn ops' or api.operations")
+        return found
+
+    def find(self, name: str) -> OperationModel | None:
+        if name in self.operations:
+            return self.operations[name]
+        if name in self._aliases:
+            return self.operations[self._aliases[name]]
+        return None
+
+    def names(self) -> list[str]:
+        return list(self.operations)
+
+    def infos(self) -> list[OperationInfo]:
+        return [OperationInfo(m.name, m.method.upper(), m.path, m.summary, m.operation_id) for m in self.operations.values()]
+
+    def schema(self, name: str) -> JSON:
+        """A named definition (Swagger 2) or component schema (OpenAPI 3), resolved."""
+        doc = self.spec.doc
+        table = doc.get("definitions") if not self.spec.is_openapi3 else (doc.get("components") or {}).get("schemas")
+        return (table or {}).get(name)
+
+    def schema_names(self) -> list[str]:
+        doc = self.spec.doc
+        table = doc.get("definitions") if not self.spec.is_openapi3 else (doc.get("components") or {}).get("schemas")
+        return list(table or {})
+
+
+def _derive_id(method: str, path: str) -> str:
+    words = [w for w in re.split(r"[/{}.:\-]+", path) if w]
+    return "_".join([method.lower(), *words]) if words else method.lower() + "_root"
+
+
+# ---------------------------------------------------------------- documentation
+
+_DOC_FIELD_LIMIT = 60
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_lines(schema: JSON, spec: Spec, *, indent: str = "  ", depth: int = 1, budget: list[int] | None = None) -> list[str]:
+    """``name: type  description`` lines for an object schema's fields, nested ``depth`` levels."""
+    budget = budget if budget is not None else [_DOC_FIELD_LIMIT]
+    lines: list[str] = []
+    target = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
+    props = schema_properties(target, spec)
+    required = set(target.get("required") or []) if isinstance(target, dict) else set()
+    for name, prop in props.items():
+        if budget[0] <= 0:
+            lines.append(f"{indent}…")
+            break
+        budget[0] -= 1
+        marks = " (required)" if name in required else ""
+        if isinstance(prop, dict) and prop.get("readOnly"):
+            marks += " (read-only)"
+        enum = prop.get("enum") if isinstance(prop, dict) else None
+        desc = _one_line(prop.get("description", "")) if isinstance(prop, dict) else ""
+        extra = f" one of {', '.join(map(str, enum[:12]))}" if isinstance(enum, list) else ""
+        lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
+        if depth > 1 and isinstance(prop, dict) and "$ref" not in prop:
+            inner = prop.get("items") if prop.get("type") == "array" else prop
+            if schema_properties(inner, None):
+                lines.extend(field_lines(prop, spec, indent=indent + "  ", depth=depth - 1, budget=budget))
+    return lines
+
+
+def render_doc(op: OperationModel, *, width: int = 100) -> str:
+    out = [op.summary or op.name, "", f"{op.method.upper()} {op.path}", f"operationId: {op.operation_id}"]
+    if op.deprecated:
+        out.append("(deprecated)")
+    if op.description and op.description != op.summary:
+        out += ["", _one_line(op.description, 1000)]
+    out += ["", f"Call: {op.signature_text()}"]
+    if op.params:
+        out += ["", "Parameters:"]
+        for p in op.params:
+            marks = "required" if p.required else "optional"
+            enum = f"; one of {', '.join(map(str, p.enum[:20]))}" if p.enum else ""
+            where = p.location if p.wire == p.name or p.location == "body" else f"{p.location} '{p.wire}'"
+            out.append(f"  {p.name}: {p.type_label if p.location != 'body' else type_label(p.schema) or 'object'} ({marks}, {where}){enum}")
+            if p.description:
+                out.append(f"      {_one_line(p.description, width * 3)}")
+    body = op.body_param
+    if body is not None:
+        lines = field_lines(body.schema, op.spec, depth=2)
+        if lines:
+            out += ["", f"Body fields ({type_label(body.schema)}):", *lines]
+    code, schema, media = op.success
+    if op.binary_response:
+        out += ["", f"Returns: bytes ({', '.join(media) or 'binary'})"]
+    elif schema is not None:
+        out += ["", f"Returns: {type_label(schema)} (HTTP {code})"]
+        out += field_lines(schema, op.spec, depth=2)
+    else:
+        out += ["", f"Returns: nothing (HTTP {code})"]
+    return "\n".join(out)

@@ -1,0 +1,210 @@
+"""JSON answers -> Result objects with attribute access; error statuses -> ApiError.
+
+Owns: strict decoding of response bodies (content type, UTF-8, NaN, depth, huge
+numbers), the Result type, and reading CML's error body
+(``{"error", "code", "message", "details"}``, also the short ``{"code", "message"}``).
+May import: errors, model (for schema field names). Must not: do I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
+from .model import schema_properties
+
+JSON = Any
+
+
+class Result:
+    """A JSON object with attribute access: ``proj.creator.username``, ``proj["odd-name"]``.
+
+    The API's field names own attribute access; what cmldyn adds starts with an
+    underscore (``_status``, ``_headers``, ``_raw``), as namedtuple does. A field the
+    schema defines but the server left out (grpc-gateway omits empty values) reads
+    as ``None``, as in the generated cmlapi models.
+    """
+
+    __slots__ = ("_data", "_fields", "_status", "_headers")
+
+    def __init__(self, data: dict[str, JSON], *, fields: frozenset[str] = frozenset(),
+                 status: int | None = None, headers: dict[str, str] | None = None) -> None:
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_fields", fields)
+        object.__setattr__(self, "_status", status)
+        object.__setattr__(self, "_headers", headers or {})
+
+    def __getattr__(self, name: str) -> Any:
+        data = object.__getattribute__(self, "_data")
+        if name in data:
+            return wrap(data[name])
+        if name in object.__getattribute__(self, "_fields"):
+            return None
+        raise AttributeError(f"result has no field {name!r}; fields: {', '.join(sorted(data)) or '(none)'}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._data[name] = to_json(value)
+
+    def __getitem__(self, key: str) -> Any:
+        return wrap(self._data[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Result):
+            return self._data == other._data
+        if isinstance(other, dict):
+            return self._data == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self._data) | set(self._fields) | {"to_dict", "get", "keys", "items"})
+
+    def __repr__(self) -> str:
+        return "Result(" + json.dumps(self._data, indent=2, ensure_ascii=False, default=str) + ")"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return wrap(self._data.get(key, default))
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, wrap(v)) for k, v in self._data.items()]
+
+    def to_dict(self) -> dict[str, JSON]:
+        """A plain dict copy (what cmlapi's models call ``to_dict()``)."""
+        return json.loads(json.dumps(self._data))
+
+    _as_dict = to_dict
+
+    @property
+    def _raw(self) -> dict[str, JSON]:
+        return self._data
+
+
+class ResultList(list):  # type: ignore[type-arg]
+    """A JSON array answer: a list of Results that also knows the HTTP status."""
+
+    _status: int | None = None
+    _headers: dict[str, str] = {}
+
+    def to_dict(self) -> list[JSON]:
+        return [to_json(v) for v in self]
+
+
+def wrap(value: JSON, schema: JSON = None) -> Any:
+    if isinstance(value, dict):
+        return Result(value, fields=_field_names(schema))
+    if isinstance(value, list):
+        item_schema = schema.get("items") if isinstance(schema, dict) else None
+        return [wrap(v, item_schema) for v in value]
+    return value
+
+
+def _field_names(schema: JSON) -> frozenset[str]:
+    return frozenset(schema_properties(schema)) if isinstance(schema, dict) else frozenset()
+
+
+def to_json(value: Any) -> JSON:
+    """Results (and anything with to_dict) back to plain JSON values."""
+    if isinstance(value, Result):
+        return value.to_dict()
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and not isinstance(value, type):
+        return to_json(to_dict())
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JSON:
+    """Strictly decode a JSON body. An empty body is None.
+
+    Raises:
+        ResponseError: HTML where JSON was expected, invalid UTF-8, NaN, too deep, number too large.
+    """
+    if not body.strip():
+        return None
+    ctype = content_type or "(no content type)"
+    head = body[:256].lstrip().lower()
+    if "html" in ctype or head.startswith((b"<!doctype", b"<html")):
+        raise ResponseError(f"expected JSON but got {'text/html' if 'html' not in ctype else ctype} ({_size(body)}); a login or SSO page?",
+                            hint="check the host and the API key; run with --debug to see the page")
+    if ctype not in ("(no content type)",) and "json" not in ctype and not ctype.startswith("text/plain"):
+        raise ResponseError(f"expected JSON but got {ctype} ({_size(body)})")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResponseError(f"{what} is not valid UTF-8 at byte {exc.start}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ResponseError(f"{what} too deeply nested") from None
+    except ValueError as exc:
+        if "digits" in str(exc):
+            raise ResponseError(f"{what} holds a number too large to read") from None
+        raise ResponseError(f"{what} is not JSON ({ctype}): {str(exc)[:120]}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _size(body: bytes) -> str:
+    n = len(body)
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KB"
+
+
+def error_from_response(status: int, reason: str, body: bytes, headers: dict[str, str], *,
+                        operation: str | None, secrets: tuple[str, ...] = (), context: str = "") -> ApiError:
+    """Build the ApiError for a >= 400 answer, with the server's message where it sent one."""
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    parsed: JSON = None
+    code = None
+    server_message = None
+    if body and ("json" in ctype or body.lstrip()[:1] in (b"{", b"[")):
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            parsed = None
+    if isinstance(parsed, dict):
+        raw_code = parsed.get("code")
+        code = raw_code if isinstance(raw_code, int) else None
+        message = parsed.get("message") or parsed.get("error") or parsed.get("detail")
+        server_message = str(message) if message else None
+    where = f" for {operation}" if operation else ""
+    if server_message:
+        message = f"HTTP {status}{where}: {server_message}"
+    elif "html" in ctype:
+        message = f"HTTP {status}{where} from a proxy or gateway ({ctype}, {_size(body)})"
+    else:
+        message = f"HTTP {status} {reason}{where}".rstrip()
+    if context:
+        message = f"{message}; {context}"
+    message = redact(message, secrets)
+    cls: type[ApiError] = ApiError
+    hint = None
+    if status in (401, 403):
+        cls = AuthError
+        hint = "check the API key (User Settings > API Keys)" if status == 401 else "the key lacks the permission for this call"
+    elif status == 404:
+        cls = NotFoundError
+    text_body = body.decode("utf-8", "replace") if body else ""
+    return cls(
+        message, status=status, reason=reason, operation=operation, body=redact(text_body, secrets),
+        headers=headers, code=code, server_message=server_message,
+        result=wrap(parsed) if parsed is not None else None, hint=hint,
+    )

@@ -1,0 +1,427 @@
+"""Turn a spec source (URL bytes, local file, or dict) into one resolved, checked dict.
+
+Owns: parsing (strict JSON; YAML only from local files, safe loader), the safety
+pre-scan (external ``$ref`` refused, size / depth / expansion bounded), and the
+internal ``$ref`` resolution with prance. May import: errors, prance, yaml.
+Must not: touch the network (the caller hands in the bytes it fetched) or open
+any file other than the one local spec it is asked to read.
+
+Why the pre-scan comes first (RELIABILITY.md rules 1-3): prance follows every
+reference it meets, remote or local, and its validators do too; we therefore
+refuse anything that is not an internal ``#/...`` pointer before prance sees
+the document, and only ever hand prance a dict whose refs are all internal.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+from .errors import SpecError
+
+JSON = Any
+
+MAX_SPEC_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 200
+MAX_NODES = 3_000_000
+# Inlined size over the ref graph. prance shares resolved subtrees, so memory stays
+# linear, but anything that walks the resolved tree (help, completion, samples)
+# would pay for the expansion; a spec that expands past this is refused.
+MAX_EXPANDED_NODES = 20_000_000
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# prance needs a base URL for internal refs; the resolver finds the document itself
+# in its reference cache under this key, so nothing is ever opened at this path.
+_PSEUDO_URL = "file:///cmldyn-in-memory/spec.json"
+
+
+@dataclass
+class Spec:
+    """A resolved spec and what we learnt while loading it.
+
+    ``doc`` has every internal ``$ref`` inlined (shared subtrees are the same
+    object), except references that close a cycle, which stay ``{"$ref": ...}``.
+    """
+
+    doc: dict[str, JSON]
+    version: str
+    title: str
+    api_version: str
+    base_path: str
+    warnings: list[str] = field(default_factory=list)
+    source: str = ""
+    raw: dict[str, JSON] | None = None
+
+    @property
+    def is_openapi3(self) -> bool:
+        return self.version.startswith("3")
+
+    def lookup(self, pointer: str) -> JSON:
+        """Follow an internal JSON pointer (``#/definitions/X``) in the resolved doc."""
+        return _follow(self.doc, pointer)
+
+
+def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None) -> JSON:
+    """Strictly decode JSON bytes: UTF-8 only, no NaN/Infinity, bounded nesting.
+
+    Raises:
+        SpecError: with a message naming the content type and the position of the fault.
+    """
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(f"{what} is too large ({len(data) // (1024 * 1024)} MB; limit {MAX_SPEC_BYTES // (1024 * 1024)} MB)")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    head = data[:512].lstrip().lower()
+    if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
+        raise SpecError(
+            f"{what} is not JSON ({ctype or 'text/html'}); a login or SSO page?",
+            hint="check the host and that the spec URL serves swagger.json",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{what} is not valid UTF-8 at byte {exc.start}") from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise SpecError(f"{what} is too deeply nested") from exc
+    except ValueError as exc:
+        raise SpecError(f"{what} is not JSON{' (' + ctype + ')' if ctype else ''}: {exc}") from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_spec_file(path: str) -> dict[str, JSON]:
+    """Read a local spec: JSON, or YAML (``.yaml``/``.yml``, safe loader)."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_SPEC_BYTES:
+            raise SpecError(f"spec file {path} is too large ({size // (1024 * 1024)} MB)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
+    if path.lower().endswith((".yaml", ".yml")):
+        return _load_yaml(data, path)
+    return _as_object(decode_json(data, what=f"spec file {path}"), path)
+
+
+def _load_yaml(data: bytes, path: str) -> dict[str, JSON]:
+    import yaml
+
+    try:
+        loaded = yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"spec file {path} is not valid UTF-8 at byte {exc.start}") from exc
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise SpecError(f"spec file {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    # YAML anchors make shared objects; the node count in prescan() counts each
+    # visit, so an alias bomb is refused there before anything walks it for real.
+    return _as_object(loaded, path)
+
+
+def _as_object(value: JSON, origin: str) -> dict[str, JSON]:
+    if not isinstance(value, dict):
+        raise SpecError(f"spec from {origin} is not a JSON object")
+    return value
+
+
+def load_spec(
+    source: str | os.PathLike[str] | dict[str, JSON],
+    *,
+    fetch: Callable[[str], tuple[bytes, str | None]] | None = None,
+) -> Spec:
+    """Load, check and resolve a spec.
+
+    Args:
+        source: an ``http(s)://`` URL (read through ``fetch``), a local path, or a parsed dict
+            (which is copied, never changed).
+        fetch: ``url -> (body bytes, content type)``; the client passes its transport's,
+            so the spec is fetched with the same key, TLS settings and timeouts as calls.
+
+    Raises:
+        SpecError: unusable, unsafe or too large.
+    """
+    if isinstance(source, dict):
+        doc = copy.deepcopy(source)
+        origin = "<dict>"
+    else:
+        origin = os.fspath(source)
+        if origin.startswith(("http://", "https://")):
+            if fetch is None:
+                raise SpecError(f"cannot fetch {origin}: no transport given")
+            body, ctype = fetch(origin)
+            doc = _as_object(decode_json(body, what=f"spec at {origin}", content_type=ctype), origin)
+        elif "://" in origin:
+            raise SpecError(f"unsupported spec source {origin}; give an http(s) URL or a local file")
+        else:
+            doc = read_spec_file(origin)
+    return build_spec(doc, origin)
+
+
+def build_spec(doc: dict[str, JSON], origin: str = "<dict>") -> Spec:
+    """Check and resolve an already-parsed document (which becomes owned by the Spec)."""
+    version = _spec_version(doc, origin)
+    warnings: list[str] = []
+    prescan(doc, warnings)
+    _tag_schema_names(doc, version)
+    resolved = resolve(doc)
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    base_path = _base_path(doc, version, warnings)
+    return Spec(
+        doc=resolved,
+        version=version,
+        title=str(info.get("title", "")),
+        api_version=str(info.get("version", "")),
+        base_path=base_path,
+        warnings=warnings,
+        source=origin,
+        raw=doc,
+    )
+
+
+NAME_KEY = "x-cmldyn-name"
+
+
+def _tag_schema_names(doc: dict[str, JSON], version: str) -> None:
+    """Mark each named schema so its name survives inlining (docs say "Project", not "object")."""
+    if version.startswith("2"):
+        named = doc.get("definitions")
+    else:
+        components = doc.get("components")
+        named = components.get("schemas") if isinstance(components, dict) else None
+    if isinstance(named, dict):
+        for name, schema in named.items():
+            if isinstance(schema, dict) and "$ref" not in schema:
+                schema[NAME_KEY] = str(name)
+
+
+def _spec_version(doc: dict[str, JSON], origin: str) -> str:
+    swagger = doc.get("swagger")
+    openapi = doc.get("openapi")
+    if isinstance(swagger, str) and swagger.startswith("2"):
+        version = swagger
+    elif isinstance(openapi, str) and openapi.startswith("3"):
+        version = openapi
+    else:
+        raise SpecError(f"{origin} is not a Swagger 2.0 or OpenAPI 3.x document (no 'swagger: 2.0' or 'openapi: 3.x' field)")
+    if not isinstance(doc.get("paths", {}), dict):
+        raise SpecError(f"{origin}: 'paths' is not an object")
+    return version
+
+
+def _base_path(doc: dict[str, JSON], version: str, warnings: list[str]) -> str:
+    """Only the path prefix of basePath / servers[0].url is used: the host is the user's."""
+    if version.startswith("2"):
+        if doc.get("host"):
+            warnings.append(f"spec names host {doc['host']!r}; ignored, calls go to the configured host")
+        base = doc.get("basePath") or ""
+    else:
+        servers = doc.get("servers") or []
+        base = ""
+        if servers and isinstance(servers[0], dict):
+            url = str(servers[0].get("url", ""))
+            for name, var in (servers[0].get("variables") or {}).items():
+                if isinstance(var, dict):
+                    url = url.replace("{" + name + "}", str(var.get("default", "")))
+            parts = urlsplit(url)
+            if parts.netloc:
+                warnings.append(f"spec names server {parts.scheme}://{parts.netloc}; ignored, calls go to the configured host")
+            base = parts.path
+    base = "/" + str(base).strip("/") if str(base).strip("/") else ""
+    return base
+
+
+def prescan(doc: JSON, warnings: list[str] | None = None) -> None:
+    """Refuse external refs and bound the document's size, depth and inlined size.
+
+    Walks the raw document once (iteratively, so deep nesting cannot overflow the
+    stack), then computes how large the fully inlined document would be over the
+    graph of internal refs, with cycles counted once.
+    Dangling internal refs are replaced by a described empty schema, with a warning.
+    """
+    warnings = warnings if warnings is not None else []
+    nodes = 0
+    stack: list[tuple[JSON, int]] = [(doc, 0)]
+    refs: list[dict[str, JSON]] = []
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
+        if depth > MAX_DEPTH:
+            raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(node, dict):
+            if "$ref" in node:
+                ref = node["$ref"]
+                if not isinstance(ref, str) or not ref.startswith("#"):
+                    shown = ref if isinstance(ref, str) else type(ref).__name__
+                    raise SpecError(f"external $ref not allowed: {str(shown)[:120]!r} (only '#/...' pointers inside the spec are followed)")
+                refs.append(node)
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            for value in node:
+                if isinstance(value, (dict, list)):
+                    stack.append((value, depth + 1))
+    for node in refs:
+        try:
+            _follow(doc, node["$ref"])
+        except KeyError:
+            warnings.append(f"unresolvable $ref {node['$ref']!r}; treated as an empty schema")
+            target = node.pop("$ref")
+            node["description"] = f"(unresolvable reference {target})"
+    _check_expansion(doc, refs)
+
+
+def _follow(doc: JSON, pointer: str) -> JSON:
+    node = doc
+    if pointer in ("#", "#/"):
+        return doc
+    for raw_part in pointer[2:].split("/") if pointer.startswith("#/") else [pointer]:
+        part = unquote(raw_part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def _check_expansion(doc: JSON, ref_nodes: list[dict[str, JSON]]) -> None:
+    """Bound the inlined size: size(t) = own nodes + sum over its refs of (size(ref target) - 1)."""
+    targets = sorted({str(n["$ref"]) for n in ref_nodes if "$ref" in n})
+    if not targets:
+        return
+    local: dict[str, tuple[int, list[str]]] = {}
+    for target in targets:
+        local[target] = _count_local(_follow(doc, target))
+    size: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1 = on the DFS path, 2 = done
+    for start in targets:
+        if start in state:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            target, index = stack[-1]
+            deps = local[target][1]
+            if index < len(deps):
+                stack[-1] = (target, index + 1)
+                dep = deps[index]
+                if dep not in state:
+                    state[dep] = 1
+                    stack.append((dep, 0))
+                continue
+            total = local[target][0]
+            for dep in deps:
+                # A dep still on the DFS path closes a cycle: it stays a $ref (one node).
+                total += size[dep] - 1 if state.get(dep) == 2 else 0
+                if total > MAX_EXPANDED_NODES:
+                    raise SpecError(
+                        f"spec expands too much: inlining its $refs from {target} gives more than "
+                        f"{MAX_EXPANDED_NODES:,} nodes (a reference fan-out?)"
+                    )
+            size[target] = total
+            state[target] = 2
+            stack.pop()
+
+
+def _count_local(node: JSON) -> tuple[int, list[str]]:
+    count = 0
+    deps: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                deps.append(ref)
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return count, deps
+
+
+def resolve(doc: dict[str, JSON]) -> dict[str, JSON]:
+    """Inline internal refs with prance, keeping the ref that closes a cycle as a ``$ref``.
+
+    Call only after :func:`prescan`: every ref left is internal, so prance has
+    nothing to fetch or open.
+    """
+    from prance.util import resolver as prance_resolver
+
+    if not any(True for _ in _iter_refs(doc)):
+        return doc
+    try:
+        res = prance_resolver.RefResolver(
+            doc,
+            url=_PSEUDO_URL,
+            resolve_types=prance_resolver.RESOLVE_INTERNAL,
+            recursion_limit=1,
+            recursion_limit_handler=prance_resolver.keep_ref_on_recursion,
+        )
+        res.resolve_references()
+    except (RecursionError, MemoryError) as exc:
+        raise SpecError(f"spec could not be resolved: {type(exc).__name__}") from exc
+    except Exception as exc:  # prance raises ResolutionError, ValueError, KeyError, TypeError...
+        raise SpecError(f"spec could not be resolved: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+    specs = res.specs
+    if not isinstance(specs, dict):
+        raise SpecError("spec could not be resolved: the document is not an object")
+    return specs
+
+
+def _iter_refs(doc: JSON):  # type: ignore[no-untyped-def]
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+
+
+def validate(doc: dict[str, JSON]) -> list[str]:
+    """The validator's findings as advice (never raises for an invalid spec).
+
+    Uses openapi-spec-validator when installed (the ``validate`` extra). Only ever
+    given a document whose refs were checked to be internal by :func:`prescan`.
+    """
+    try:
+        from openapi_spec_validator import validate as _unused  # noqa: F401
+        from openapi_spec_validator.validation.validators import (  # type: ignore[import-not-found]
+            OpenAPIV2SpecValidator,
+            OpenAPIV30SpecValidator,
+            OpenAPIV31SpecValidator,
+        )
+    except Exception:
+        return ["validation skipped: install cmldyn[validate] (openapi-spec-validator) for the validator's findings"]
+    version = str(doc.get("swagger") or doc.get("openapi") or "")
+    cls = OpenAPIV2SpecValidator if version.startswith("2") else (
+        OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    )
+    findings: list[str] = []
+    try:
+        for error in cls(doc).iter_errors():
+            where = "/".join(str(p) for p in getattr(error, "absolute_path", []) or [])
+            findings.append(f"{where or '(root)'}: {str(getattr(error, 'message', error)).splitlines()[0][:300]}")
+            if len(findings) >= 200:
+                findings.append("(more findings not shown)")
+                break
+    except Exception as exc:  # the validator's own failures are advice too
+        findings.append(f"validator stopped: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    return findings

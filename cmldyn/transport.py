@@ -1,0 +1,364 @@
+"""The only code that touches the network: a Transport with one ``send()``.
+
+Owns: the requests.Session, the bearer key (attached through an AuthBase so that
+a ~/.netrc entry can never replace it), timeouts and the overall deadline, the
+response size cap, retries with jittered backoff, same-origin redirects only, and
+translating library exceptions into TransportError. May import: errors, request.
+Must not: know about operations or parse bodies (results.py does).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from ._version import __version__
+from .errors import ApiError, CredentialError, TransportError, redact
+from .request import PreparedRequest
+
+DEFAULT_TIMEOUT = (5.0, 30.0)
+DEFAULT_DEADLINE = 120.0
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_AFTER_CAP = 60.0
+MAX_REDIRECTS = 5
+# RFC 6750 b64token, plus the characters CML keys use; anything else cannot be a header value.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/=:]+$")
+
+
+def clean_token(token: str | None) -> str | None:
+    """Strip whitespace and an optional ``Bearer `` prefix; refuse characters a header cannot hold.
+
+    Raises:
+        CredentialError: naming the problem, never the key.
+    """
+    if token is None:
+        return None
+    text = str(token).strip()
+    if text.lower().startswith("bearer "):
+        text = text[7:].strip()
+    if not text:
+        return None
+    if not _TOKEN_RE.match(text):
+        raise CredentialError("API key contains invalid characters", hint="copy the key again from User Settings > API Keys")
+    return text
+
+
+class BearerAuth(AuthBase):
+    """Adds ``authorization: Bearer <key>`` to each request (and wins over netrc)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["authorization"] = "Bearer " + self._token
+        return r
+
+    def __repr__(self) -> str:
+        return "BearerAuth(***)"
+
+
+@dataclass
+class Response:
+    """A complete HTTP answer: status, headers (lower-case names), body bytes."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    url: str
+    elapsed: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass
+class RetryPolicy:
+    """Retries for idempotent calls on 429/502/503/504 and connection failures."""
+
+    attempts: int = 3
+    base: float = 0.5
+    cap: float = 8.0
+    budget: float = 30.0
+    retry_after_cap: float = RETRY_AFTER_CAP
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return self.rand() * min(self.cap, self.base * (2 ** attempt))
+
+
+@dataclass
+class Transport:
+    """Sends PreparedRequests to one origin (scheme, host, port) with one pooled session."""
+
+    base_url: str
+    token: str | None = None
+    verify: bool = True
+    ca_cert: str | None = None
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
+    max_bytes: int = MAX_RESPONSE_BYTES
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Callable[[], float] = time.monotonic
+    on_wait: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError(f"invalid host URL {self.base_url!r}; expected https://host[:port]")
+        self.origin = _origin(self.base_url)
+        self._local = threading.local()
+        self.token = clean_token(self.token)
+        self._auth = BearerAuth(self.token) if self.token else None
+        # Proxies from the environment are looked up once, not per call; trust_env is
+        # off so netrc and REQUESTS_CA_BUNDLE never override what the user configured.
+        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        if not self.verify:
+            warnings.warn(f"TLS verification is off for {self.origin}: the connection can be intercepted", stacklevel=3)
+        self._verify: bool | str = self.ca_cert if (self.verify and self.ca_cert) else self.verify
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.token,) if self.token else ()
+
+    def _session(self) -> requests.Session:
+        # requests does not promise a Session is thread-safe: one per thread.
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            session.headers["User-Agent"] = f"cmldyn/{__version__}"
+            self._local.session = session
+        return session
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+            self._local.session = None
+
+    def url_for(self, request: PreparedRequest) -> str:
+        url = self.base_url + request.path
+        if request.query:
+            url += "?" + urlencode(request.query, doseq=True)
+        return url
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Response:
+        """GET an absolute URL (the spec); the key is attached only on this transport's own origin."""
+        request = PreparedRequest("GET", url, headers=dict(headers or {}), operation="GET spec")
+        return self.send(request, auth=_origin(url) == self.origin, absolute=True)
+
+    def send(self, request: PreparedRequest, *, auth: bool = True, absolute: bool = False) -> Response:
+        """Send with retries, the overall deadline and same-origin redirects.
+
+        Raises:
+            TransportError: no usable HTTP answer (refused, timeout, TLS, cut short, too large).
+            ApiError: a redirect to another origin (not followed).
+        """
+        start = self.clock()
+        policy = self.retry
+        retryable = request.method in IDEMPOTENT
+        attempt = 0
+        last: Response | None = None
+        while True:
+            try:
+                response = self._send_following(request, start, auth, absolute)
+            except TransportError as exc:
+                if not (retryable and exc.retryable) or attempt + 1 >= policy.attempts:
+                    if attempt:
+                        exc.message = f"{exc.message} (gave up after {attempt + 1} attempts)"
+                    raise
+                delay = policy.backoff(attempt)
+            else:
+                if response.status not in RETRY_STATUSES or not (retryable or response.status == 429):
+                    return response
+                last = response
+                if attempt + 1 >= policy.attempts:
+                    if attempt:
+                        response.reason = f"{response.reason}; gave up after {attempt + 1} attempts"
+                    return response
+                delay = policy.backoff(attempt)
+                asked = _retry_after(response.headers.get("retry-after"))
+                if asked is not None:
+                    if asked > policy.retry_after_cap * 4:
+                        response.reason = f"{response.reason}; server asked to wait {_human(asked)}, giving up"
+                        return response
+                    delay = min(asked, policy.retry_after_cap)
+            if self.clock() - start + delay > min(policy.budget, self.deadline):
+                if last is not None:
+                    return last
+                raise TransportError(f"gave up after {attempt + 1} attempts: the retry budget of {policy.budget:.0f} s is spent")
+            if self.on_wait is not None:
+                self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s (attempt {attempt + 2} of {policy.attempts})")
+            policy.sleep(delay)
+            attempt += 1
+
+    def _send_following(self, request: PreparedRequest, start: float, auth: bool, absolute: bool) -> Response:
+        url = request.path if absolute else self.url_for(request)
+        origin = _origin(url)
+        method = request.method
+        hops = 0
+        while True:
+            response = self._send_once(method, url, request, start, auth)
+            if response.status not in (301, 302, 303, 307, 308) or "location" not in response.headers:
+                return response
+            target = urljoin(url, response.headers["location"])
+            if _origin(target) != origin:
+                raise ApiError(
+                    f"refusing redirect to other origin {_origin(target)} (from {origin})",
+                    status=response.status, reason=response.reason, operation=request.operation,
+                    hint="check the host; cmldyn never sends the key to another origin",
+                )
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise TransportError(f"too many redirects (more than {MAX_REDIRECTS}) from {request.path}")
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method = "GET"
+            url = target
+
+    def _send_once(self, method: str, url: str, request: PreparedRequest, start: float, auth: bool) -> Response:
+        remaining = self.deadline - (self.clock() - start)
+        if remaining <= 0:
+            raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline")
+        connect, read = self.timeout
+        kwargs: dict[str, Any] = dict(
+            headers=request.headers or None,
+            timeout=(min(connect, remaining), min(read, remaining)),
+            allow_redirects=False,
+            stream=True,
+            verify=self._verify,
+            proxies=self._proxies,
+            auth=self._auth if auth else None,
+        )
+        if method == request.method:
+            if request.has_json_body:
+                kwargs["json"] = request.json_body
+            elif request.files is not None:
+                kwargs["files"] = request.files or None
+                kwargs["data"] = request.form or None
+                if not request.files:
+                    kwargs["files"] = [("", ("", b"", "application/octet-stream"))] if not request.form else None
+            elif request.form is not None:
+                kwargs["data"] = request.form
+            elif request.data is not None:
+                kwargs["data"] = request.data
+        began = self.clock()
+        try:
+            raw = self._session().request(method, url, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            raise self._translate(exc, url) from None
+        try:
+            body = self._read_body(raw, start)
+        finally:
+            raw.close()
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+        return Response(raw.status_code, raw.reason or "", headers, body, url, self.clock() - began)
+
+    def _read_body(self, raw: requests.Response, start: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        expected = raw.headers.get("content-length")
+        try:
+            for chunk in raw.raw.stream(65536, decode_content=True):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise TransportError(f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading", retryable=False)
+                chunks.append(chunk)
+                if self.clock() - start > self.deadline:
+                    raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline (still receiving)")
+        except TransportError:
+            raise
+        except Exception as exc:  # urllib3 ProtocolError, ReadTimeoutError, DecodeError...
+            text = str(exc)
+            if "IncompleteRead" in text or "Connection broken" in text or "ended" in text.lower():
+                have = _incomplete(text) or size
+                raise TransportError(
+                    f"connection closed mid-response ({have} of {expected or '?'} bytes)"
+                ) from None
+            if "timed out" in text.lower():
+                raise TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout)") from None
+            raise TransportError(f"reading the response failed: {redact(text, self.secrets)[:200]}") from None
+        return b"".join(chunks)
+
+    def _translate(self, exc: requests.exceptions.RequestException, url: str) -> TransportError:
+        parts = urlsplit(url)
+        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        text = redact(str(exc), self.secrets)
+        if isinstance(exc, requests.exceptions.SSLError):
+            error = TransportError(f"TLS verification failed for {where}: {_tls_reason(text)}",
+                                   hint="give the CA bundle with --ca-cert FILE (ca_cert=...)")
+            error.retryable = False
+            return error
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return TransportError(f"cannot connect to {where} (connect timeout after {self.timeout[0]:.0f} s)")
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout) from {where}")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = "connection refused" if "refused" in text.lower() else (
+                "name not resolved" if "resolve" in text.lower() or "name or service" in text.lower() else
+                "connection reset" if "reset" in text.lower() or "aborted" in text.lower() else "connection failed")
+            # A refused connection is not retried: nothing listens, and waiting rarely changes that.
+            return TransportError(f"cannot connect to {where} ({reason})", hint="check --host and that the server is reachable",
+                                  retryable=reason != "connection refused")
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            return TransportError("a header value is invalid (not shown)", retryable=False)
+        return TransportError(f"request to {where} failed: {type(exc).__name__}: {text[:200]}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds:.0f} s"
+
+
+def _incomplete(text: str) -> int | None:
+    match = re.search(r"IncompleteRead\((\d+) bytes read", text)
+    return int(match.group(1)) if match else None
+
+
+def _tls_reason(text: str) -> str:
+    for marker in ("certificate verify failed", "hostname mismatch", "self-signed", "self signed", "wrong version number"):
+        if marker in text:
+            start = text.find(marker)
+            return text[start:start + 120].split(")")[0].rstrip("'\" ")
+    return "the certificate was not accepted"
