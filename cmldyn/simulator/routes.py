@@ -1,0 +1,266 @@
+"""The simulator's view of its spec: routes, schemas, samples and request checks.
+
+Owns: matching a method + raw path to an operation of the packaged CML spec,
+dereferencing its schemas, building a plausible object from a schema, and
+checking a request (query types, body JSON, unknown / wrong-typed / required
+fields) the way the real gateway would, with messages naming the field.
+Imports nothing from the cmldyn client (STYLE.md): the simulator is the
+client's independent witness.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import unquote
+
+JSON = Any
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def load_packaged_spec() -> bytes:
+    return resources.files("cmldyn.simulator").joinpath("data/cml-api-v2.swagger.json").read_bytes()
+
+
+class BadRequest(Exception):
+    """A request the real gateway would refuse with 400 (grpc code 3)."""
+
+
+@dataclass
+class Route:
+    operation_id: str
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    names: list[str]
+    op: dict[str, JSON] = field(repr=False)
+
+    def params(self, location: str) -> list[dict[str, JSON]]:
+        return [p for p in self.op.get("parameters", []) if p.get("in") == location]
+
+    @property
+    def body_schema(self) -> JSON:
+        for p in self.op.get("parameters", []):
+            if p.get("in") == "body":
+                return p.get("schema")
+        return None
+
+    @property
+    def response_schema(self) -> JSON:
+        for code, response in (self.op.get("responses") or {}).items():
+            if str(code).startswith("2"):
+                return response.get("schema")
+        return None
+
+    @property
+    def success_code(self) -> int:
+        codes = [int(c) for c in (self.op.get("responses") or {}) if str(c).startswith("2")]
+        return min(codes) if codes else 200
+
+
+class SpecIndex:
+    """Routes and schemas of the packaged spec."""
+
+    def __init__(self, raw: bytes | None = None) -> None:
+        self.raw_bytes = raw if raw is not None else load_packaged_spec()
+        self.doc: dict[str, JSON] = json.loads(self.raw_bytes)
+        self.definitions: dict[str, JSON] = self.doc.get("definitions", {})
+        self.routes: list[Route] = []
+        self.by_id: dict[str, Route] = {}
+        for template, item in self.doc.get("paths", {}).items():
+            for method in METHODS:
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                regex, names = _compile(template)
+                route = Route(op["operationId"], method.upper(), template, regex, names, op)
+                self.routes.append(route)
+                self.by_id[route.operation_id] = route
+        # Literal segments win over parameters: try templates with fewer parameters first,
+        # then longer ones (``/projects/batch`` before ``/projects/{project_id}``).
+        self.routes.sort(key=lambda r: (len(r.names), -len(r.template)))
+
+    def match(self, method: str, raw_path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """(route, path parameters, whether the path exists under another method)."""
+        path_exists = False
+        for route in self.routes:
+            found = route.regex.match(raw_path)
+            if not found:
+                continue
+            if route.method != method:
+                path_exists = True
+                continue
+            values = {name: unquote(found.group(i + 1)) for i, name in enumerate(route.names)}
+            return route, values, True
+        return None, {}, path_exists
+
+    def deref(self, schema: JSON) -> JSON:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+            schema = self.definitions.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+            seen += 1
+        return schema if isinstance(schema, dict) else {}
+
+    def properties(self, schema: JSON) -> dict[str, JSON]:
+        return dict(self.deref(schema).get("properties") or {})
+
+    def list_field(self, route: Route) -> str | None:
+        arrays = [k for k, v in self.properties(route.response_schema).items() if self.deref(v).get("type") == "array"]
+        return arrays[0] if len(arrays) == 1 else (arrays[0] if arrays else None)
+
+    def sample(self, schema: JSON, *, depth: int = 0, now: str = "2026-01-01T00:00:00Z") -> JSON:
+        """A plausible value for a schema: enums take their first value, arrays are empty."""
+        schema = self.deref(schema)
+        kind = schema.get("type")
+        if "enum" in schema and schema["enum"]:
+            return schema["enum"][0]
+        if kind == "object" or "properties" in schema:
+            if depth > 3:
+                return {}
+            return {k: self.sample(v, depth=depth + 1, now=now) for k, v in (schema.get("properties") or {}).items()}
+        if kind == "array":
+            return []
+        if kind == "integer":
+            return 0
+        if kind == "number":
+            return 0.0
+        if kind == "boolean":
+            return False
+        if kind == "string":
+            fmt = schema.get("format")
+            if fmt == "date-time":
+                return now
+            if fmt in ("int64", "uint64"):
+                return "0"
+            if fmt == "byte":
+                return ""
+            return ""
+        return {}
+
+    def required_fields(self, schema: JSON) -> list[str]:
+        """Fields the spec marks required: a ``required`` list, or "(required)" in the description
+        (CML's served spec says it in prose; the simulator adds the few the vendor docs imply)."""
+        name = str(schema.get("$ref", "")).rsplit("/", 1)[-1] if isinstance(schema, dict) else ""
+        target = self.deref(schema)
+        needed = list(target.get("required") or [])
+        for key, prop in (target.get("properties") or {}).items():
+            if "(required)" in str(self.deref(prop).get("description") or prop.get("description") or ""):
+                needed.append(key)
+        return needed or EXTRA_REQUIRED.get(name, [])
+
+    def check_query(self, route: Route, query: dict[str, list[str]]) -> dict[str, str]:
+        """Query values by snake_case name; lowerCamel spellings are accepted as the gateway does."""
+        known = {p["name"]: p for p in route.params("query")}
+        camel = {_lower_camel(n): n for n in known}
+        values: dict[str, str] = {}
+        for key, items in query.items():
+            name = key if key in known else camel.get(key)
+            if name is None:
+                continue  # the gateway ignores unknown query parameters
+            param = known[name]
+            value = items[-1]
+            kind = param.get("type")
+            if kind == "integer" and not re.fullmatch(r"[+-]?\d+", value):
+                raise BadRequest(f'type mismatch, parameter: {name}, error: strconv.ParseInt: parsing "{value}": invalid syntax')
+            if kind == "boolean" and value.lower() not in ("true", "false", "1", "0"):
+                raise BadRequest(f'type mismatch, parameter: {name}, error: strconv.ParseBool: parsing "{value}": invalid syntax')
+            enum = param.get("enum") or (param.get("items") or {}).get("enum")
+            if enum and value not in enum:
+                raise BadRequest(f"invalid value for enum field {name}: {value!r}")
+            values[name] = value
+        return values
+
+    def check_body(self, route: Route, body: bytes, content_type: str) -> JSON:
+        schema = route.body_schema
+        if schema is None:
+            return None
+        if not body.strip():
+            return {}
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        self._check_value(schema, data, "", top=True)
+        missing = [f for f in self.required_fields(schema) if isinstance(data, dict) and data.get(f) in (None, "")]
+        if missing:
+            raise BadRequest(f"missing required field: {missing[0]}")
+        return data
+
+    def _check_value(self, schema: JSON, value: JSON, where: str, *, top: bool = False, depth: int = 0) -> None:
+        schema = self.deref(schema)
+        if value is None or depth > 6:
+            return
+        kind = schema.get("type")
+        label = where or "body"
+        props = schema.get("properties")
+        if kind == "object" or props is not None:
+            if not isinstance(value, dict):
+                raise BadRequest(f"invalid value for field {label}: expected an object, got {_json_kind(value)}")
+            if props is not None:
+                extra = schema.get("additionalProperties")
+                for key, item in value.items():
+                    if key not in props:
+                        if extra not in (None, False):
+                            continue
+                        raise BadRequest(f'unknown field "{key}" in {label if where else "request body"}')
+                    self._check_value(props[key], item, f"{where}.{key}" if where else key, depth=depth + 1)
+            elif isinstance(schema.get("additionalProperties"), dict):
+                for key, item in value.items():
+                    self._check_value(schema["additionalProperties"], item, f"{label}[{key}]", depth=depth + 1)
+            return
+        if kind == "array":
+            if not isinstance(value, list):
+                raise BadRequest(f"invalid value for field {label}: expected an array, got {_json_kind(value)}")
+            for i, item in enumerate(value):
+                self._check_value(schema.get("items", {}), item, f"{label}[{i}]", depth=depth + 1)
+            return
+        ok = True
+        if kind == "string":
+            ok = isinstance(value, str) or (schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool))
+        elif kind == "integer":
+            ok = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value)))
+        elif kind == "number":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif kind == "boolean":
+            ok = isinstance(value, bool)
+        if not ok:
+            raise BadRequest(f"invalid value for field {label}: expected {kind}, got {_json_kind(value)}")
+        enum = schema.get("enum")
+        if enum and value not in enum:
+            raise BadRequest(f"invalid value for enum field {label}: {value!r}")
+
+
+# Required fields the served spec leaves to prose; used where it marks none.
+EXTRA_REQUIRED: dict[str, list[str]] = {
+    "CreateProjectRequest": ["name"],
+    "CreateModelRequest": ["name"],
+    "CreateModelBuildRequest": ["file_path", "function_name"],
+    "CreateApplicationRequest": ["name", "subdomain"],
+    "CreateExperimentRequest": ["name"],
+}
+
+
+def _json_kind(value: JSON) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+
+
+def _lower_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _compile(template: str) -> tuple[re.Pattern[str], list[str]]:
+    names: list[str] = []
+    pattern = ""
+    pos = 0
+    for found in re.finditer(r"\{([^{}]+)\}", template):
+        pattern += re.escape(template[pos:found.start()])
+        names.append(found.group(1))
+        # Values arrive percent-encoded, so one value never holds a raw "/" or ":".
+        pattern += r"([^/:]+)"
+        pos = found.end()
+    pattern += re.escape(template[pos:])
+    return re.compile("^" + pattern + "$"), names

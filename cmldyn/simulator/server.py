@@ -1,0 +1,240 @@
+"""The simulator's HTTP layer: auth, routing, CML's error shape, ETag on the spec, faults.
+
+Standard library only (http.server). Imports nothing from the cmldyn client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .routes import BadRequest, SpecIndex
+from .state import ApiFailure, Reply, Workspace
+
+SPEC_PATH = "/api/v2/swagger.json"
+MAX_BODY = 32 * 1024 * 1024
+MISSING_PREFIX = 'missing "Bearer " prefix in "authorization" header'
+_GRPC_NAMES = {3: "InvalidArgument", 5: "NotFound", 6: "AlreadyExists", 7: "PermissionDenied", 9: "FailedPrecondition",
+               12: "Unimplemented", 13: "Internal", 14: "Unavailable", 16: "Unauthenticated", 8: "ResourceExhausted"}
+_HTTP_TO_GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4}
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour for requests whose raw path matches ``path`` (a regex)."""
+
+    path: str = ".*"
+    method: str | None = None
+    status: int | None = None
+    retry_after: str | None = None
+    latency: float = 0.0
+    drop: bool = False  # send headers and half the body, then close the connection
+    times: int | None = None  # None = every time
+    rate: float = 1.0
+    body: bytes | None = None
+    content_type: str = "application/json"
+    hits: int = 0
+
+    def applies(self, method: str, path: str, roll: float) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method and self.method.upper() != method:
+            return False
+        if not re.search(self.path, path):
+            return False
+        return roll < self.rate
+
+
+class Faults:
+    """Fault controls for reliability tests: latency, failure statuses, dropped connections."""
+
+    def __init__(self, rng_seed: int = 11) -> None:
+        import random
+
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+        self._rng = random.Random(rng_seed)
+
+    def add(self, **kwargs: Any) -> Fault:
+        fault = Fault(**kwargs)
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def pick(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._rules:
+                if fault.applies(method, path, self._rng.random()):
+                    fault.hits += 1
+                    return fault
+        return None
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: str
+    authorization: str | None
+    content_type: str
+    body: bytes = field(repr=False, default=b"")
+    headers: dict[str, str] = field(repr=False, default_factory=dict)
+
+
+class SimServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], *, index: SpecIndex, workspace: Workspace, token: str, faults: Faults) -> None:
+        super().__init__(address, Handler)
+        self.index = index
+        self.workspace = workspace
+        self.token = token
+        self.faults = faults
+        self.seen: deque[Seen] = deque(maxlen=5000)
+        self.spec_etag = '"' + hashlib.sha256(index.raw_bytes).hexdigest()[:32] + '"'
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: SimServer
+    protocol_version = "HTTP/1.1"
+    server_version = "cmldyn-sim"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and the REPL share the terminal
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            raise ApiFailure(413, 3, "request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        raw_path = parts.path
+        try:
+            body = self._read_body()
+        except ApiFailure as failure:
+            self._error(failure.status, failure.code, failure.message)
+            return
+        self.server.seen.append(Seen(method, raw_path, parts.query, self.headers.get("authorization"),
+                                     self.headers.get("content-type", ""), body[:4096], dict(self.headers.items())))
+        fault = self.server.faults.pick(method, raw_path)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.drop:
+                self._drop()
+                return
+            if fault.status is not None:
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                if fault.body is not None:
+                    self._send(fault.status, fault.body, fault.content_type, extra)
+                else:
+                    code = _HTTP_TO_GRPC.get(fault.status, 2)
+                    self._error(fault.status, code, f"injected fault: HTTP {fault.status}", extra)
+                return
+        if raw_path == SPEC_PATH and method == "GET":
+            self._spec()
+            return
+        if not raw_path.startswith("/api/v2/"):
+            self._error(404, 5, "Not Found")
+            return
+        auth = self.headers.get("authorization") or ""
+        if not auth.startswith("Bearer "):
+            self._error(401, 16, MISSING_PREFIX)
+            return
+        if not hmac.compare_digest(auth[7:].encode("utf-8", "replace"), self.server.token.encode()):
+            self._error(401, 16, "invalid API key")
+            return
+        route, values, exists = self.server.index.match(method, raw_path)
+        if route is None:
+            if exists:
+                self._error(405, 12, "Method Not Allowed")
+            else:
+                self._error(404, 5, "Not Found")
+            return
+        ctype = self.headers.get("content-type", "")
+        try:
+            query = self.server.index.check_query(route, parse_qs(parts.query, keep_blank_values=True))
+            parsed = None if "multipart/form-data" in ctype else self.server.index.check_body(route, body, ctype)
+            reply = self.server.workspace.handle(route, values, query, parsed, body, ctype)
+        except BadRequest as exc:
+            self._error(400, 3, str(exc))
+            return
+        except ApiFailure as failure:
+            self._error(failure.status, failure.code, failure.message)
+            return
+        except Exception as exc:  # a simulator bug: answer like the gateway would, and say what broke
+            self._error(500, 13, f"simulator error: {type(exc).__name__}: {exc}")
+            return
+        self._reply(reply)
+
+    def _reply(self, reply: Reply) -> None:
+        if reply.raw is not None:
+            self._send(reply.status, reply.raw, reply.content_type)
+        else:
+            self._send(reply.status, json.dumps(reply.body if reply.body is not None else {}).encode(), "application/json")
+
+    def _spec(self) -> None:
+        etag = self.server.spec_etag
+        if etag in (self.headers.get("if-none-match") or ""):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(200, self.server.index.raw_bytes, "application/json", {"ETag": etag, "Cache-Control": "no-cache"})
+
+    def _error(self, status: int, code: int, message: str, extra: dict[str, str] | None = None) -> None:
+        body = {"error": message, "code": code, "message": message, "details": []}
+        self._send(status, json.dumps(body).encode(), "application/json", extra)
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Grpc-Metadata-Content-Type", "application/grpc")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _drop(self) -> None:
+        body = json.dumps({"projects": [], "next_page_token": "", "padding": "x" * 256}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
