@@ -1,0 +1,567 @@
+"""The command line: ``cmldyn call / ops / describe / spec / repl / sim``.
+
+The only place that turns errors into exit codes and prints them (RELIABILITY.md
+section 4): one ``cmldyn: error: ...`` line on stderr, an optional ``hint:``
+line, no traceback unless ``--debug``, and the key never shown.
+Heavy or optional parts load lazily: the REPL (prompt_toolkit) and the
+simulator are imported only by the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import (
+    AuthError,
+    CmldynError,
+    CredentialError,
+    FilterError,
+    OperationError,
+    ParamError,
+    SpecError,
+    TransportError,
+    redact,
+)
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    API = 1
+    USAGE = 2
+    NETWORK = 3
+    AUTH = 4
+    SPEC = 5
+    INTERRUPTED = 130
+
+
+def exit_code(error: BaseException) -> Exit:
+    """The documented code for an error class (RELIABILITY.md section 4)."""
+    if isinstance(error, KeyboardInterrupt):
+        return Exit.INTERRUPTED
+    if isinstance(error, SpecError):
+        return Exit.SPEC
+    if isinstance(error, TransportError):
+        return Exit.NETWORK
+    if isinstance(error, (AuthError, CredentialError)):
+        return Exit.AUTH
+    if isinstance(error, (ParamError, OperationError, FilterError, UsageError)):
+        return Exit.USAGE
+    return Exit.API
+
+
+class UsageError(CmldynError):
+    """Bad command-line words."""
+
+
+# Global options: name -> takes a value. They may stand before or after the command.
+GLOBAL_OPTIONS = {
+    "--host": True, "--token": True, "--profile": True, "--spec": True, "--ca-cert": True,
+    "--insecure": False, "--timeout": True, "--debug": False, "--demo": False,
+}
+
+
+@dataclass
+class Settings:
+    host: str | None = None
+    token: str | None = None
+    spec: str | None = None
+    ca_cert: str | None = None
+    insecure: bool = False
+    timeout: float | None = None
+    debug: bool = False
+    demo: bool = False
+    profile: str | None = None
+
+
+def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Take the global options out of argv wherever they stand (not after ``sim``, which has its own)."""
+    found: dict[str, Any] = {}
+    rest: list[str] = []
+    i = 0
+    command_seen = None
+    while i < len(argv):
+        word = argv[i]
+        name, eq, inline = word.partition("=")
+        if command_seen != "sim" and name in GLOBAL_OPTIONS and word != "--":
+            key = name[2:].replace("-", "_")
+            if GLOBAL_OPTIONS[name]:
+                if eq:
+                    found[key] = inline
+                elif i + 1 < len(argv):
+                    found[key] = argv[i + 1]
+                    i += 1
+                else:
+                    raise UsageError(f"{name} needs a value")
+            else:
+                found[key] = True
+            i += 1
+            continue
+        if command_seen is None and not word.startswith("-"):
+            command_seen = word
+        rest.append(word)
+        i += 1
+    return found, rest
+
+
+def settings_from(found: dict[str, Any], env: dict[str, str]) -> Settings:
+    """Flags first, then the environment (CML_*, then a CML session's CDSW_*)."""
+    s = Settings(**{k: v for k, v in found.items() if k in Settings.__dataclass_fields__})
+    if found.get("timeout") is not None:
+        try:
+            s.timeout = float(found["timeout"])
+        except ValueError:
+            raise UsageError(f"--timeout takes seconds, got {found['timeout']!r}") from None
+    if not s.host:
+        s.host = env.get("CML_HOST") or env.get("CDSW_API_URL") or (("https://" + env["CDSW_DOMAIN"]) if env.get("CDSW_DOMAIN") else None)
+    if not s.token:
+        s.token = env.get("CML_API_KEY") or env.get("CDSW_APIV2_KEY")
+    return s
+
+
+class Context:
+    """What a command needs: streams, settings, and a client made on demand."""
+
+    def __init__(self, settings: Settings, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> None:
+        self.settings = settings
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdin = stdin
+        self._sim: Any = None
+        self._client: Any = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.settings.token,) if self.settings.token else ()
+
+    def start_demo(self) -> None:
+        """Start the built-in simulator in-process (the one lazy import of it)."""
+        from .simulator import Simulator
+
+        self._sim = Simulator(port=0, seed="demo").start()
+        self.settings.host = self._sim.url
+        self.settings.token = self._sim.token
+
+    def client(self, *, need_host: bool = True) -> Any:
+        if self._client is not None:
+            return self._client
+        from .client import Client
+
+        s = self.settings
+        if s.demo and self._sim is None:
+            self.start_demo()
+        host = s.host
+        if not host:
+            if s.spec and not need_host:
+                host = "http://127.0.0.1"  # reading a local spec only; never contacted
+            else:
+                raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
+        if need_host and not s.token:
+            raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
+        options: dict[str, Any] = dict(spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure)
+        if s.timeout is not None:
+            options["timeout"] = s.timeout
+        if s.insecure:
+            self.stderr.write(f"cmldyn: warning: TLS verification is off for {host}\n")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._client = Client(host, s.token, **options)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._sim is not None:
+            self._sim.stop()
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def emit(ctx: Context, value: Any, fmt: str | None) -> None:
+    from .output import highlight_json, render
+
+    tty = _is_tty(ctx.stdout)
+    if isinstance(value, (bytes, bytearray)) and fmt in (None, "raw"):
+        buffer = getattr(ctx.stdout, "buffer", None)
+        if buffer is not None and not tty:
+            ctx.stdout.flush()
+            buffer.write(value)
+            buffer.flush()
+            return
+    chosen = fmt or "json"
+    text = render(value, chosen, pretty=tty or chosen != "json")
+    if tty and chosen == "json" and not os.environ.get("NO_COLOR"):
+        text = highlight_json(text)
+    ctx.stdout.write(text + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_ops(ctx: Context, args: argparse.Namespace) -> int:
+    from .output import operations_table
+
+    api = ctx.client(need_host=False)
+    pattern = (args.pattern or "").lower()
+    rows = [(o.name, o.method, o.path, o.summary) for o in api.operations
+            if not pattern or pattern in o.name.lower() or pattern in o.path.lower() or pattern in o.summary.lower()]
+    if args.output == "json":
+        emit(ctx, [dict(name=n, method=m, path=p, summary=s) for n, m, p, s in rows], "json")
+    else:
+        ctx.stdout.write(operations_table(rows) + "\n")
+    return Exit.OK
+
+
+def cmd_describe(ctx: Context, args: argparse.Namespace) -> int:
+    from .output import safe_text
+
+    api = ctx.client(need_host=False)
+    ctx.stdout.write(safe_text(api.operation(args.operation).doc()) + "\n")
+    return Exit.OK
+
+
+def cmd_spec(ctx: Context, args: argparse.Namespace) -> int:
+    api = ctx.client(need_host=not ctx.settings.spec)
+    spec = api.spec
+    if args.action == "validate":
+        findings = api.spec_warnings
+        info = {"source": spec.source, "findings": findings}
+        emit(ctx, info, args.output)
+        return Exit.OK
+    emit(ctx, {"source": spec.source, "title": spec.title, "version": spec.api_version, "format": spec.version,
+               "operations": len(api.operations), "schemas": len(api.model.schema_names()),
+               "base_path": spec.base_path, "warnings": len(api.model.warnings)}, args.output)
+    return Exit.OK
+
+
+CALL_FLAGS = {"--query": "query", "-q": "query", "--output": "output", "-o": "output", "--body": "body"}
+CALL_SWITCHES = {"--all": "all", "--dry-run": "dry_run"}
+
+
+def parse_call_words(op: Any, words: list[str], stdin: TextIO) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+    """Split the words after ``call OP`` into positional values, keyword arguments and call options."""
+    options: dict[str, Any] = {"query": None, "output": None, "body": None, "all": False, "dry_run": False}
+    positional: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    body_fields: dict[str, Any] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, inline = word.partition("=")
+        if name in CALL_FLAGS:
+            if not eq:
+                if i + 1 >= len(words):
+                    raise UsageError(f"{name} needs a value")
+                inline = words[i + 1]
+                i += 1
+            options[CALL_FLAGS[name]] = inline
+        elif word in CALL_SWITCHES:
+            options[CALL_SWITCHES[word]] = True
+        elif word.startswith("--") and len(word) > 2:
+            key = name[2:].replace("-", "_")
+            param = op.param_index.get(key)
+            if param is None:
+                raise ParamError(_unknown_option(op, name))
+            if not eq:
+                if param.schema.get("type") == "boolean" and (i + 1 >= len(words) or words[i + 1].startswith("--")):
+                    inline = "true"
+                elif i + 1 < len(words):
+                    inline = words[i + 1]
+                    i += 1
+                else:
+                    raise UsageError(f"{name} needs a value")
+            _put(kwargs, param.name, coerce(param.schema, inline, param.name))
+        elif ":=" in word and word.index(":=") > 0 and "=" not in word[: word.index(":=")]:
+            key, _, raw = word.partition(":=")
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                raise UsageError(f"{key}:= needs a JSON value ({exc})") from None
+            _assign(op, key, value, kwargs, body_fields, raw=False)
+        elif eq and name.isidentifier():
+            _assign(op, name, inline, kwargs, body_fields, raw=True)
+        else:
+            positional.append(word)
+        i += 1
+    path_params = [p for p in op.path_params]
+    if len(positional) > len(path_params):
+        raise UsageError(f"{op.name} takes {len(path_params)} positional value(s) ({', '.join(p.name for p in path_params) or 'none'}), got {len(positional)}")
+    for param, value in zip(path_params, positional):
+        kwargs[param.name] = value
+    if options["body"] is not None:
+        if body_fields:
+            raise UsageError("give the body either with --body or as field=value words, not both")
+        kwargs["body"] = read_body(options["body"], stdin)
+    elif body_fields:
+        kwargs.update(body_fields)
+    return [], kwargs, options
+
+
+def _put(kwargs: dict[str, Any], name: str, value: Any) -> None:
+    if name in kwargs and isinstance(kwargs[name], list):
+        kwargs[name] = kwargs[name] + (value if isinstance(value, list) else [value])
+    else:
+        kwargs[name] = value
+
+
+def _assign(op: Any, key: str, value: Any, kwargs: dict[str, Any], body_fields: dict[str, Any], *, raw: bool) -> None:
+    param = op.param_index.get(key)
+    if param is not None and param.location != "body":
+        kwargs[param.name] = coerce(param.schema, value, param.name) if raw else value
+        return
+    if op.body_param is None:
+        raise ParamError(_unknown_option(op, key))
+    from .model import schema_properties
+
+    props = schema_properties(op.body_param.schema, op.spec)
+    if raw and key in props and isinstance(props[key], dict) and props[key].get("type") in ("integer", "number", "boolean"):
+        value = coerce(props[key], value, key)
+    body_fields[key] = value
+
+
+def _unknown_option(op: Any, word: str) -> str:
+    import difflib
+
+    key = word.lstrip("-").replace("-", "_")
+    names = list(op.param_index)
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
+    return f"unknown parameter {word!r} for {op.name}{hint}"
+
+
+def coerce(schema: dict[str, Any], text: str, name: str) -> Any:
+    """A command-line word -> the parameter's type."""
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+        if kind == "boolean":
+            lowered = text.lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(text)
+        if kind == "array":
+            item = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+            return [coerce(item, part, name) for part in text.split(",") if part != ""]
+    except ValueError:
+        raise ParamError(f"wrong type for {name}: expected {kind}, got {text!r}") from None
+    return text
+
+
+def read_body(spec: str, stdin: TextIO) -> Any:
+    """``--body '<json>'``, ``--body @file.json`` or ``--body -`` (standard input)."""
+    if spec == "-":
+        text = stdin.read()
+        origin = "standard input"
+    elif spec.startswith("@"):
+        try:
+            with open(spec[1:], encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read body file {spec[1:]}: {exc.strerror}") from None
+        origin = spec[1:]
+    else:
+        text = spec
+        origin = "--body"
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"body from {origin} is not JSON: {exc}") from None
+
+
+def cmd_call(ctx: Context, args: argparse.Namespace) -> int:
+    from .filtering import compile_expression, search
+
+    api = ctx.client()
+    op = api.operation(args.operation)
+    _, kwargs, options = parse_call_words(op, args.words, ctx.stdin)
+    if options["output"] not in (None, "json", "yaml", "table", "raw"):
+        raise UsageError(f"--output takes json, yaml, table or raw, not {options['output']!r}")
+    if options["query"]:
+        compile_expression(options["query"])  # a bad expression fails before any request
+    if options["dry_run"]:
+        request = api.prepare(op.name, **kwargs)
+        emit(ctx, {"method": request.method, "url": api.url_for(request),
+                   "headers": {"authorization": "Bearer ***", **request.headers}, "body": request.body_preview()}, options["output"])
+        return Exit.OK
+    call = api._callable(op)
+    if options["all"]:
+        from .paginate import iter_pages
+
+        field_name = op.page_list_field
+        if not field_name:
+            raise UsageError(f"{op.name} does not page (no page_token in, next_page_token out)")
+        items: list[Any] = []
+        progress = _is_tty(ctx.stderr)
+        for n, page in enumerate(iter_pages(call, (), kwargs), start=1):
+            items.extend(page.get(field_name) or [])
+            if progress:
+                ctx.stderr.write(f"\rpage {n}: {len(items)} {field_name}")
+                ctx.stderr.flush()
+        if progress:
+            ctx.stderr.write("\n")
+        result: Any = {field_name: items}
+    else:
+        result = call(**kwargs)
+    if options["query"]:
+        result = search(options["query"], result)
+    emit(ctx, result, options["output"])
+    return Exit.OK
+
+
+def cmd_sim(ctx: Context, args: argparse.Namespace) -> int:
+    from .simulator import Simulator
+
+    sim = Simulator(args.host, args.port, token=args.token, seed=args.seed, speed=args.speed)
+    ctx.stdout.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
+    ctx.stdout.write(f"  API key:  {sim.token}\n")
+    ctx.stdout.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
+    ctx.stdout.write("  stop with Ctrl-C\n")
+    ctx.stdout.flush()
+    try:
+        sim.serve_forever()
+    finally:
+        sim._server.server_close()
+    return Exit.OK
+
+
+def cmd_repl(ctx: Context, args: argparse.Namespace) -> int:
+    from .repl.session import run_repl
+
+    return run_repl(ctx, demo=ctx.settings.demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmldyn",
+        description="Drive the CML (Cloudera AI) API v2, or any Swagger/OpenAPI spec, from the live spec.",
+        epilog="global options (before or after the command): --host URL --token KEY --spec URL|FILE "
+               "--ca-cert FILE --insecure --timeout SECONDS --debug --demo. "
+               "Environment: CML_HOST, CML_API_KEY (in a CML session: CDSW_API_URL/CDSW_DOMAIN, CDSW_APIV2_KEY).",
+    )
+    parser.add_argument("--version", action="version", version=f"cmldyn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("call", help="call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'")
+    p.add_argument("operation")
+    p.add_argument("words", nargs=argparse.REMAINDER,
+                   help="path values, --param value, param=value, field:=json, --body JSON|@file|-, -q JMESPATH, -o json|yaml|table|raw, --all, --dry-run")
+    p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser("ops", help="list the operations (name, method, path, summary)")
+    p.add_argument("pattern", nargs="?")
+    p.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_ops)
+
+    p = sub.add_parser("describe", help="an operation's documentation")
+    p.add_argument("operation")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("spec", help="the spec: show (title, version, counts) or validate (findings, never fatal)")
+    p.add_argument("action", nargs="?", choices=("show", "validate"), default="show")
+    p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
+    p.set_defaults(func=cmd_spec)
+
+    p = sub.add_parser("repl", help="the interactive console (--demo: against the built-in simulator)")
+    p.set_defaults(func=cmd_repl)
+
+    p = sub.add_parser("sim", help="run the CML API v2 simulator in the foreground")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--token", help="the API key it accepts (default: a random one, printed)")
+    p.add_argument("--seed", choices=("demo", "empty"), default="demo")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    p.set_defaults(func=cmd_sim)
+    return parser
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+         stdin: TextIO | None = None, env: dict[str, str] | None = None) -> int:
+    """Run one command; return its exit code. Never raises (except SystemExit from --help/--version)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    stdin = stdin or sys.stdin
+    env = dict(os.environ) if env is None else env
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    ctx: Context | None = None
+    secrets: tuple[str, ...] = ()
+    try:
+        found, rest = split_globals(argv)
+        settings = settings_from(found, env)
+        secrets = (settings.token,) if settings.token else ()
+        parser = build_parser()
+        parser.error = _raise_usage  # type: ignore[method-assign]
+        args = parser.parse_args(rest)
+        if not getattr(args, "func", None):
+            parser.print_help(stdout)
+            return Exit.USAGE
+        ctx = Context(settings, stdout, stderr, stdin)
+        if settings.demo and args.command != "repl":
+            ctx.start_demo()
+            secrets = (ctx.settings.token,) if ctx.settings.token else ()
+        return int(args.func(ctx, args))
+    except KeyboardInterrupt:
+        stderr.write("cmldyn: interrupted\n")
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return Exit.OK
+    except CmldynError as error:
+        report(error, stderr, secrets, debug)
+        return exit_code(error)
+    except Exception as error:  # a bug of ours: still one line, the traceback with --debug
+        report(error, stderr, secrets, debug)
+        return Exit.API
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _raise_usage(message: str) -> None:
+    raise UsageError(message)
+
+
+def report(error: BaseException, stderr: TextIO, secrets: tuple[str, ...], debug: bool) -> None:
+    """One ``cmldyn: error:`` line, an optional ``hint:`` line; the traceback only with --debug."""
+    from .output import safe_text
+
+    if debug:
+        stderr.write(redact("".join(traceback.format_exception(error)), secrets))
+    if isinstance(error, CmldynError):
+        message = error.message
+    else:
+        message = f"unexpected {type(error).__name__}: {error} (run with --debug for details)"
+    if isinstance(error, FilterError) and error.position is not None:
+        message += f" in {error.expression!r}"
+    line = safe_text(" ".join(redact(message, secrets).split()))
+    stderr.write(f"cmldyn: error: {line}\n")
+    hint = getattr(error, "hint", None)
+    if hint:
+        stderr.write(f"hint: {safe_text(redact(hint, secrets))}\n")
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+__all__ = ["Exit", "exit_code", "main"]

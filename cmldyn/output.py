@@ -1,0 +1,128 @@
+"""Render results for people and scripts: json, yaml, table, raw; terminal-safe always.
+
+Pure functions, no I/O. Every string that came from the API or the spec passes
+through :func:`safe_text`, which turns C0 controls (except tab and newline), DEL,
+C1 controls and bidi overrides into visible escapes (RELIABILITY.md rule 10), so
+another tenant's project name cannot move the cursor, set the title, or reorder
+what the user reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .results import to_json
+
+JSON = Any
+FORMATS = ("json", "yaml", "table", "raw")
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """Make text safe to write to a terminal: control and bidi characters become visible escapes."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def render(value: Any, fmt: str = "json", *, pretty: bool = True) -> str:
+    """Render any result as text in the given format (json, yaml, table, raw)."""
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    data = to_json(value)
+    if fmt == "yaml":
+        return render_yaml(data)
+    if fmt == "table":
+        return render_table(data)
+    if fmt == "raw":
+        if isinstance(data, str):
+            return safe_text(data)
+        if isinstance(data, list) and all(not isinstance(v, (dict, list)) for v in data):
+            return "\n".join(safe_text(str(v)) for v in data)
+    text = json.dumps(data, indent=2 if pretty else None, ensure_ascii=False, separators=None if pretty else (",", ":"), default=str)
+    return safe_text(text)
+
+
+def render_yaml(data: JSON) -> str:
+    import yaml
+
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip("\n")
+    return safe_text(text)
+
+
+def _cell(value: JSON, width: int = 48) -> str:
+    if isinstance(value, dict):
+        # A nested reference (creator, project) reads best as its name.
+        label = next((value[k] for k in ("username", "name", "public_identifier", "id") if value.get(k)), None)
+        text = str(label) if label is not None else ", ".join(f"{k}={_cell(v, 20)}" for k, v in list(value.items())[:3])
+    elif isinstance(value, list):
+        text = f"[{len(value)}]" if value and isinstance(value[0], (dict, list)) else ", ".join(str(v) for v in value)
+    elif value is None:
+        text = ""
+    else:
+        text = str(value)
+    text = safe_text(" ".join(text.split()))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _rows_of(data: JSON) -> list[dict[str, JSON]] | None:
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        return data
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+        if len(lists) == 1:
+            return lists[0]
+    return None
+
+
+def render_table(data: JSON, *, max_columns: int = 8) -> str:
+    """A plain-text table: a list of objects gets one row each (the list inside a list response too)."""
+    rows = _rows_of(data)
+    if rows is None:
+        if isinstance(data, dict):
+            width = max((len(k) for k in data), default=0)
+            return "\n".join(f"{safe_text(k).ljust(width)}  {_cell(v, 80)}" for k, v in data.items())
+        if isinstance(data, list):
+            return "\n".join(_cell(v, 120) for v in data)
+        return _cell(data, 200)
+    columns: list[str] = []
+    for row in rows:
+        for key, value in row.items():
+            if key not in columns and not isinstance(value, (list,)):
+                columns.append(key)
+    preferred = [c for c in ("name", "id", "status", "image_identifier", "path") if c in columns]
+    columns = (preferred + [c for c in columns if c not in preferred])[:max_columns]
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(safe_text(c).upper().ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def operations_table(rows: list[tuple[str, str, str, str]]) -> str:
+    """name / method / path / summary, for `cmldyn ops` and the REPL's `.ops`."""
+    if not rows:
+        return "(no operations match)"
+    w_name = max(len(r[0]) for r in rows)
+    w_method = max(len(r[1]) for r in rows)
+    w_path = min(70, max(len(r[2]) for r in rows))
+    return "\n".join(
+        safe_text(f"{n.ljust(w_name)}  {m.ljust(w_method)}  {p.ljust(w_path)}  {s[:60]}".rstrip()) for n, m, p, s in rows
+    )
+
+
+def highlight_json(text: str) -> str:
+    """Colour JSON for a terminal with pygments (ANSI codes; the text was made safe before)."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers import JsonLexer
+    except ImportError:
+        return text
+    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")

@@ -1,0 +1,61 @@
+"""Follow CML's body page tokens over any operation callable.
+
+An operation pages when it takes ``page_token`` and answers with
+``next_page_token`` and exactly one array field (inferred from the spec by
+OperationModel.page_list_field). Each follow-up repeats every other argument
+(page_size, search_filter, sort), as CML requires. Pages are fetched lazily;
+an empty token ends; a token seen before is a PaginationError.
+May import: errors, results. Takes a callable, never a Client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from .errors import PaginationError
+
+MAX_PAGES = 10_000
+
+
+def iter_pages(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
+               max_pages: int = MAX_PAGES) -> Iterator[Any]:
+    """Yield each page's result, following ``next_page_token``."""
+    seen: set[str] = set()
+    kwargs = dict(kwargs)
+    for count in range(1, max_pages + 1):
+        page = call(*args, **kwargs)
+        yield page
+        token = _token(page)
+        if not token:
+            return
+        if token in seen:
+            raise PaginationError(f"pagination did not advance: the server repeated a page token; stopped after {count} pages")
+        seen.add(token)
+        kwargs["page_token"] = token
+    raise PaginationError(f"stopped after {max_pages} pages (the limit); narrow the query or raise max_pages")
+
+
+def iter_items(call: Callable[..., Any], list_field: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+               max_items: int | None = None, max_pages: int = MAX_PAGES) -> Iterator[Any]:
+    """Yield the items of ``list_field`` across pages."""
+    count = 0
+    for page in iter_pages(call, args, kwargs, max_pages=max_pages):
+        for item in _field(page, list_field) or []:
+            yield item
+            count += 1
+            if max_items is not None and count >= max_items:
+                return
+
+
+def _token(page: Any) -> str:
+    value = _field(page, "next_page_token")
+    return str(value) if value else ""
+
+
+def _field(page: Any, name: str) -> Any:
+    if isinstance(page, dict):
+        return page.get(name)
+    getter = getattr(page, "get", None)
+    if callable(getter):
+        return getter(name)
+    return getattr(page, name, None)
