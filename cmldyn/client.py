@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from .errors import CredentialError, OperationError, ParamError, SpecError
 from .model import OperationInfo, OperationModel, ServiceModel, type_label
 from .request import PreparedRequest, prepare, to_plain
+from .schemas import SchemaClasses
 from .results import ResultList, decode_body, error_from_response, wrap
 from .spec import Spec, build_spec, load_spec, validate
 from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, RetryPolicy, Transport
@@ -111,6 +112,7 @@ class Client:
         self.spec = spec
         self.model = ServiceModel(spec, reserved=_RESERVED)
         self._callables = {}
+        self._models = None
         self.base_url = self.host + spec.base_path
 
     def refresh(self) -> tuple[list[str], list[str]]:
@@ -131,6 +133,15 @@ class Client:
         return list(self.model.warnings) + list(cached)
 
     # ------------------------------------------------------------------ operations
+
+    @property
+    def models(self) -> SchemaClasses:
+        """A class per named schema: ``api.models.CreateProjectRequest(name="x")``."""
+        made = self.__dict__.get("_models")
+        if made is None:
+            made = SchemaClasses(self.model.schema_names(), self.model.schema)
+            self._models = made
+        return made
 
     @property
     def operations(self) -> list[OperationInfo]:

@@ -1,0 +1,316 @@
+"""One REPL input -> run it -> the text to show. Plain Python; no prompt_toolkit here.
+
+Owns: evaluating Python like ``python -i`` (expressions, statements, blocks,
+``_``), the ``EXPR | JMESPATH`` filter, the dot commands, the one-line error
+messages, and the record of statements for ``.save``. May import the client
+side of cmldyn (client, errors, filtering, output, schemas).
+"""
+
+from __future__ import annotations
+
+import codeop
+import io
+import os
+import re
+import traceback
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ApiError, CmldynError, FilterError, redact
+from ..filtering import caret_line, compile_expression, search
+from ..output import operations_table, render, safe_text
+
+JSON = Any
+OUTPUT_FORMATS = ("json", "yaml", "table")
+
+
+@dataclass
+class Outcome:
+    """What one input produced: text to print, whether it failed, whether to leave."""
+
+    text: str = ""
+    ok: bool = True
+    exit: bool = False
+    value: Any = None
+    is_result: bool = False
+
+
+def split_filter(source: str) -> tuple[str, str] | None:
+    """``api.list_projects() | projects[].name`` -> (Python part, JMESPath part), or None.
+
+    The split is at the first ``|`` outside brackets and strings that is not
+    ``||`` or ``|=``; everything after it is JMESPath (which has pipes of its own).
+    """
+    depth = 0
+    quote: str | None = None
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            nxt = source[i + 1: i + 2]
+            prev = source[i - 1: i] if i else ""
+            if nxt in ("|", "=") or prev == "|":
+                i += 2
+                continue
+            left, right = source[:i].strip(), source[i + 1:].strip()
+            if left and right:
+                return left, right
+            return None
+        i += 1
+    return None
+
+
+def _json_like(value: Any) -> bool:
+    from ..results import Result
+
+    return isinstance(value, (Result, dict, list, tuple))
+
+
+class Console:
+    """The REPL's state: namespace, output format, secrets to redact, saved statements."""
+
+    def __init__(self, namespace: dict[str, Any], *, secrets: tuple[str, ...] = (), debug: bool = False,
+                 refresh: Callable[[], tuple[list[str], list[str]]] | None = None) -> None:
+        self.namespace = namespace
+        self.secrets = secrets
+        self.debug = debug
+        self.output = "json"
+        self.statements: list[str] = []
+        self.refresh = refresh
+        self.last_operation: str | None = None
+        self._compiler = codeop.CommandCompiler()
+
+    # ---------------------------------------------------------------- input
+
+    def is_complete(self, source: str) -> bool:
+        """Whether ``source`` is a whole statement (Enter runs it) or needs more lines."""
+        if not source.strip() or source.lstrip().startswith("."):
+            return True
+        if split_filter(source) is not None and "\n" not in source:
+            return True
+        try:
+            return self._compiler(source, "<cmldyn>", "single") is not None or source.endswith("\n\n")
+        except (SyntaxError, ValueError, OverflowError):
+            return True  # let run() report it
+
+    def run(self, source: str) -> Outcome:
+        """Run one input: a dot command, ``EXPR | JMESPATH``, or Python."""
+        text = source.strip("\n")
+        if not text.strip():
+            return Outcome()
+        try:
+            if text.lstrip().startswith(".") and not text.lstrip().startswith(".."):
+                return self.dot(text.strip())
+            parts = split_filter(text) if "\n" not in text.strip() else None
+            if parts is not None:
+                outcome = self._filtered(*parts)
+                if outcome is not None:
+                    return outcome
+            return self._python(text)
+        except KeyboardInterrupt:
+            return Outcome("interrupted", ok=False)
+        except SystemExit:
+            return Outcome(exit=True)
+
+    def _filtered(self, left: str, expression: str) -> Outcome | None:
+        try:
+            code = compile(left, "<cmldyn>", "eval")
+        except SyntaxError:
+            return None
+        try:
+            compile_expression(expression)
+        except FilterError as error:
+            # Python's own `a | b` on non-JSON values still works; a bad filter on JSON says where.
+            if not self._looks_like_filter(expression):
+                return None
+            return Outcome(self._filter_error(error), ok=False)
+        try:
+            value = eval(code, self.namespace)
+        except BaseException as error:  # noqa: BLE001 - reported as one line
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            return Outcome(self.error_line(error), ok=False)
+        if not _json_like(value):
+            return None
+        try:
+            filtered = search(expression, value)
+        except FilterError as error:
+            return Outcome(self._filter_error(error), ok=False)
+        self._remember(left, value)
+        self.statements.append(_py_filter(left, expression))
+        return self._show(filtered, set_last=False)
+
+    @staticmethod
+    def _looks_like_filter(expression: str) -> bool:
+        return bool(re.match(r"^[A-Za-z_@\[\]`'\"*&!{]", expression.strip()))
+
+    def _filter_error(self, error: FilterError) -> str:
+        return safe_text(f"error: {error.message}\n{caret_line(error)}")
+
+    def _python(self, text: str) -> Outcome:
+        try:
+            try:
+                code = compile(text, "<cmldyn>", "eval")
+                is_expr = True
+            except SyntaxError:
+                code = compile(text + ("\n" if "\n" in text else ""), "<cmldyn>", "exec")
+                is_expr = False
+        except SyntaxError as error:
+            return Outcome(safe_text(f"SyntaxError: {error.msg} (line {error.lineno}, column {error.offset})"), ok=False)
+        buffer = io.StringIO()
+        try:
+            with redirect_stdout(buffer):
+                value = eval(code, self.namespace) if is_expr else exec(code, self.namespace)
+        except BaseException as error:  # noqa: BLE001 - one line, the REPL goes on
+            if isinstance(error, SystemExit):
+                raise
+            if isinstance(error, KeyboardInterrupt):
+                return Outcome((buffer.getvalue() + "interrupted").strip(), ok=False)
+            return Outcome((safe_text(redact(buffer.getvalue(), self.secrets)) + self.error_line(error)).strip(), ok=False)
+        printed = safe_text(redact(buffer.getvalue(), self.secrets)).rstrip("\n")
+        self.statements.append(text)
+        if is_expr and value is not None:
+            self._remember(text, value)
+            shown = self._show(value)
+            shown.text = (printed + "\n" + shown.text).strip("\n") if printed else shown.text
+            return shown
+        return Outcome(printed)
+
+    def _remember(self, source: str, value: Any) -> None:
+        self.namespace["_"] = value
+        match = re.match(r"\s*api\.([A-Za-z_][A-Za-z0-9_]*)\s*\(", source)
+        if match:
+            self.last_operation = match.group(1)
+
+    def _show(self, value: Any, *, set_last: bool = True) -> Outcome:
+        if set_last:
+            self.namespace["_"] = value
+        return Outcome(self.render(value), value=value, is_result=True)
+
+    def render(self, value: Any) -> str:
+        from ..results import Result, ResultList
+        from ..schemas import RequestModel
+
+        if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
+            return redact(render(value, self.output), self.secrets)
+        if isinstance(value, RequestModel):
+            return safe_text(redact(repr(value), self.secrets))
+        if isinstance(value, (bytes, bytearray)):
+            return f"<{len(value)} bytes> (write them with open(path, 'wb').write(_))"
+        if isinstance(value, str):
+            return safe_text(redact(repr(value), self.secrets))
+        return safe_text(redact(repr(value), self.secrets))
+
+    def error_line(self, error: BaseException) -> str:
+        """One line for any error; API errors show status and the server's message; --debug adds the traceback."""
+        if isinstance(error, ApiError):
+            text = error.message
+        elif isinstance(error, CmldynError):
+            text = f"{type(error).__name__}: {error.message}"
+        else:
+            text = f"{type(error).__name__}: {error}"
+        line = safe_text(" ".join(redact(text, self.secrets).split()))
+        hint = getattr(error, "hint", None)
+        if hint and isinstance(error, CmldynError):
+            line += f"\nhint: {safe_text(redact(hint, self.secrets))}"
+        if self.debug:
+            line = safe_text(redact("".join(traceback.format_exception(error)), self.secrets)) + line
+        return "error: " + line
+
+    # ---------------------------------------------------------------- dot commands
+
+    def dot(self, text: str) -> Outcome:
+        name, _, arg = text[1:].partition(" ")
+        arg = arg.strip()
+        api = self.namespace.get("api")
+        if name in ("exit", "quit"):
+            return Outcome(exit=True)
+        if name == "ops":
+            rows = [(o.name, o.method, o.path, o.summary) for o in api.operations
+                    if not arg or arg.lower() in o.name.lower() or arg.lower() in o.path.lower()]
+            return Outcome(operations_table(rows))
+        if name == "help":
+            if not arg:
+                return Outcome(HELP_TEXT)
+            op = api.model.find(arg.removeprefix("api.").rstrip("()"))
+            if op is None:
+                cls = api.models.get(arg)
+                if cls is not None:
+                    return Outcome(safe_text(cls.__doc__ or arg))
+                return Outcome(f"error: no operation or schema {arg!r}; try .ops {arg[:4]}", ok=False)
+            return Outcome(safe_text(op.doc()))
+        if name == "output":
+            if arg not in OUTPUT_FORMATS:
+                return Outcome(f"output is {self.output}; choose one of: {', '.join(OUTPUT_FORMATS)}", ok=not arg)
+            self.output = arg
+            return Outcome(f"output: {arg}")
+        if name == "refresh":
+            if self.refresh is None:
+                return Outcome("error: nothing to refresh", ok=False)
+            try:
+                added, removed = self.refresh()
+            except CmldynError as error:
+                return Outcome(self.error_line(error), ok=False)
+            lines = [f"spec refreshed: {len(api.operations)} operations"]
+            lines += [f"  + {n}" for n in added] + [f"  - {n}" for n in removed]
+            if not added and not removed:
+                lines.append("  (no operations added or removed)")
+            return Outcome("\n".join(lines))
+        if name == "save":
+            if not arg:
+                return Outcome("error: .save FILE", ok=False)
+            return self.save(arg)
+        return Outcome(f"error: unknown command .{name}; try .help", ok=False)
+
+    def save(self, path: str) -> Outcome:
+        """Write the session's successful statements as a script that runs with cmldyn."""
+        api = self.namespace.get("api")
+        host = getattr(api, "host", "https://<workspace>")
+        lines = [
+            "# Written by cmldyn's REPL (.save). The key is read from the environment, never stored here.",
+            "import os",
+            "",
+            "import cmldyn",
+            "from cmldyn.filtering import search",
+            "",
+            f"api = cmldyn.Client(os.environ.get('CML_HOST', {host!r}), os.environ['CML_API_KEY'])",
+            "",
+        ]
+        lines += [redact(s, self.secrets) for s in self.statements]
+        try:
+            fd = os.open(os.path.expanduser(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+        except OSError as error:
+            return Outcome(f"error: cannot write {path}: {error.strerror}", ok=False)
+        return Outcome(f"saved {len(self.statements)} statements to {path}")
+
+
+def _py_filter(left: str, expression: str) -> str:
+    return f"_ = search({expression!r}, {left})\nprint(_)"
+
+
+HELP_TEXT = """\
+api.<Tab>                 every operation, with its summary; api.list_projects(page_size=2)
+EXPR | JMESPATH           filter a result: api.list_projects() | projects[].name
+_                         the last result (_ | projects[?name=='demo'].id)
+help(api.create_job)      an operation's method, path, parameters, body and response fields
+.help OP                  the same; .help SCHEMA shows a request class's fields
+.ops [PATTERN]            a table of operations
+.output json|yaml|table   how results are shown
+.refresh                  fetch the spec again, list operations added and removed
+.save FILE                write this session's statements as a Python script
+.exit                     leave (or Ctrl-D)"""

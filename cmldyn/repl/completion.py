@@ -1,0 +1,359 @@
+"""Completion for the REPL: operations, parameters, enum values, request-class fields,
+result fields after ``|``, attributes and names in scope.
+
+``suggest()`` is plain Python over the text before the cursor, fed by callables
+(the namespace, the last operation), so it is tested on its own and timed by the
+benchmark; ``ReplCompleter`` adapts it to prompt_toolkit.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.document import Document
+
+from ..model import schema_properties, type_label
+from .commands import split_filter
+
+JSON = Any
+_CALL_HEAD = re.compile(r"(?:\bapi\.)?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z0-9_]*)$")
+_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)$")
+_KWARG_VALUE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(['\"]?)([^'\"]*)$")
+_KWARG_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)?$")
+_MAX = 200
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    start: int  # negative: how many characters before the cursor it replaces
+    display: str
+    meta: str = ""
+
+
+class Suggester:
+    """Works out completions from the namespace and the client's model."""
+
+    def __init__(self, namespace: Callable[[], dict[str, Any]], last_operation: Callable[[], str | None] = lambda: None) -> None:
+        self._namespace = namespace
+        self._last_operation = last_operation
+        self._ops_cache: tuple[int, list[tuple[str, str]]] | None = None
+
+    # -------------------------------------------------------------- helpers
+
+    def _api(self) -> Any:
+        return self._namespace().get("api")
+
+    def _operations(self) -> list[tuple[str, str]]:
+        api = self._api()
+        model = getattr(api, "model", None)
+        if model is None:
+            return []
+        key = id(model)
+        if self._ops_cache is None or self._ops_cache[0] != key:
+            self._ops_cache = (key, sorted((name, op.summary) for name, op in model.operations.items()))
+        return self._ops_cache[1]
+
+    # -------------------------------------------------------------- entry point
+
+    def suggest(self, text: str) -> list[Suggestion]:
+        if text.lstrip().startswith("."):
+            return self._dot(text.lstrip())
+        parts = split_filter(text)
+        if parts is not None or text.rstrip().endswith("|"):
+            left, right = parts if parts is not None else (text.rstrip()[:-1], "")
+            if parts is None and text.rstrip().endswith("||"):
+                return []
+            return self._jmespath(left, right if parts is not None else "")
+        call = _open_call(text)
+        if call is not None:
+            head, inside = call
+            found = self._in_call(head, inside)
+            if found is not None:
+                return found
+        attr = _ATTR.search(text)
+        if attr:
+            return self._attributes(attr.group(1), attr.group(2))
+        name = _NAME.search(text)
+        if name:
+            return self._names(name.group(1))
+        return []
+
+    # -------------------------------------------------------------- contexts
+
+    def _dot(self, text: str) -> list[Suggestion]:
+        commands = {".ops": "table of operations", ".help": "docs of an operation", ".output": "json, yaml or table",
+                    ".refresh": "re-fetch the spec", ".save": "write statements as a script", ".exit": "leave"}
+        word, space, arg = text.partition(" ")
+        if not space:
+            return [Suggestion(c, -len(word), c, m) for c, m in commands.items() if c.startswith(word)]
+        if word == ".help":
+            return [Suggestion(n, -len(arg), n, s) for n, s in self._operations() if n.startswith(arg)][:_MAX]
+        if word == ".output":
+            return [Suggestion(f, -len(arg), f) for f in ("json", "yaml", "table") if f.startswith(arg)]
+        return []
+
+    def _attributes(self, base: str, prefix: str) -> list[Suggestion]:
+        namespace = self._namespace()
+        value = _resolve_chain(base, namespace)
+        if value is _MISSING:
+            return []
+        api = self._api()
+        if api is not None and value is api:
+            out = [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if n.startswith(prefix)]
+            if len(out) < _MAX and prefix:
+                out += [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if prefix in n and not n.startswith(prefix)]
+            members = ("call", "raw", "operations", "models", "spec_warnings", "refresh", "close")
+            out += [Suggestion(m, -len(prefix), m, "client") for m in members if m.startswith(prefix)]
+            return out[:_MAX]
+        try:
+            names = dir(value)
+        except Exception:
+            return []
+        return [Suggestion(n, -len(prefix), n) for n in names if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_"))][:_MAX]
+
+    def _names(self, prefix: str) -> list[Suggestion]:
+        namespace = self._namespace()
+        pool = set(namespace) | set(dir(builtins)) | set(keyword.kwlist)
+        return [Suggestion(n, -len(prefix), n) for n in sorted(pool)
+                if n.startswith(prefix) and not n.startswith("__") and n != prefix][:_MAX]
+
+    def _in_call(self, head: str, inside: str) -> list[Suggestion] | None:
+        """Inside ``api.op(`` or ``RequestClass(``: parameter names, then enum values."""
+        fields = self._call_fields(head)
+        if fields is None:
+            return None
+        fragment = _last_argument(inside)
+        value = _KWARG_VALUE.match(fragment)
+        if value:
+            name, quote, typed = value.groups()
+            schema = fields.get(name, (None, None, {}))[2]
+            enum = _enum_of(schema)
+            if not enum:
+                return []
+            q = quote or '"'
+            return [Suggestion(f"{q}{v}{q}", -(len(typed) + len(quote)), str(v), name) for v in enum if str(v).startswith(typed)]
+        match = _KWARG_NAME.match(fragment)
+        if not match:
+            return []
+        prefix = match.group(1) or ""
+        taken = set(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*=", inside))
+        out = []
+        for name, (label, required, _schema) in fields.items():
+            if name.startswith(prefix) and name not in taken:
+                meta = label + (" · required" if required else "")
+                out.append(Suggestion(name + "=", -len(prefix), name + "=", meta))
+        out.sort(key=lambda s: ("required" not in s.meta, s.text))
+        return out[:_MAX]
+
+    def _call_fields(self, head: str) -> dict[str, tuple[str, bool, JSON]] | None:
+        api = self._api()
+        is_api = head.startswith("api.")
+        name = head[4:] if is_api else head
+        if api is not None and (is_api or name not in self._namespace()):
+            op = api.model.find(name) if is_api else None
+            if op is not None:
+                return {p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
+                        for p in op.params}
+        value = self._namespace().get(name)
+        fields = getattr(value, "_fields", None)
+        if isinstance(value, type) and isinstance(fields, dict):
+            return {k: (type_label(v, 1), False, v) for k, v in fields.items()}
+        if api is not None and callable(value) and getattr(value, "operation", None) is not None:
+            op = value.operation
+            return {p.name: (p.type_label, p.required, p.schema) for p in op.params}
+        return None
+
+    def _jmespath(self, left: str, right: str) -> list[Suggestion]:
+        """Field names after ``|``, from the response schema of the call on the left (or from ``_``)."""
+        if "|" in right:
+            return []  # after a JMESPath pipe the shape is the pipe's output: not known without running it
+        segment = right
+        schema, value = self._left_shape(left.strip())
+        if schema is None and value is None:
+            return []
+        path, prefix = _jmes_path(segment)
+        if path is None:
+            return []
+        names = _fields_at(schema, value, path)
+        return [Suggestion(n, -len(prefix), n, label) for n, label in names if n.startswith(prefix)][:_MAX]
+
+    def _left_shape(self, left: str) -> tuple[JSON, Any]:
+        api = self._api()
+        match = re.match(r"^api\.([A-Za-z_][A-Za-z0-9_]*)\s*\(", left)
+        if match and api is not None:
+            op = api.model.find(match.group(1))
+            if op is not None:
+                return op.response_schema, None
+        namespace = self._namespace()
+        if left == "_" and api is not None:
+            last = self._last_operation()
+            if last:
+                op = api.model.find(last)
+                if op is not None:
+                    return op.response_schema, namespace.get("_")
+        value = _resolve_chain(left, namespace) if re.fullmatch(r"[A-Za-z_][\w.]*", left) else _MISSING
+        if value is not _MISSING:
+            from ..results import to_json
+
+            return None, to_json(value)
+        return None, None
+
+
+_MISSING = object()
+
+
+def _resolve_chain(chain: str, namespace: dict[str, Any]) -> Any:
+    """``a.b.c`` by getattr only (no calls), so completion never runs an API call."""
+    head, *rest = chain.split(".")
+    if head not in namespace:
+        value = getattr(builtins, head, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    else:
+        value = namespace[head]
+    for part in rest:
+        try:
+            value = getattr(value, part)
+        except Exception:
+            return _MISSING
+        if callable(value) and getattr(value, "operation", None) is not None:
+            return _MISSING
+    return value
+
+
+def _open_call(text: str) -> tuple[str, str] | None:
+    """The innermost unclosed ``(``: (what is called, text after the paren)."""
+    depth = 0
+    quote: str | None = None
+    opens: list[int] = []
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote and text[i - 1] != "\\":
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            opens.append(i if ch == "(" else -1)
+            depth += 1
+        elif ch in ")]}":
+            if opens:
+                opens.pop()
+            depth -= 1
+    if not opens or opens[-1] < 0:
+        return None
+    pos = opens[-1]
+    before = text[:pos]
+    match = re.search(r"((?:api\.)?[A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+    if not match:
+        return None
+    return match.group(1), text[pos + 1:]
+
+
+def _last_argument(inside: str) -> str:
+    depth = 0
+    quote: str | None = None
+    start = 0
+    for i, ch in enumerate(inside):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            start = i + 1
+    return inside[start:]
+
+
+def _enum_of(schema: JSON) -> list[Any]:
+    if not isinstance(schema, dict):
+        return []
+    if isinstance(schema.get("enum"), list):
+        return list(schema["enum"])
+    items = schema.get("items")
+    if isinstance(items, dict) and isinstance(items.get("enum"), list):
+        return list(items["enum"])
+    return []
+
+
+_JMES_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\]|\.")
+
+
+def _jmes_path(segment: str) -> tuple[list[str] | None, str]:
+    """``projects[].na`` -> (["projects", "[]"], "na"); ``projects[?na`` -> (["projects", "[]"], "na")."""
+    open_filter = segment.rfind("[?")
+    if open_filter >= 0 and "]" not in segment[open_filter:]:
+        inner = segment[open_filter + 2:]
+        prefix_match = re.search(r"([A-Za-z_][A-Za-z0-9_]*)?$", inner)
+        prefix = prefix_match.group(1) or "" if prefix_match else ""
+        path, _ = _jmes_path(segment[:open_filter] + ".")
+        if path is None:
+            return None, ""
+        return path + ["[]"], prefix
+    match = re.search(r"([A-Za-z_][A-Za-z0-9_]*)?$", segment)
+    prefix = match.group(1) or "" if match else ""
+    body = segment[: len(segment) - len(prefix)]
+    if body and not body.endswith((".", "]")):
+        return None, ""
+    tokens = [t for t in _JMES_TOKEN.findall(body) if t != "."]
+    path: list[str] = []
+    for token in tokens:
+        path.append("[]" if token.startswith("[") else token)
+    return path, prefix
+
+
+def _fields_at(schema: JSON, value: Any, path: list[str]) -> list[tuple[str, str]]:
+    """Walk the schema (or a real value) along path; the object fields there with their types."""
+    if schema is not None:
+        current = schema
+        for step in path:
+            if step == "[]":
+                if isinstance(current, dict) and current.get("type") == "array":
+                    current = current.get("items") or {}
+                continue
+            props = schema_properties(current)
+            current = props.get(step)
+            if current is None:
+                return []
+        if isinstance(current, dict) and current.get("type") == "array":
+            current = current.get("items") or {}
+        return [(k, type_label(v, 1)) for k, v in schema_properties(current).items()]
+    current = value
+    for step in path:
+        if step == "[]":
+            if isinstance(current, list):
+                current = current[0] if current else None
+            continue
+        current = current.get(step) if isinstance(current, dict) else None
+    if isinstance(current, list):
+        current = next((c for c in current if isinstance(c, dict)), None)
+    if isinstance(current, dict):
+        return [(k, type(v).__name__) for k, v in current.items()]
+    return []
+
+
+class ReplCompleter(Completer):
+    """prompt_toolkit adapter: Suggestions -> Completions with display meta."""
+
+    def __init__(self, suggester: Suggester) -> None:
+        self.suggester = suggester
+
+    def get_completions(self, document: Document, complete_event: Any) -> Iterable[Completion]:
+        try:
+            found = self.suggester.suggest(document.text_before_cursor)
+        except Exception:  # completion must never break typing
+            return
+        for s in found:
+            yield Completion(s.text, start_position=s.start, display=s.display, display_meta=s.meta)

@@ -1,0 +1,250 @@
+"""The prompt_toolkit layer of ``cmldyn repl``: prompt, completion menu, toolbar, history, keys.
+
+Owns: the PromptSession (multi-line input that runs on Enter once a statement is
+complete), the private history file that never stores the key, the bottom
+toolbar, the banner, asking for the key without echo, and reading statements
+from a pipe when stdin is not a terminal. Evaluation lives in commands.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+import time
+import warnings
+from typing import Any, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
+
+from .._version import __version__
+from ..output import highlight_json, safe_text
+from .commands import Console, Outcome
+from .completion import ReplCompleter, Suggester
+
+_SECRET_LINE = re.compile(r"(?i)bearer\s|token\s*=|api_key|apikey|cml_api_key|authorization")
+
+
+class PrivateHistory(FileHistory):
+    """FileHistory that writes 0600 files without following links, and skips lines holding secrets.
+
+    A line is not stored when it holds the key, ``Bearer ``, ``token=``, ``api_key``
+    or ``authorization``, or starts with a space (as shells do with HISTCONTROL).
+    """
+
+    def __init__(self, filename: str, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(filename)
+        self._secrets = tuple(s for s in secrets if s)
+
+    def store_string(self, string: str) -> None:
+        if string.startswith(" ") or _SECRET_LINE.search(string) or any(s in string for s in self._secrets):
+            return
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.filename, flags, 0o600)
+        except OSError:
+            return  # unwritable or a symlink: go on without persistence
+        with os.fdopen(fd, "ab") as handle:
+            handle.write(("\n# %s\n" % time.strftime("%Y-%m-%d %H:%M:%S")).encode("utf-8"))
+            for line in string.split("\n"):
+                handle.write(("+%s\n" % line).encode("utf-8"))
+
+
+def history_path() -> str:
+    from platformdirs import user_data_dir
+
+    return os.path.join(user_data_dir("cmldyn", appauthor=False), "history")
+
+
+def open_history(path: str, secrets: tuple[str, ...], warn: TextIO) -> History:
+    """The private history, or memory only (with one warning) when the file cannot be used safely."""
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        if os.path.islink(directory) or os.path.islink(path):
+            raise OSError("is a symbolic link")
+        os.chmod(directory, 0o700)
+        if os.path.exists(path):
+            info = os.stat(path, follow_symlinks=False)
+            if info.st_uid != os.getuid():
+                raise OSError("owned by another user")
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                os.chmod(path, 0o600)
+        return PrivateHistory(path, secrets)
+    except OSError as error:
+        warn.write(f"cmldyn: warning: history not saved ({path}: {error.strerror or error})\n")
+        return InMemoryHistory()
+
+
+def make_namespace(api: Any) -> dict[str, Any]:
+    """What ``python -i demo.py`` would leave in scope: api, cmldyn, and the request classes."""
+    import cmldyn
+
+    namespace: dict[str, Any] = {"__name__": "__cmldyn__", "api": api, "cmldyn": cmldyn, "client": api}
+    for name in api.models.names():
+        if name.isidentifier() and name not in namespace and not name.startswith("_"):
+            cls = api.models.get(name)
+            if cls is not None:
+                namespace[name] = cls
+    return namespace
+
+
+def banner(api: Any, seconds: float) -> str:
+    spec = api.spec
+    title = safe_text(f"{spec.title} {spec.api_version}".strip())
+    return (f"cmldyn {__version__} · {api.host} · {title} · {len(api.model.operations)} operations · ready in {seconds * 1000:.0f} ms\n"
+            "`api` is your client. Try: api.list_projects() | projects[].name   ·   .help   ·   Tab completes")
+
+
+def toolbar_text(console: Console, text: str) -> str:
+    """Signature and summary of the operation under the cursor."""
+    api = console.namespace.get("api")
+    names = re.findall(r"api\.([A-Za-z_][A-Za-z0-9_]*)", text)
+    if not names or api is None:
+        return " .help for help · Tab completes · Ctrl-D leaves"
+    op = api.model.find(names[-1])
+    if op is None:
+        return f" no operation {names[-1]!r}"
+    return safe_text(f" {op.signature_text()}  —  {op.method.upper()} {op.path}  —  {op.summary}")[:400]
+
+
+def show(outcome: Outcome, out: TextIO, *, color: bool) -> None:
+    if not outcome.text:
+        return
+    text = outcome.text
+    if color and outcome.is_result and text[:1] in "[{":
+        text = highlight_json(text)
+    out.write(text + "\n")
+    out.flush()
+
+
+def run_repl(ctx: Any, *, demo: bool = False, interactive: bool | None = None, history: str | None = None) -> int:
+    """Start the REPL for the CLI's context; return the exit code."""
+    started = time.perf_counter()
+    stdin = ctx.stdin
+    interactive = _isatty(stdin) if interactive is None else interactive
+    if demo:
+        ctx.start_demo()
+    settings = ctx.settings
+    if not settings.token and not demo and settings.host:
+        if not interactive:
+            from ..errors import CredentialError
+
+            raise CredentialError("no API key: set CML_API_KEY or pass --token (stdin is not a terminal, so it cannot be asked)")
+        settings.token = ask_key(settings.host)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = ctx.client()
+    secrets = (settings.token,) if settings.token else ()
+    console = Console(make_namespace(api), secrets=secrets, debug=settings.debug, refresh=api.refresh)
+    if not interactive:
+        return run_lines(console, stdin, ctx.stdout)
+    ctx.stdout.write(banner(api, time.perf_counter() - started) + "\n")
+    ctx.stdout.flush()
+    return run_prompt(console, ctx.stdout, history or history_path(), ctx.stderr)
+
+
+def ask_key(host: str) -> str:
+    from prompt_toolkit import prompt
+
+    return prompt(f"API key for {host} (not shown): ", is_password=True).strip()
+
+
+def run_lines(console: Console, stdin: TextIO, out: TextIO) -> int:
+    """Statements from a pipe: run each, print results plainly, exit 1 if any failed."""
+    failed = False
+    buffer: list[str] = []
+
+    def flush() -> None:
+        nonlocal failed
+        source = "\n".join(buffer)
+        buffer.clear()
+        if not source.strip():
+            return
+        outcome = console.run(source)
+        show(outcome, out, color=False)
+        failed = failed or not outcome.ok
+        if outcome.exit:
+            raise EOFError
+
+    try:
+        for line in stdin:
+            line = line.rstrip("\n")
+            if buffer and not line.strip():
+                flush()
+                continue
+            if buffer and line[:1] not in (" ", "\t") and not line.lstrip().startswith(("else", "elif", "except", "finally")):
+                flush()
+            buffer.append(line)
+            if len(buffer) == 1 and console.is_complete(line) and not line.rstrip().endswith(":"):
+                flush()
+        flush()
+    except EOFError:
+        pass
+    return 1 if failed else 0
+
+
+def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) -> int:
+    suggester = Suggester(lambda: console.namespace, lambda: console.last_operation)
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _(event: Any) -> None:
+        buffer = event.current_buffer
+        text = buffer.text
+        at_end = buffer.document.is_cursor_at_the_end
+        if at_end and console.is_complete(text if "\n" not in text else text + "\n"):
+            buffer.validate_and_handle()
+        elif at_end and text.endswith("\n") and "\n" in text.rstrip("\n") and not text.split("\n")[-1].strip():
+            buffer.validate_and_handle()
+        else:
+            buffer.insert_text("\n" + _indent_for(text))
+
+    session: PromptSession[str] = PromptSession(
+        message=lambda: ">>> ",
+        prompt_continuation=lambda width, line, wrap: "... ",
+        completer=ReplCompleter(suggester),
+        complete_while_typing=True,
+        history=open_history(history_file, console.secrets, err),
+        multiline=True,
+        key_bindings=bindings,
+        bottom_toolbar=lambda: toolbar_text(console, session.default_buffer.document.text_before_cursor),
+        enable_history_search=False,
+    )
+    color = _isatty(out) and not os.environ.get("NO_COLOR")
+    while True:
+        try:
+            text = session.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        try:
+            outcome = console.run(text)
+        except KeyboardInterrupt:
+            outcome = Outcome("interrupted", ok=False)
+        show(outcome, out, color=color)
+        if outcome.exit:
+            break
+    return 0
+
+
+def _indent_for(text: str) -> str:
+    last = text.split("\n")[-1]
+    indent = last[: len(last) - len(last.lstrip())]
+    return indent + ("    " if last.rstrip().endswith(":") else "")
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:
+        return False
+
+
+__all__ = ["run_repl", "run_lines", "run_prompt", "PrivateHistory", "make_namespace"]
+

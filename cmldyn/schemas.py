@@ -1,0 +1,127 @@
+"""Request classes made from the spec's named schemas: ``CreateProjectRequest(name=..., template="Python")``.
+
+Owns: one small class per definition (Swagger 2) or component schema (OpenAPI 3),
+with attribute access, ``to_dict()`` and a field check that names an unknown
+field (ParamError) the moment it is set. May import: errors, model.
+Scripts written for the generated cmlapi build their bodies this way.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable, Iterable
+
+from .errors import ParamError
+from .model import schema_properties, type_label
+
+JSON = Any
+
+
+class RequestModel:
+    """Base of the generated request classes. Fields are the schema's properties."""
+
+    _schema_name: str = "object"
+    _fields: dict[str, JSON] = {}
+    _open: bool = False
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        if args:
+            raise ParamError(f"{self._schema_name}() takes fields as keywords, e.g. {self._schema_name}(name=...)")
+        object.__setattr__(self, "_values", {})
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key not in self._fields and not self._open:
+            close = difflib.get_close_matches(key, list(self._fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ParamError(f"unknown field {key!r} for {self._schema_name}{hint}")
+        self._values[key] = value
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        values = object.__getattribute__(self, "_values")
+        if key in values:
+            return values[key]
+        if key in type(self)._fields:
+            return None  # unset, as in cmlapi's models
+        raise AttributeError(f"{self._schema_name} has no field {key!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self._fields) | {"to_dict"})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RequestModel):
+            return self.to_dict() == other.to_dict()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The set fields as plain JSON (unset fields are left out, as PATCH bodies need)."""
+        out: dict[str, JSON] = {}
+        for key, value in self._values.items():
+            if value is None:
+                continue
+            to_dict = getattr(value, "to_dict", None)
+            if callable(to_dict):
+                value = to_dict()
+            elif isinstance(value, list):
+                value = [v.to_dict() if callable(getattr(v, "to_dict", None)) else v for v in value]
+            out[key] = value
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"{self._schema_name}({inner})"
+
+
+def make_class(name: str, schema: JSON) -> type[RequestModel]:
+    props = schema_properties(schema)
+    fields_doc = "\n".join(f"    {k}: {type_label(v, 1)}" for k, v in props.items())
+    doc = (schema.get("description") if isinstance(schema, dict) else "") or f"The {name} object."
+    open_schema = isinstance(schema, dict) and schema.get("additionalProperties") not in (None, False) and not props
+    return type(name, (RequestModel,), {
+        "_schema_name": name,
+        "_fields": props,
+        "_open": open_schema,
+        "__doc__": f"{doc}\n\nFields:\n{fields_doc}" if fields_doc else doc,
+        "__module__": "cmldyn.schemas",
+    })
+
+
+class SchemaClasses:
+    """Classes for every named schema of a spec, made on first use."""
+
+    def __init__(self, names: Iterable[str], lookup: Callable[[str], JSON]) -> None:
+        self._names = list(names)
+        self._lookup = lookup
+        self._made: dict[str, type[RequestModel]] = {}
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def get(self, name: str) -> type[RequestModel] | None:
+        made = self._made.get(name)
+        if made is None:
+            schema = self._lookup(name)
+            if schema is None:
+                return None
+            made = make_class(name, schema)
+            self._made[name] = made
+        return made
+
+    def __getattr__(self, name: str) -> type[RequestModel]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        made = self.get(name)
+        if made is None:
+            close = difflib.get_close_matches(name, self._names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise AttributeError(f"no schema {name!r} in the spec{hint}")
+        return made
+
+    def __dir__(self) -> list[str]:
+        return list(self._names)
+
