@@ -27,11 +27,14 @@ _ACRONYM_SPLIT = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_SPLIT = re.compile(r"([a-z\d])([A-Z])")
 _NOT_IDENT = re.compile(r"\W+")
 _PATH_PARAM = re.compile(r"\{([^{}]+)\}")
+# Soft keywords of every Python we support (3.12 added "type"), so names do not depend on the version.
+_SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"match", "case", "type", "_"}
 _GRPC_V2_ID = re.compile(r"^([A-Za-z][A-Za-z0-9]*Service)_([A-Za-z][A-Za-z0-9_]*)$")
 
 
 def snake_case(text: str) -> str:
     """``ListProjects`` -> ``list_projects``; ``ValidateAPIKey`` -> ``validate_api_key``."""
+    text = unicodedata.normalize("NFKC", text)
     text = _ACRONYM_SPLIT.sub(r"\1_\2", text)
     text = _WORD_SPLIT.sub(r"\1_\2", text)
     return text.replace("-", "_").replace(".", "_").lower()
@@ -51,7 +54,7 @@ def identifier(text: str, reserved: Iterable[str] = ()) -> str:
         name = "op_" + name
         if not name.isidentifier():
             name = "op_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in name)
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in reserved or name.startswith("__"):
+    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS or name in reserved or name.startswith("__"):
         name = name.strip("_") + "_"
     return name
 

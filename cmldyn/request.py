@@ -70,12 +70,15 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     """
     bound: dict[Param, Any] = {}
     positional = op.positional
+    body = op.body_param
+    if body is not None and args and any(op.param_index.get(k) is body for k in kwargs):
+        # body= given by name: the positional values are the path parameters that follow it.
+        positional = positional[1:]
     if len(args) > len(positional):
         names = ", ".join(p.name for p in positional) or "none"
         raise ParamError(f"{op.name}() takes {len(positional)} positional argument(s) ({names}) but {len(args)} were given")
     for param, value in zip(positional, args):
         bound[param] = value
-    body = op.body_param
     body_fields: dict[str, Any] = {}
     unknown: list[str] = []
     for key, value in kwargs.items():

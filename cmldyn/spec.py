@@ -27,7 +27,7 @@ JSON = Any
 
 MAX_SPEC_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 200
-MAX_NODES = 3_000_000
+MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about 3,400
 # Inlined size over the ref graph. prance shares resolved subtrees, so memory stays
 # linear, but anything that walks the resolved tree (help, completion, samples)
 # would pay for the expansion; a spec that expands past this is refused.
@@ -249,6 +249,7 @@ def prescan(doc: JSON, warnings: list[str] | None = None) -> None:
     Dangling internal refs are replaced by a described empty schema, with a warning.
     """
     warnings = warnings if warnings is not None else []
+    _check_shared_size(doc)
     nodes = 0
     stack: list[tuple[JSON, int]] = [(doc, 0)]
     refs: list[dict[str, JSON]] = []
@@ -281,6 +282,41 @@ def prescan(doc: JSON, warnings: list[str] | None = None) -> None:
             target = node.pop("$ref")
             node["description"] = f"(unresolvable reference {target})"
     _check_expansion(doc, refs)
+
+
+def _check_shared_size(doc: JSON) -> None:
+    """Count containers as a walk would see them, with each shared object sized once.
+
+    JSON never shares objects, but YAML anchors do: a 1 KB alias bomb is a few
+    hundred objects that a walk would visit billions of times. Sizes are memoised
+    by identity, so this costs one pass over the distinct objects.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[JSON, bool]] = [(doc, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = node.values() if isinstance(node, dict) else node
+            total = 1 + sum(size[id(c)] for c in children if isinstance(c, (dict, list)))
+            if total > MAX_NODES:
+                raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
+            size[key] = total
+            active.discard(key)
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise SpecError("spec contains a recursive YAML alias")
+        active.add(key)
+        stack.append((node, True))
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) in active:
+                    raise SpecError("spec contains a recursive YAML alias")
+                stack.append((child, False))
 
 
 def _follow(doc: JSON, pointer: str) -> JSON:

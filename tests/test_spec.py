@@ -1,0 +1,202 @@
+"""Spec loading: every kind of spec loads; hostile ones are refused with no file or network access."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import cmldyn
+from cmldyn.errors import SpecError
+from cmldyn.spec import build_spec, decode_json, load_spec
+
+from .conftest import CANARY, SPECS, EchoServer
+
+ALL_SPECS = sorted(p.name for p in SPECS.iterdir())
+
+
+class _Audit:
+    """Counts file opens and socket connects while active (audit hooks cannot be removed)."""
+
+    active = False
+    events: list[tuple[str, Any]] = []
+
+    @classmethod
+    def hook(cls, event: str, args: Any) -> None:
+        if cls.active and event in ("open", "socket.connect"):
+            cls.events.append((event, args[0] if args else None))
+
+
+sys.addaudithook(_Audit.hook)
+
+
+@pytest.fixture()
+def audit() -> Iterator[list[tuple[str, Any]]]:
+    _Audit.events = []
+    _Audit.active = True
+    try:
+        yield _Audit.events
+    finally:
+        _Audit.active = False
+
+
+def minimal(**extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/x": {"get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}}},
+        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}}}
+    doc.update(extra)
+    return doc
+
+
+@pytest.mark.parametrize("name", ALL_SPECS)
+def test_every_fixture_spec_loads(name: str) -> None:
+    spec = load_spec(SPECS / name)
+    assert spec.doc["paths"]
+    client = cmldyn.Client("http://127.0.0.1:9", "k", spec=spec)
+    assert len(client.operations) == len(client.model.operations) >= 2
+    assert all(callable(getattr(client, o.name)) for o in client.operations)
+
+
+HOSTILE_REFS = [
+    "http://127.0.0.1:9/evil.json#/X",
+    "https://example.invalid/schema.json",
+    "file:///etc/passwd",
+    "/etc/passwd",
+    "../../secrets.json#/X",
+    "other.json",
+    "python://cmldyn/data.json",
+    "ftp://example.invalid/x.json",
+    "//example.invalid/x.json",
+]
+
+
+@pytest.mark.parametrize("ref", HOSTILE_REFS)
+def test_external_refs_are_refused_before_anything_is_opened(ref: str, audit: list) -> None:
+    doc = minimal()
+    doc["definitions"]["X"]["properties"]["b"] = {"$ref": ref}
+    started = time.monotonic()
+    with pytest.raises(SpecError, match="external \\$ref not allowed"):
+        build_spec(doc)
+    assert time.monotonic() - started < 2
+    assert audit == []
+
+
+def test_non_string_ref_is_refused(audit: list) -> None:
+    doc = minimal()
+    doc["definitions"]["X"]["properties"]["b"] = {"$ref": {"nested": True}}
+    with pytest.raises(SpecError, match="external \\$ref not allowed"):
+        build_spec(doc)
+    assert audit == []
+
+
+def test_loading_a_dict_opens_nothing_and_connects_nowhere(audit: list) -> None:
+    doc = json.loads((SPECS / "cml-api-v2.swagger.json").read_text())
+    audit.clear()
+    spec = build_spec(doc)
+    assert spec.version == "2.0"
+    assert audit == []
+
+
+def test_reference_fan_out_is_refused_quickly() -> None:
+    definitions: dict[str, Any] = {"S0": {"type": "string"}}
+    for i in range(1, 40):
+        definitions[f"S{i}"] = {"type": "object", "properties": {"a": {"$ref": f"#/definitions/S{i-1}"}, "b": {"$ref": f"#/definitions/S{i-1}"}}}
+    doc = minimal(definitions={**definitions, "X": {"$ref": "#/definitions/S39"}})
+    started = time.monotonic()
+    with pytest.raises(SpecError, match="expands too much"):
+        build_spec(doc)
+    assert time.monotonic() - started < 2
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path: Path, audit: list) -> None:
+    lines = ['swagger: "2.0"', "info: {title: bomb, version: '1'}", "paths: {}", 'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 10):
+        refs = ", ".join([f"*a{i-1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size < 1000
+    audit.clear()
+    started = time.monotonic()
+    with pytest.raises(SpecError, match="too large or expands too much"):
+        load_spec(path)
+    assert time.monotonic() - started < 2
+    assert [e for e in audit if e[0] == "socket.connect"] == []
+    assert {str(e[1]) for e in audit if e[0] == "open"} <= {str(path)}
+
+
+def test_deep_nesting_is_refused() -> None:
+    deep: dict[str, Any] = {"type": "string"}
+    for _ in range(300):
+        deep = {"type": "object", "properties": {"n": deep}}
+    with pytest.raises(SpecError, match="nested too deeply"):
+        build_spec(minimal(definitions={"X": deep}))
+
+
+def test_cycles_load_and_stay_references() -> None:
+    spec = load_spec(SPECS / "recursive.json")
+    node = spec.doc["paths"]["/nodes/{id}"]["get"]["responses"]["200"]["schema"]
+    assert node["properties"]["id"] == {"type": "string"}
+    assert node["properties"]["children"]["items"] == {"$ref": "#/definitions/Node"}
+
+
+def test_dangling_internal_ref_loads_with_a_warning() -> None:
+    doc = minimal()
+    doc["definitions"]["X"]["properties"]["b"] = {"$ref": "#/definitions/Missing"}
+    spec = build_spec(doc)
+    assert any("unresolvable $ref '#/definitions/Missing'" in w for w in spec.warnings)
+
+
+def test_spec_host_is_ignored_with_a_warning() -> None:
+    spec = build_spec(minimal(host="evil.example.invalid", basePath="/base/"))
+    assert spec.base_path == "/base"
+    assert any("evil.example.invalid" in w and "ignored" in w for w in spec.warnings)
+
+
+@pytest.mark.parametrize("body,ctype,message", [
+    (b"<!DOCTYPE html><html><body>Sign in</body></html>", "text/html", "not JSON \\(text/html\\)"),
+    (b'{"swagger": "2.0", "x": "\xff\xfe"}', "application/json", "not valid UTF-8 at byte"),
+    (b'{"swagger": NaN}', "application/json", "not JSON"),
+    (b"[1, 2", "application/json", "not JSON"),
+])
+def test_bad_spec_bytes_are_spec_errors(body: bytes, ctype: str, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        decode_json(body, content_type=ctype)
+
+
+def test_not_a_spec_is_refused() -> None:
+    with pytest.raises(SpecError, match="not a Swagger 2.0 or OpenAPI 3.x"):
+        build_spec({"info": {}, "paths": {}})
+
+
+def test_validation_is_advice_not_a_gate() -> None:
+    doc = minimal()
+    doc["paths"]["/x"]["get"]["responses"] = {"200": {"schema": {"type": "object"}}}  # no description: invalid
+    del doc["info"]["version"]
+    client = cmldyn.Client("http://127.0.0.1:9", "k", spec=copy.deepcopy(doc))
+    assert client.operations[0].name == "get_x"
+    warnings = client.spec_warnings
+    assert any("version" in w or "description" in w for w in warnings)
+
+
+def test_spec_is_fetched_with_the_key_from_the_same_origin_only() -> None:
+    server = EchoServer(SPECS / "petstore-2.0.json")
+    other = EchoServer(SPECS / "petstore-2.0.json")
+    try:
+        client = cmldyn.Client(server.url, CANARY, spec=server.url + "/spec.json")
+        assert client.base_url == server.url + "/v1"
+        client.list_pets(limit=2)
+        seen = server.requests[-1]
+        assert seen["path"] == "/v1/pets?limit=2"
+        assert seen["headers"]["authorization"] == "Bearer " + CANARY
+        # A spec on another origin is fetched without the key.
+        cmldyn.Client(server.url, CANARY, spec=other.url + "/spec.json")
+        assert all(CANARY not in json.dumps(r) for r in other.requests)
+    finally:
+        server.close()
+        other.close()
