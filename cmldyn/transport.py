@@ -273,8 +273,12 @@ class Transport:
         chunks: list[bytes] = []
         size = 0
         expected = raw.headers.get("content-length")
+        source = raw.raw
+        # read1 returns what has arrived (a drip cannot hold one read open past the deadline);
+        # stream() would block until 64 KB or the end.
+        chunks_in = iter(lambda: source.read1(65536, decode_content=True), b"") if hasattr(source, "read1") else source.stream(65536, decode_content=True)
         try:
-            for chunk in raw.raw.stream(65536, decode_content=True):
+            for chunk in chunks_in:
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise TransportError(f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading", retryable=False)

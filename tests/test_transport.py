@@ -1,0 +1,244 @@
+"""Transport faults on loopback: refused, hanging, dripping, truncated, retried, redirected, oversized."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from typing import Callable, Iterator
+
+import pytest
+
+import cmldyn
+from cmldyn import errors
+from cmldyn.request import PreparedRequest
+from cmldyn.simulator import Simulator
+from cmldyn.transport import RetryPolicy, Transport
+
+from .conftest import CANARY, SPECS, EchoServer, free_port
+
+
+class RawServer:
+    """A raw-socket server that hands each connection to ``behave``; bounded in time."""
+
+    def __init__(self, behave: Callable[[socket.socket], None]) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.behave = behave
+        self.connections = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(10)
+            _read_request(conn)
+            self.behave(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture()
+def raw() -> Iterator[Callable[[Callable[[socket.socket], None]], RawServer]]:
+    servers: list[RawServer] = []
+
+    def make(behave: Callable[[socket.socket], None]) -> RawServer:
+        server = RawServer(behave)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def transport(url: str, **kw: object) -> Transport:
+    options: dict = dict(timeout=(1.0, 1.0), deadline=3.0, retry=RetryPolicy(attempts=1))
+    options.update(kw)
+    return Transport(url, CANARY, **options)  # type: ignore[arg-type]
+
+
+def get(path: str = "/x") -> PreparedRequest:
+    return PreparedRequest("GET", path, operation="test")
+
+
+def test_connection_refused_is_one_clear_error() -> None:
+    port = free_port()
+    with pytest.raises(errors.TransportError, match=f"cannot connect to 127.0.0.1:{port} \\(connection refused\\)"):
+        transport(f"http://127.0.0.1:{port}").send(get())
+
+
+def test_server_that_never_answers_hits_the_read_timeout(raw) -> None:  # type: ignore[no-untyped-def]
+    server = raw(lambda conn: time.sleep(3))
+    started = time.monotonic()
+    with pytest.raises(errors.TransportError, match="read timeout"):
+        transport(server.url).send(get())
+    assert time.monotonic() - started < 2.5
+
+
+def test_slow_drip_is_stopped_by_the_overall_deadline(raw) -> None:  # type: ignore[no-untyped-def]
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        for _ in range(100):
+            conn.sendall(b" ")
+            time.sleep(0.3)
+
+    server = raw(drip)
+    started = time.monotonic()
+    with pytest.raises(errors.TransportError, match="deadline"):
+        transport(server.url, deadline=2.0).send(get())
+    assert time.monotonic() - started < 3.0
+
+
+def test_truncated_body_says_how_much_arrived(raw) -> None:  # type: ignore[no-untyped-def]
+    def cut(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\": 1")
+
+    server = raw(cut)
+    with pytest.raises(errors.TransportError, match=r"connection closed mid-response \(7 of 100 bytes\)"):
+        transport(server.url).send(get())
+
+
+def test_oversized_and_compressed_bodies_are_capped(raw) -> None:  # type: ignore[no-untyped-def]
+    bomb = gzip.compress(b"[" + b"0," * (3 * 1024 * 1024) + b"0]")
+
+    def send(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                     + f"Content-Length: {len(bomb)}\r\n\r\n".encode() + bomb)
+
+    server = raw(send)
+    with pytest.raises(errors.TransportError, match="response larger than 1 MB"):
+        transport(server.url, max_bytes=1024 * 1024).send(get())
+
+
+def test_retries_on_503_then_succeeds_honouring_retry_after(fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/projects$", status=503, times=2, retry_after="0.2")
+    sleeps: list[float] = []
+    client = cmldyn.Client(fresh_sim.url, CANARY)
+    client._transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
+    assert client.list_projects().projects
+    assert sleeps == [0.2, 0.2]
+
+
+def test_gives_up_after_the_attempts_with_the_last_status(fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/projects$", status=503)
+    sleeps: list[float] = []
+    client = cmldyn.Client(fresh_sim.url, CANARY)
+    client._transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append, rand=lambda: 1.0)
+    with pytest.raises(errors.ApiError, match="HTTP 503") as info:
+        client.list_projects()
+    assert info.value.status == 503
+    assert "gave up after 3 attempts" in info.value.reason
+    assert sleeps == [0.5, 1.0]
+
+
+def test_post_is_not_retried(fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/projects$", method="POST", status=503, times=1)
+    client = cmldyn.Client(fresh_sim.url, CANARY)
+    client._transport.retry = RetryPolicy(attempts=3, sleep=lambda s: None)
+    fresh_sim.forget()
+    with pytest.raises(errors.ApiError, match="503"):
+        client.create_project(name="once-only")
+    assert [s.method for s in fresh_sim.seen] == ["POST"]
+
+
+def test_huge_retry_after_fails_fast(fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/projects$", status=429, retry_after=str(11 * 86400))
+    client = cmldyn.Client(fresh_sim.url, CANARY)
+    client._transport.retry = RetryPolicy(attempts=3, sleep=lambda s: pytest.fail("slept"))
+    with pytest.raises(errors.ApiError) as info:
+        client.list_projects()
+    assert "server asked to wait 11 days" in info.value.reason
+
+
+def test_cross_origin_redirect_is_refused_and_the_other_origin_gets_nothing() -> None:
+    first = EchoServer()
+    other = EchoServer()
+    try:
+        first.replies.append((307, {"Location": other.url + "/steal"}, b""))
+        with pytest.raises(errors.ApiError, match="refusing redirect to other origin"):
+            transport(first.url).send(get())
+        assert other.requests == []
+    finally:
+        first.close()
+        other.close()
+
+
+def test_same_origin_redirect_is_followed_with_the_key() -> None:
+    server = EchoServer()
+    try:
+        server.replies.append((302, {"Location": "/moved"}, b""))
+        response = transport(server.url).send(get("/old"))
+        assert response.status == 200
+        assert [r["path"] for r in server.requests] == ["/old", "/moved"]
+        assert server.requests[1]["headers"]["authorization"] == "Bearer " + CANARY
+    finally:
+        server.close()
+
+
+def test_stale_keep_alive_reconnects(raw) -> None:  # type: ignore[no-untyped-def]
+    def answer_once(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}")
+        # then close without saying so: the pooled connection goes stale
+
+    server = raw(answer_once)
+    t = transport(server.url, retry=RetryPolicy(attempts=2, sleep=lambda s: None))
+    assert t.send(get()).status == 200
+    time.sleep(0.1)
+    assert t.send(get()).status == 200
+    assert server.connections == 2
+
+
+def test_insecure_warns() -> None:
+    with pytest.warns(UserWarning, match="TLS verification is off"):
+        Transport("https://127.0.0.1:9", CANARY, verify=False)
+
+
+def test_spec_fetch_refused_connection_is_a_transport_error() -> None:
+    with pytest.raises(errors.TransportError, match="connection refused"):
+        cmldyn.Client(f"http://127.0.0.1:{free_port()}", CANARY)
+
+
+def test_spec_404_is_a_spec_error(echo: EchoServer) -> None:
+    echo.replies.append((404, {"Content-Type": "text/plain"}, b"nope"))
+    with pytest.raises(errors.SpecError, match="cannot fetch the spec"):
+        cmldyn.Client(echo.url, CANARY)
+
+
+def test_petstore_key_in_query_is_never_used(echo: EchoServer) -> None:
+    client = cmldyn.Client(echo.url, CANARY, spec=SPECS / "petstore-2.0.json")
+    client.list_pets()
+    seen = echo.requests[-1]
+    assert "api_key" not in seen["path"] and CANARY not in seen["path"]
+    assert seen["headers"]["authorization"] == "Bearer " + CANARY
