@@ -1,0 +1,195 @@
+"""The command line in-process through main(argv, stdout, stderr), plus real entry-point runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from cmldyn.cli import main
+from cmldyn.simulator import Simulator
+
+from .conftest import CANARY, ROOT, SPECS, assert_no_canary, free_port
+
+
+def run(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err, stdin=io.StringIO(stdin), env=env if env is not None else {})
+    assert_no_canary(out.getvalue(), err.getvalue())
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error_line(err: str) -> str:
+    lines = [l for l in err.splitlines() if not l.startswith("hint: ")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("cmldyn: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture()
+def g(sim: Simulator) -> list[str]:
+    return ["--host", sim.url, "--token", CANARY]
+
+
+def test_done_when_page_size_and_query(g: list[str]) -> None:
+    code, out, err = run(g + ["call", "list_projects", "--page-size", "2", "-q", "projects[].name"])
+    assert code == 0, err
+    names = json.loads(out)
+    assert isinstance(names, list) and len(names) == 2
+
+
+def test_all_follows_every_page(g: list[str], sim: Simulator) -> None:
+    code, out, _ = run(g + ["call", "list_runtimes", "--all", "--page-size", "3", "-q", "runtimes[].image_identifier"])
+    assert code == 0
+    assert len(json.loads(out)) == 14
+    code, out, _ = run(g + ["call", "list_projects", "--all", "-q", "length(projects)"])
+    assert json.loads(out) == len(sim.workspace.store("projects"))
+
+
+def test_environment_supplies_host_and_key(sim: Simulator) -> None:
+    code, out, err = run(["call", "list_projects", "page_size=1", "-q", "projects[0].name"], env={"CML_HOST": sim.url, "CML_API_KEY": CANARY})
+    assert code == 0, err
+    assert json.loads(out) == "demo"
+
+
+def test_cml_session_variables(sim: Simulator) -> None:
+    env = {"CDSW_API_URL": sim.url + "/api/v1", "CDSW_APIV2_KEY": CANARY}
+    code, out, _ = run(["call", "list_projects", "--page-size=1", "-q", "length(projects)"], env=env)
+    assert code == 0 and json.loads(out) == 1
+
+
+def test_body_from_fields_json_values_file_and_stdin(fresh_sim: Simulator, tmp_path: Any) -> None:
+    g = ["--host", fresh_sim.url, "--token", CANARY]
+    code, out, err = run(g + ["call", "create_project", "name=from-fields", "template=Python", "shared_memory_limit:=64"])
+    assert code == 0, err
+    assert json.loads(out)["name"] == "from-fields"
+    assert json.loads(fresh_sim.seen[-1].body)["shared_memory_limit"] == 64
+    body_file = tmp_path / "p.json"
+    body_file.write_text(json.dumps({"name": "from-file"}))
+    assert run(g + ["call", "create_project", "--body", f"@{body_file}"])[0] == 0
+    code, out, _ = run(g + ["call", "create_project", "--body", "-", "-q", "name"], stdin='{"name": "from-stdin"}')
+    assert code == 0 and json.loads(out) == "from-stdin"
+
+
+def test_path_values_positionally_and_as_options(g: list[str], sim: Simulator) -> None:
+    pid = next(p["id"] for p in sim.workspace.store("projects").values() if p["name"] == "demo")
+    code, out, _ = run(g + ["call", "list_jobs", pid, "-q", "jobs[].name"])
+    assert code == 0 and "nightly-train" in json.loads(out)
+    code, out, _ = run(g + ["call", "get_project", "--project-id", pid, "-o", "yaml"])
+    assert code == 0 and "name: demo" in out
+
+
+def test_dry_run_redacts_and_sends_nothing(fresh_sim: Simulator) -> None:
+    fresh_sim.forget()
+    code, out, _ = run(["--host", fresh_sim.url, "--token", CANARY, "call", "create_project", "name=x", "--dry-run"])
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["method"] == "POST" and shown["url"].endswith("/api/v2/projects")
+    assert shown["headers"]["authorization"] == "Bearer ***"
+    assert shown["body"] == {"name": "x"}
+    assert [s.path for s in fresh_sim.seen] == ["/api/v2/swagger.json"]
+
+
+@pytest.mark.parametrize("argv,code,message", [
+    (["call", "list_projectz"], 2, "unknown operation 'list_projectz'; did you mean 'list_projects'"),
+    (["call", "list_projects", "-q", "projects[.name"], 2, "invalid JMESPath"),
+    (["call", "list_projects", "--page-sise", "2"], 2, "unknown parameter '--page-sise' for list_projects; did you mean --page-size"),
+    (["call", "list_projects", "--page-size", "two"], 2, "wrong type for page_size"),
+    (["call", "get_project", "no-such-project"], 1, "HTTP 404 for get_project: project not found: no-such-project"),
+    (["call", "get_project", ".."], 2, "invalid value for path parameter project_id"),
+    (["call", "get_job"], 2, "missing required parameter project_id"),
+    (["frobnicate"], 2, "invalid choice"),
+    (["call", "list_projects", "-o", "xml"], 2, "--output takes json, yaml, table or raw"),
+])
+def test_errors_have_codes_and_one_line(g: list[str], argv: list[str], code: int, message: str) -> None:
+    got, out, err = run(g + argv)
+    assert got == code, err
+    assert message in one_error_line(err)
+
+
+def test_wrong_key_exits_4(sim: Simulator) -> None:
+    wrong = "cmlcanary_wrong_key"
+    code, _, err = run(["--host", sim.url, "--token", wrong, "call", "list_projects"])
+    assert code == 4
+    assert "HTTP 401" in one_error_line(err) and wrong not in err
+
+
+def test_no_key_exits_4_and_no_host_exits_2(sim: Simulator) -> None:
+    code, _, err = run(["--host", sim.url, "call", "list_projects"])
+    assert code == 4 and "no API key" in one_error_line(err)
+    code, _, err = run(["call", "list_projects"])
+    assert code == 2 and "no host" in one_error_line(err)
+
+
+def test_network_error_exits_3() -> None:
+    code, _, err = run(["--host", f"http://127.0.0.1:{free_port()}", "--token", CANARY, "call", "list_projects"])
+    assert code == 3 and "connection refused" in one_error_line(err)
+
+
+def test_spec_error_exits_5(tmp_path: Any) -> None:
+    bad = tmp_path / "spec.json"
+    bad.write_text('{"swagger": "2.0", "paths": {"/x": {"get": {"responses": {"200": {"schema": {"$ref": "http://127.0.0.1:9/x.json"}}}}}}}')
+    code, _, err = run(["--spec", str(bad), "ops"])
+    assert code == 5 and "external $ref not allowed" in one_error_line(err)
+
+
+def test_debug_shows_a_traceback_without_the_key(g: list[str]) -> None:
+    code, _, err = run(g + ["--debug", "call", "get_project", "nope"])
+    assert code == 1 and "Traceback" in err and "cmldyn: error: HTTP 404" in err
+
+
+def test_ops_and_describe_from_a_local_spec() -> None:
+    spec = str(SPECS / "cml-api-v2.swagger.json")
+    code, out, _ = run(["--spec", spec, "ops", "job_run"])
+    assert code == 0 and out.count("\n") == 4 and "stop_job_run" in out
+    code, out, _ = run(["--spec", spec, "ops", "-o", "json"])
+    assert len(json.loads(out)) == 158
+    code, out, _ = run(["--spec", spec, "describe", "create_job"])
+    assert code == 0 and "Body fields (CreateJobRequest):" in out
+
+
+def test_spec_show_and_validate(g: list[str]) -> None:
+    code, out, _ = run(g + ["spec"])
+    info = json.loads(out)
+    assert code == 0 and info["operations"] == 158 and info["version"] == "26.06.13"
+    code, out, _ = run(g + ["spec", "validate"])
+    assert code == 0 and isinstance(json.loads(out)["findings"], list)
+
+
+def test_terminal_controls_in_api_data_are_escaped(fresh_sim: Simulator) -> None:
+    g = ["--host", fresh_sim.url, "--token", CANARY]
+    evil = "evil\x1b]8;;http://x\x07link\x1b[2J\u202egnp.exe\x9b31m"
+    assert run(g + ["call", "create_project", f"name={evil}"])[0] == 0
+    for fmt in ("json", "yaml", "table", "raw"):
+        code, out, _ = run(g + ["call", "list_projects", "--page-size", "50", "-o", fmt] + (["-q", "projects[].name"] if fmt == "raw" else []))
+        assert code == 0
+        for bad in ("\x1b", "\x07", "\u202e", "\x9b"):
+            assert bad not in out, (fmt, bad)
+        assert any(shown in out for shown in ("\\x1b", "\\u001b", "\\e"))
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["call", "list_projects", "-q", "length(projects)"], 0),
+    (["call", "get_project", "nope"], 1),
+    (["call", "nope"], 2),
+])
+def test_real_entry_point(sim: Simulator, argv: list[str], expected: int) -> None:
+    proc = subprocess.run([sys.executable, "-m", "cmldyn", "--host", sim.url, *argv], capture_output=True, text=True,
+                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": str(ROOT / "tests")}, timeout=60, cwd=ROOT)
+    assert proc.returncode == expected, proc.stderr
+    assert CANARY not in proc.stdout + proc.stderr
+    if expected:
+        assert len(proc.stderr.strip().splitlines()) in (1, 2)
+        assert proc.stderr.startswith("cmldyn: error: ")
+
+
+def test_broken_pipe_is_quiet(sim: Simulator) -> None:
+    proc = subprocess.run(f"{sys.executable} -m cmldyn --host {sim.url} call list_runtimes --all -o raw -q 'runtimes[].image_identifier' | head -1",
+                          shell=True, capture_output=True, text=True, env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin"}, timeout=60, cwd=ROOT)
+    assert proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
