@@ -18,7 +18,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from . import __version__
+from ._version import __version__
 from .errors import (
     AuthError,
     CmldynError,

@@ -151,7 +151,8 @@ class Console:
             return Outcome(self._filter_error(error), ok=False)
         self._remember(left, value)
         self.statements.append(_py_filter(left, expression))
-        return self._show(filtered, set_last=False)
+        # A filter's output is JSON data, shown as such even when it is one string.
+        return Outcome(redact(render(filtered, self.output), self.secrets), value=filtered, is_result=True)
 
     @staticmethod
     def _looks_like_filter(expression: str) -> bool:

@@ -57,7 +57,9 @@ class Suggester:
             return []
         key = id(model)
         if self._ops_cache is None or self._ops_cache[0] != key:
-            self._ops_cache = (key, sorted((name, op.summary) for name, op in model.operations.items()))
+            # Shorter names first: "list_projec" offers list_projects before list_project_collaborators.
+            self._ops_cache = (key, sorted(((name, op.summary) for name, op in model.operations.items()),
+                                           key=lambda item: (len(item[0]), item[0])))
         return self._ops_cache[1]
 
     # -------------------------------------------------------------- entry point
@@ -159,8 +161,12 @@ class Suggester:
         if api is not None and (is_api or name not in self._namespace()):
             op = api.model.find(name) if is_api else None
             if op is not None:
-                return {p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
-                        for p in op.params}
+                fields = {p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
+                          for p in op.params}
+                if op.body_param is not None:  # body fields are keywords too: api.create_project(name=...)
+                    for key, prop in schema_properties(op.body_param.schema).items():
+                        fields.setdefault(key, (f"body field {type_label(prop, 1)}", False, prop))
+                return fields
         value = self._namespace().get(name)
         fields = getattr(value, "_fields", None)
         if isinstance(value, type) and isinstance(fields, dict):
