@@ -96,7 +96,7 @@ def render_table(data: JSON, *, max_columns: int = 8) -> str:
         for key, value in row.items():
             if key not in columns and not isinstance(value, (list,)):
                 columns.append(key)
-    preferred = [c for c in ("name", "id", "status", "image_identifier", "path") if c in columns]
+    preferred = [c for c in ("name", "id", "image_identifier", "path", "status") if c in columns]
     columns = (preferred + [c for c in columns if c not in preferred])[:max_columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
