@@ -435,8 +435,10 @@ def cmd_sim(ctx: Context, args: argparse.Namespace) -> int:
     ctx.stdout.flush()
     try:
         sim.serve_forever()
+    except KeyboardInterrupt:
+        ctx.stdout.write("cmldyn sim: stopped\n")
     finally:
-        sim._server.server_close()
+        sim.close()
     return Exit.OK
 
 

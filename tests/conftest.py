@@ -133,3 +133,14 @@ def assert_no_canary(*texts: str) -> None:
 
 
 os.environ.setdefault("CMLDYN_TEST", "1")
+
+
+def large_spec(operations: int = 1000) -> dict:
+    """The generated large spec of benchmarks/large_spec.py (1,000 operations, recursive schemas)."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "large_spec.py"
+    module_spec = importlib.util.spec_from_file_location("cmldyn_bench_large_spec", path)
+    module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]
+    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.make_spec(operations)

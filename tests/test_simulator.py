@@ -258,3 +258,28 @@ def test_every_operation_answers_a_valid_request_without_5xx(fresh_sim: Simulato
             failures.append((route.operation_id, response.status_code, response.text[:200]))
     assert failures == []
     assert len(index.routes) == 158
+
+
+def test_cmldyn_sim_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "cmldyn", "sim", "--port", "0", "--token", "k-123", "--seed", "empty", "--speed", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        first = proc.stdout.readline()  # type: ignore[union-attr]
+        url = first.split(" at ")[1].strip()
+        key_line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert "k-123" in key_line
+        answer = requests.get(url + "/api/v2/projects", headers={"authorization": "Bearer k-123"}, timeout=10)
+        assert answer.status_code == 200 and answer.json()["projects"] == []
+        assert len(requests.get(url + "/api/v2/runtimes?page_size=50", headers={"authorization": "Bearer k-123"}, timeout=10).json()["runtimes"]) == 14
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err

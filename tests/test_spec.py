@@ -37,6 +37,8 @@ sys.addaudithook(_Audit.hook)
 
 @pytest.fixture()
 def audit() -> Iterator[list[tuple[str, Any]]]:
+    # Load one small spec first, so the lazy imports of the loading path (module files) are done.
+    cmldyn.Client("http://127.0.0.1:9", "k", spec=minimal()).operation("get_x").doc()
     _Audit.events = []
     _Audit.active = True
     try:
@@ -200,3 +202,18 @@ def test_spec_is_fetched_with_the_key_from_the_same_origin_only() -> None:
     finally:
         server.close()
         other.close()
+
+
+def test_a_large_generated_spec_loads_and_every_operation_is_callable(audit: list) -> None:
+    from .conftest import large_spec
+
+    doc = large_spec(1000)
+    audit.clear()
+    client = cmldyn.Client("http://127.0.0.1:9", "k", spec=doc)
+    assert len(client.operations) == 1000
+    assert audit == []
+    op = client.operation("get_widget0007")
+    assert "(recursive)" in op.doc()
+    assert client.operation("list_widget0007s").page_list_field == "widgets0007"
+    prepared = client.prepare("list_widget0001s", page_size=3, status="PAUSED")
+    assert prepared.path == "/v1/widgets0001" and ("status", "PAUSED") in prepared.query

@@ -72,10 +72,15 @@ class Simulator:
         self._server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
+        """Stop a simulator started with start() (on its thread)."""
         self._server.shutdown()
-        self._server.server_close()
+        self.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Release the listening socket (after serve_forever() returned)."""
+        self._server.server_close()
 
     def __enter__(self) -> "Simulator":
         return self.start()
