@@ -4,12 +4,20 @@ API v2, from Python, a REPL and a command line, with no generated code.
     import cmldyn
     api = cmldyn.Client("https://ml-xxxx.cloudera.site", token)
     api.list_projects(page_size=2)
+
+Scripts written for the generated ``cmlapi`` run with ``import cmldyn as cmlapi``:
+Configuration / ApiClient / CMLServiceApi, default_client(), the request classes
+(cmldyn.CreateProjectRequest ...), cmldyn.rest.ApiException and cmldyn.utils.Cursor.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from . import rest, utils
 from ._version import __version__
 from .client import Client, default_client
+from .compat import ApiClient, CMLServiceApi, Configuration
 from .errors import (
     ApiError,
     ApiException,
@@ -29,11 +37,14 @@ from .errors import (
 from .results import Result
 
 __all__ = [
+    "ApiClient",
     "ApiError",
     "ApiException",
     "AuthError",
+    "CMLServiceApi",
     "Client",
     "CmldynError",
+    "Configuration",
     "CredentialError",
     "FilterError",
     "NotFoundError",
@@ -48,3 +59,14 @@ __all__ = [
     "__version__",
     "default_client",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``cmldyn.CreateProjectRequest`` and every other schema of the shipped CML spec, made on first use."""
+    if name[:1].isupper():
+        from .schemas import builtin_class
+
+        found = builtin_class(name)
+        if found is not None:
+            return found
+    raise AttributeError(f"module 'cmldyn' has no attribute {name!r}")

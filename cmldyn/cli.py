@@ -246,12 +246,12 @@ def cmd_spec(ctx: Context, args: argparse.Namespace) -> int:
 
 
 CALL_FLAGS = {"--query": "query", "-q": "query", "--output": "output", "-o": "output", "--body": "body"}
-CALL_SWITCHES = {"--all": "all", "--dry-run": "dry_run"}
+CALL_SWITCHES = {"--all": "all", "--dry-run": "dry_run", "--wait": "wait"}
 
 
 def parse_call_words(op: Any, words: list[str], stdin: TextIO) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
     """Split the words after ``call OP`` into positional values, keyword arguments and call options."""
-    options: dict[str, Any] = {"query": None, "output": None, "body": None, "all": False, "dry_run": False}
+    options: dict[str, Any] = {"query": None, "output": None, "body": None, "all": False, "dry_run": False, "wait": False}
     positional: list[Any] = []
     kwargs: dict[str, Any] = {}
     body_fields: dict[str, Any] = {}
@@ -400,6 +400,9 @@ def cmd_call(ctx: Context, args: argparse.Namespace) -> int:
                    "headers": {"authorization": "Bearer ***", **request.headers}, "body": request.body_preview()}, options["output"])
         return Exit.OK
     call = api._callable(op)
+    getter = api.waiter_for(op) if options["wait"] else None
+    if options["wait"] and getter is None:
+        raise UsageError(f"{op.name} has nothing to wait for (no status to poll); drop --wait")
     if options["all"]:
         from .paginate import iter_pages
 
@@ -418,10 +421,20 @@ def cmd_call(ctx: Context, args: argparse.Namespace) -> int:
         result: Any = {field_name: items}
     else:
         result = call(**kwargs)
+    if getter is not None:
+        result = api.wait(result, progress=_progress_line(ctx) if _is_tty(ctx.stderr) else None)
     if options["query"]:
         result = search(options["query"], result)
     emit(ctx, result, options["output"])
     return Exit.OK
+
+
+def _progress_line(ctx: Context) -> Any:
+    def show(text: str) -> None:
+        ctx.stderr.write("\r" + text[:100].ljust(60))
+        ctx.stderr.flush()
+
+    return show
 
 
 def cmd_sim(ctx: Context, args: argparse.Namespace) -> int:
@@ -462,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("call", help="call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'")
     p.add_argument("operation")
     p.add_argument("words", nargs=argparse.REMAINDER,
-                   help="path values, --param value, param=value, field:=json, --body JSON|@file|-, -q JMESPATH, -o json|yaml|table|raw, --all, --dry-run")
+                   help="path values, --param value, param=value, field:=json, --body JSON|@file|-, -q JMESPATH, "
+                        "-o json|yaml|table|raw, --all, --dry-run, --wait")
     p.set_defaults(func=cmd_call)
 
     p = sub.add_parser("ops", help="list the operations (name, method, path, summary)")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from typing import Any, Callable
-from urllib.parse import urlencode, urlsplit
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import CredentialError, OperationError, ParamError, SpecError
-from .model import OperationInfo, OperationModel, ServiceModel, type_label
+from .model import OperationInfo, OperationModel, ServiceModel, schema_properties, type_label
+from .paginate import iter_items, iter_pages
 from .request import PreparedRequest, prepare, to_plain
 from .schemas import SchemaClasses
-from .results import ResultList, decode_body, error_from_response, wrap
+from .results import Result, ResultList, decode_body, error_from_response, wrap
 from .spec import Spec, build_spec, load_spec, validate
 from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, RetryPolicy, Transport
 
@@ -86,6 +87,7 @@ class Client:
             retry=RetryPolicy(attempts=max(1, retries)), on_wait=on_wait,
         )
         self._callables: dict[str, Callable[..., Any]] = {}
+        self.progress: Callable[[str], None] | None = None  # the REPL and CLI show waiting progress here
         self._spec_source = spec if spec is not None else self.host + SPEC_PATH
         loaded = self._load(self._spec_source)
         self._install(loaded)
@@ -194,6 +196,7 @@ class Client:
 
     def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
         """Send a prepared request and decode the answer (bytes for binary operations)."""
+        origin = (request.method, request.path)
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url))
         if response.status >= 400:
             raise error_from_response(response.status, response.reason, response.body, response.headers,
@@ -202,7 +205,80 @@ class Client:
             return response.body
         data = decode_body(response.body, response.content_type, what=f"response of {request.operation or request.path}")
         schema = op.response_schema if op is not None else None
-        return _wrap_response(data, schema, response.status, response.headers)
+        result = _wrap_response(data, schema, response.status, response.headers)
+        if isinstance(result, Result):
+            object.__setattr__(result, "_origin", origin)
+        return result
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait(self, target: Any, *args: Any, until: str = "success", delay: float = 2.0, timeout: float = 600.0,
+             max_attempts: int | None = None, progress: Callable[[str], None] | None = None,
+             sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> Any:
+        """Wait until a resource reaches a final status; return its last state.
+
+        ``target`` is a result this client returned (a run, build, deployment,
+        application or project: it is fetched again by its own URL), or a get
+        operation with its arguments (``api.wait(api.get_job_run, pid, jid, rid)``).
+        ``until="success"`` raises WaiterError when the resource fails or stops;
+        ``until="done"`` returns on any final status. Ctrl-C stops the wait.
+        """
+        from .waiter import wait_until
+
+        op, poll, first = self._poller(target, args, kwargs)
+        rule = self._status_rule(op)
+        return wait_until(poll, rule, until=until, delay=delay, timeout=timeout, max_attempts=max_attempts,
+                          progress=progress if progress is not None else self.progress, sleep=sleep, first=first)
+
+    def waiter_for(self, op: OperationModel) -> OperationModel | None:
+        """The get operation that re-reads what ``op`` returns, where it has a status to wait on."""
+        path, creates = _item_path(op.method.upper(), op.path)
+        for candidate in self.model.operations.values():
+            if candidate.method != "get":
+                continue
+            same = candidate.path == path if not creates else (
+                candidate.path.startswith(path + "/{") and candidate.path.count("/") == path.count("/") + 1)
+            if same and self._has_status(candidate):
+                return candidate
+        return None
+
+    def _has_status(self, op: OperationModel) -> bool:
+        try:
+            self._status_rule(op)
+        except ParamError:
+            return False
+        return True
+
+    def _poller(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[OperationModel, Callable[[], Any], Any]:
+        operation = getattr(target, "operation", None)
+        if callable(target) and isinstance(operation, OperationModel):
+            return operation, lambda: target(*args, **kwargs), None
+        origin = getattr(target, "_origin", None) if isinstance(target, Result) else None
+        if origin is None:
+            raise ParamError("wait() takes a result this client returned, or a get operation and its arguments")
+        path, creates = _item_path(*origin)
+        if creates:  # POST to a collection made a new item: fetch it by its id
+            ident = target.get("id")
+            if not ident:
+                raise ParamError("cannot tell how to fetch this result again (no id); pass a get operation instead")
+            path = f"{path}/{quote(str(ident), safe='')}"
+        found = self.model.match("get", path)
+        if found is None:
+            raise ParamError(f"no get operation fetches {path}; pass one: api.wait(api.get_..., ...)")
+        getter, values = found
+        fetch = self._callable(getter)
+        return getter, lambda: fetch(**{p.name: values[p.wire] for p in getter.path_params}), target
+
+    def _status_rule(self, op: OperationModel) -> Any:
+        from .waiter import StatusRule, rule_from_enum
+
+        props = schema_properties(op.response_schema, self.spec)
+        for name in ("status", "creation_status", "state"):
+            if name in props:
+                prop = props[name] if isinstance(props[name], dict) else {}
+                enum = prop.get("enum")
+                return rule_from_enum(name, enum) if isinstance(enum, list) else StatusRule(name, {})
+        raise ParamError(f"{op.name} returns no status field to wait on")
 
     def raw(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None,
             data: bytes | None = None, headers: dict[str, str] | None = None, binary: bool = False) -> Any:
@@ -242,6 +318,18 @@ _RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__"))
 }
 
 
+def _item_path(method: str, path: str) -> tuple[str, bool]:
+    """Where the resource behind a call lives: (path, whether the call created it in that collection).
+
+    ``POST .../runs/{run_id}:stop`` acts on ``.../runs/{run_id}``; ``PATCH /projects/{project.id}``
+    on the project; ``POST .../runs`` creates a run inside ``.../runs``.
+    """
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        return path.rsplit(":", 1)[0], False
+    return path, method.upper() == "POST"
+
+
 def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> PreparedRequest:
     """The transport knows the host; the spec's base path goes in front of the operation's path."""
     prefix = base_url[len(transport_base):]
@@ -273,6 +361,20 @@ def _build_callable(client: Client, op: OperationModel) -> Callable[..., Any]:
     operation.__signature__ = _signature(op)  # type: ignore[attr-defined]
     operation.operation = op  # type: ignore[attr-defined]
     operation.operation_id = op.operation_id  # type: ignore[attr-defined]
+    if op.page_list_field:
+        field = op.page_list_field
+
+        def pages(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            """Each page, following next_page_token (page_size, search_filter and sort repeated)."""
+            return iter_pages(operation, args, kwargs)
+
+        def items(*args: Any, max_items: int | None = None, **kwargs: Any) -> Iterator[Any]:
+            return iter_items(operation, field, args, kwargs, max_items=max_items)
+
+        items.__doc__ = f"Every item of {field!r} across pages, fetched as you iterate."
+
+        operation.pages = pages  # type: ignore[attr-defined]
+        operation.items = items  # type: ignore[attr-defined]
     return operation
 
 

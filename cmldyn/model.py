@@ -466,6 +466,33 @@ class ServiceModel:
     def names(self) -> list[str]:
         return list(self.operations)
 
+    def match(self, method: str, path: str) -> tuple[OperationModel, dict[str, str]] | None:
+        """The operation whose path template matches a concrete (encoded) path, and its values."""
+        from urllib.parse import unquote
+
+        table = self.__dict__.get("_templates")
+        if table is None:
+            table = []
+            for op in self.operations.values():
+                names: list[str] = []
+                pattern = ""
+                pos = 0
+                for found in _PATH_PARAM.finditer(op.path):
+                    pattern += re.escape(op.path[pos:found.start()]) + "([^/:]+)"
+                    names.append(found.group(1))
+                    pos = found.end()
+                pattern += re.escape(op.path[pos:])
+                table.append((op, re.compile("^" + pattern + "$"), names))
+            table.sort(key=lambda row: len(row[2]))  # literal segments win
+            self._templates = table
+        for op, regex, names in table:
+            if op.method != method.lower():
+                continue
+            found = regex.match(path)
+            if found:
+                return op, {n: unquote(v) for n, v in zip(names, found.groups())}
+        return None
+
     def infos(self) -> list[OperationInfo]:
         return [OperationInfo(m.name, m.method.upper(), m.path, m.summary, m.operation_id) for m in self.operations.values()]
 

@@ -59,3 +59,39 @@ def _field(page: Any, name: str) -> Any:
     if callable(getter):
         return getter(name)
     return getattr(page, name, None)
+
+
+class Cursor:
+    """Walk every page of a list call, as ``cmlapi.utils.Cursor`` does.
+
+        Cursor(api.list_runtimes, search_filter=json.dumps({"kernel": "Python 3.10"})).items()
+
+    The list field comes from the spec where the callable knows its operation, else
+    from the first page (its one array field).
+    """
+
+    def __init__(self, list_method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.list_method = list_method
+        self.args = args
+        self.kwargs = kwargs
+        operation = getattr(list_method, "operation", None)
+        self.field: str | None = getattr(operation, "page_list_field", None)
+
+    def pages(self) -> Iterator[Any]:
+        return iter_pages(self.list_method, self.args, self.kwargs)
+
+    def items(self) -> Iterator[Any]:
+        for page in self.pages():
+            if self.field is None:
+                self.field = _array_field(page)
+            for item in (_field(page, self.field) or []) if self.field else []:
+                yield item
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.items()
+
+
+def _array_field(page: Any) -> str | None:
+    keys = page.keys() if hasattr(page, "keys") else []
+    arrays = [k for k in keys if isinstance(_field(page, k), list)]
+    return arrays[0] if len(arrays) == 1 else None

@@ -26,7 +26,7 @@ class Result:
     as ``None``, as in the generated cmlapi models.
     """
 
-    __slots__ = ("_data", "_fields", "_status", "_headers")
+    __slots__ = ("_data", "_fields", "_status", "_headers", "_origin")
 
     def __init__(self, data: dict[str, JSON], *, fields: frozenset[str] = frozenset(),
                  status: int | None = None, headers: dict[str, str] | None = None) -> None:
@@ -34,6 +34,7 @@ class Result:
         object.__setattr__(self, "_fields", fields)
         object.__setattr__(self, "_status", status)
         object.__setattr__(self, "_headers", headers or {})
+        object.__setattr__(self, "_origin", None)  # (method, path) of the call that returned it
 
     def __getattr__(self, name: str) -> Any:
         data = object.__getattribute__(self, "_data")

@@ -125,3 +125,24 @@ class SchemaClasses:
     def __dir__(self) -> list[str]:
         return list(self._names)
 
+
+
+_BUILTIN: SchemaClasses | None = None
+
+
+def builtin_class(name: str) -> type[RequestModel] | None:
+    """A request class from the CML spec shipped with cmldyn, usable before any client exists
+    (``cmldyn.CreateProjectRequest(name=...)``). The body is checked again, against the
+    workspace's live spec, when it is sent."""
+    global _BUILTIN
+    if _BUILTIN is None:
+        import json
+        from importlib import resources
+
+        from .spec import build_spec
+
+        raw = json.loads(resources.files("cmldyn").joinpath("data/cml-api-v2.swagger.json").read_bytes())
+        doc = build_spec(raw, "cmldyn/data/cml-api-v2.swagger.json").doc
+        definitions = doc.get("definitions") or {}
+        _BUILTIN = SchemaClasses(list(definitions), definitions.get)
+    return _BUILTIN.get(name)

@@ -22,7 +22,8 @@ METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def load_packaged_spec() -> bytes:
-    return resources.files("cmldyn.simulator").joinpath("data/cml-api-v2.swagger.json").read_bytes()
+    """The CML spec shipped as package data (cmldyn/data), read as bytes: data, not client code."""
+    return resources.files("cmldyn").joinpath("data/cml-api-v2.swagger.json").read_bytes()
 
 
 class BadRequest(Exception):
