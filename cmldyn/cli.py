@@ -422,19 +422,13 @@ def cmd_call(ctx: Context, args: argparse.Namespace) -> int:
     else:
         result = call(**kwargs)
     if getter is not None:
-        result = api.wait(result, progress=_progress_line(ctx) if _is_tty(ctx.stderr) else None)
+        from .output import progress_printer
+
+        result = api.wait(result, progress=progress_printer(ctx.stderr) if _is_tty(ctx.stderr) else None)
     if options["query"]:
         result = search(options["query"], result)
     emit(ctx, result, options["output"])
     return Exit.OK
-
-
-def _progress_line(ctx: Context) -> Any:
-    def show(text: str) -> None:
-        ctx.stderr.write("\r" + text[:100].ljust(60))
-        ctx.stderr.flush()
-
-    return show
 
 
 def cmd_sim(ctx: Context, args: argparse.Namespace) -> int:

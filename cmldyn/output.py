@@ -126,3 +126,17 @@ def highlight_json(text: str) -> str:
     except ImportError:
         return text
     return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+
+
+def progress_printer(stream: Any) -> Any:
+    """A progress callback for waiters that writes a line each time the status changes."""
+    last: list[str] = [""]
+
+    def show(text: str) -> None:
+        state = text.split(" (", 1)[0]
+        if state != last[0]:
+            last[0] = state
+            stream.write(f"waiting: {safe_text(text)}\n")
+            stream.flush()
+
+    return show

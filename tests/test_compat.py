@@ -195,3 +195,15 @@ def test_a_cmlapi_script_runs_unchanged_but_for_its_import() -> None:
     assert "build built" in out and "deployment deployed" in out and "application running" in out
     assert "missing project: 404" in out and "WORKFLOW OK workflow-demo" in out
     assert CANARY not in out + proc.stderr
+
+
+def test_progress_printer_writes_a_line_per_status_change() -> None:
+    import io
+
+    from cmldyn.output import progress_printer
+
+    stream = io.StringIO()
+    show = progress_printer(stream)
+    for text in ("status: A (0 s, attempt 1)", "status: A (2 s, attempt 2)", "status: B\x1b[2J (4 s, attempt 3)"):
+        show(text)
+    assert stream.getvalue().splitlines() == ["waiting: status: A (0 s, attempt 1)", "waiting: status: B\\x1b[2J (4 s, attempt 3)"]

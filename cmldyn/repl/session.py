@@ -139,6 +139,10 @@ def run_repl(ctx: Any, *, demo: bool = False, interactive: bool | None = None, h
         warnings.simplefilter("ignore")
         api = ctx.client()
     secrets = (settings.token,) if settings.token else ()
+    if interactive:
+        from ..output import progress_printer
+
+        api.progress = progress_printer(ctx.stderr)  # api.wait(run) shows each status change
     console = Console(make_namespace(api), secrets=secrets, debug=settings.debug, refresh=api.refresh)
     if not interactive:
         return run_lines(console, stdin, ctx.stdout)
