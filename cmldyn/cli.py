@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ._version import __version__
+from .config import ConfigError
 from .errors import (
     AuthError,
     CmldynError,
@@ -52,7 +53,7 @@ def exit_code(error: BaseException) -> Exit:
         return Exit.NETWORK
     if isinstance(error, (AuthError, CredentialError)):
         return Exit.AUTH
-    if isinstance(error, (ParamError, OperationError, FilterError, UsageError)):
+    if isinstance(error, (ParamError, OperationError, FilterError, UsageError, ConfigError)):
         return Exit.USAGE
     return Exit.API
 
@@ -64,7 +65,7 @@ class UsageError(CmldynError):
 # Global options: name -> takes a value. They may stand before or after the command.
 GLOBAL_OPTIONS = {
     "--host": True, "--token": True, "--profile": True, "--spec": True, "--ca-cert": True,
-    "--insecure": False, "--timeout": True, "--debug": False, "--demo": False,
+    "--insecure": False, "--timeout": True, "--debug": False, "--demo": False, "--offline": False, "--refresh": False,
 }
 
 
@@ -79,6 +80,8 @@ class Settings:
     debug: bool = False
     demo: bool = False
     profile: str | None = None
+    offline: bool = False
+    refresh: bool = False
 
 
 def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -111,8 +114,9 @@ def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
     return found, rest
 
 
-def settings_from(found: dict[str, Any], env: dict[str, str]) -> Settings:
-    """Flags first, then the environment (CML_*, then a CML session's CDSW_*)."""
+def settings_from(found: dict[str, Any], env: dict[str, str], warnings: list[str] | None = None,
+                  config_path: str | None = None) -> Settings:
+    """Flags first, then the environment (CML_*, then a CML session's CDSW_*), then the profile."""
     s = Settings(**{k: v for k, v in found.items() if k in Settings.__dataclass_fields__})
     if found.get("timeout") is not None:
         try:
@@ -123,6 +127,26 @@ def settings_from(found: dict[str, Any], env: dict[str, str]) -> Settings:
         s.host = env.get("CML_HOST") or env.get("CDSW_API_URL") or (("https://" + env["CDSW_DOMAIN"]) if env.get("CDSW_DOMAIN") else None)
     if not s.token:
         s.token = env.get("CML_API_KEY") or env.get("CDSW_APIV2_KEY")
+    wanted = s.profile or env.get("CMLDYN_PROFILE")
+    if wanted or not (s.host and s.token):
+        from .config import load_profiles
+
+        profiles = load_profiles(config_path, warnings)
+        name = wanted or "default"
+        profile = profiles.get(name)
+        if profile is None and wanted:
+            known = ", ".join(sorted(profiles)) or "none yet; create one with 'cmldyn configure'"
+            raise UsageError(f"no profile {name!r} (profiles: {known})")
+        if profile is not None:
+            s.profile = name
+            s.host = s.host or profile.host
+            if not s.token:
+                s.token = profile.resolve_key(env)
+            s.ca_cert = s.ca_cert or profile.ca_cert
+            s.spec = s.spec or profile.spec
+            s.insecure = s.insecure or profile.insecure
+            if s.timeout is None and profile.timeout is not None:
+                s.timeout = float(profile.timeout)
     return s
 
 
@@ -136,6 +160,7 @@ class Context:
         self.stdin = stdin
         self._sim: Any = None
         self._client: Any = None
+        self.cache_dir: str | None = None  # tests point this elsewhere; None = the user's cache directory
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -165,7 +190,8 @@ class Context:
                 raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
         if need_host and not s.token:
             raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
-        options: dict[str, Any] = dict(spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure)
+        options: dict[str, Any] = dict(spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure,
+                                       cache=self.cache_dir or True, offline=s.offline, refresh=s.refresh)
         if s.timeout is not None:
             options["timeout"] = s.timeout
         if s.insecure:
@@ -175,7 +201,20 @@ class Context:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._client = Client(host, s.token, **options)
+        if self._client.spec_changes:
+            added, removed = self._client.spec_changes
+            self.stderr.write(f"cmldyn: the spec changed: {len(added)} operation(s) added, {len(removed)} removed"
+                              f"{' (+' + ', '.join(added[:5]) + ')' if added else ''}{' (-' + ', '.join(removed[:5]) + ')' if removed else ''}\n")
         return self._client
+
+    def client_without_cache(self) -> Any:
+        """A client that fetches the live spec and leaves the cache alone."""
+        from .client import Client
+
+        s = self.settings
+        if not s.host or not s.token:
+            raise UsageError("spec diff needs --host and a key")
+        return Client(s.host, s.token, spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure)
 
     def close(self) -> None:
         if self._client is not None:
@@ -232,16 +271,40 @@ def cmd_describe(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_spec(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "diff":
+        return spec_diff(ctx, args)
+    if args.action == "refresh":
+        ctx.settings.refresh = True
     api = ctx.client(need_host=not ctx.settings.spec)
     spec = api.spec
     if args.action == "validate":
-        findings = api.spec_warnings
-        info = {"source": spec.source, "findings": findings}
-        emit(ctx, info, args.output)
+        emit(ctx, {"source": spec.source, "findings": api.spec_warnings}, args.output)
         return Exit.OK
-    emit(ctx, {"source": spec.source, "title": spec.title, "version": spec.api_version, "format": spec.version,
-               "operations": len(api.operations), "schemas": len(api.model.schema_names()),
-               "base_path": spec.base_path, "warnings": len(api.model.warnings)}, args.output)
+    info: dict[str, Any] = {
+        "source": spec.source, "cache": api.cache_path, "state": api.spec_state, "title": spec.title,
+        "version": spec.api_version, "format": spec.version, "operations": len(api.operations),
+        "schemas": len(api.model.schema_names()), "base_path": spec.base_path, "warnings": len(api.model.warnings),
+    }
+    if args.action == "refresh":
+        added, removed = api.spec_changes or ([], [])
+        info.update(added=added, removed=removed)
+    emit(ctx, info, args.output)
+    return Exit.OK
+
+
+def spec_diff(ctx: Context, args: argparse.Namespace) -> int:
+    """Operations added and removed on the server since the cached copy (the cache is left as it is)."""
+    from .cache import SpecCache
+
+    live = ctx.client_without_cache()
+    cache = SpecCache(ctx.cache_dir) if ctx.cache_dir else SpecCache()
+    url = live._spec_source if isinstance(live._spec_source, str) else ""
+    entry = cache.get(live._transport.origin, url)
+    if entry is None:
+        raise UsageError("no cached copy of this spec to compare with; run any command once to cache it")
+    now = set(live.model.names())
+    before = set(entry.operations)
+    emit(ctx, {"cached": entry.path, "added": sorted(now - before), "removed": sorted(before - now)}, args.output)
     return Exit.OK
 
 
@@ -449,6 +512,95 @@ def cmd_sim(ctx: Context, args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
+    """Write a profile. The key is asked for without echo (or read from a pipe), never shown."""
+    from .config import Profile, default_config_path, save_profile
+    from .transport import clean_token
+
+    name = ctx.settings.profile or "default"
+    host = args.host_value or ctx.settings.host
+    if not host:
+        host = _ask(ctx, "Workspace URL (https://ml-xxxx.cloudera.site): ", secret=False)
+    if not host:
+        raise UsageError("a profile needs a host")
+    profile = Profile(name=name, host=host, key_env=args.key_env, key_command=args.key_command,
+                      ca_cert=ctx.settings.ca_cert, insecure=ctx.settings.insecure)
+    if not args.key_env and not args.key_command:
+        key = _ask(ctx, f"API key for {host} (not shown): ", secret=True)
+        profile.key = clean_token(key)
+        if not profile.key:
+            raise CredentialError("no API key given; use --key-env NAME or --key-command CMD to avoid storing one")
+    path = save_profile(profile, args.config or default_config_path())
+    ctx.stdout.write(f"profile {name!r} saved in {path} (0600)\n")
+    return Exit.OK
+
+
+def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:
+    if _is_tty(ctx.stdin):
+        if secret:
+            import getpass
+
+            return getpass.getpass(prompt, stream=ctx.stderr).strip()
+        ctx.stderr.write(prompt)
+        ctx.stderr.flush()
+    return ctx.stdin.readline().strip()
+
+
+COMPLETION_SCRIPTS = {
+    "bash": """# cmldyn completion for bash: eval "$(cmldyn completion bash)"
+_cmldyn_complete() {
+    local IFS=$'\n'
+    COMPREPLY=($(cmldyn __complete "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null))
+}
+complete -o default -F _cmldyn_complete cmldyn
+""",
+    "zsh": """# cmldyn completion for zsh: eval "$(cmldyn completion zsh)"
+autoload -U +X bashcompinit && bashcompinit
+_cmldyn_complete() {
+    local IFS=$'\n'
+    COMPREPLY=($(cmldyn __complete "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null))
+}
+complete -o default -F _cmldyn_complete cmldyn
+""",
+}
+COMMANDS = ("call", "ops", "describe", "spec", "repl", "sim", "configure", "completion")
+
+
+def cmd_completion(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.stdout.write(COMPLETION_SCRIPTS[args.shell])
+    return Exit.OK
+
+
+def complete_words(ctx: Context, index: int, words: list[str]) -> list[str]:
+    """Candidates for word ``index`` of a command line, from the cached spec only (no network)."""
+    current = words[index] if index < len(words) else ""
+    _, rest = split_globals(words[1:index])
+    if not rest:
+        pool = list(COMMANDS) + [g for g in GLOBAL_OPTIONS] + ["--version", "--help"]
+        return [w for w in pool if w.startswith(current)]
+    command = rest[0]
+    if command in ("call", "describe"):
+        ctx.settings.offline = True
+        try:
+            api = ctx.client(need_host=False)
+        except CmldynError:
+            return []
+        if len(rest) == 1:
+            return [n for n in api.model.names() if n.startswith(current)]
+        if command == "call":
+            op = api.model.find(rest[1])
+            if op is None:
+                return []
+            flags = ["--" + p.name.replace("_", "-") for p in op.params if p.location != "body"]
+            flags += list(CALL_FLAGS) + list(CALL_SWITCHES)
+            return [f for f in flags if f.startswith(current)] if current.startswith("-") else []
+    if command == "completion" and len(rest) == 1:
+        return [sh for sh in COMPLETION_SCRIPTS if sh.startswith(current)]
+    if command == "spec" and len(rest) == 1:
+        return [a for a in ("show", "refresh", "diff", "validate") if a.startswith(current)]
+    return []
+
+
 def cmd_repl(ctx: Context, args: argparse.Namespace) -> int:
     from .repl.session import run_repl
 
@@ -482,13 +634,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("operation")
     p.set_defaults(func=cmd_describe)
 
-    p = sub.add_parser("spec", help="the spec: show (title, version, counts) or validate (findings, never fatal)")
-    p.add_argument("action", nargs="?", choices=("show", "validate"), default="show")
+    p = sub.add_parser("spec", help="the spec: show (where cached, version, counts), refresh, diff (since the cached copy), "
+                                    "validate (findings, never fatal)")
+    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate"), default="show")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
     p.set_defaults(func=cmd_spec)
 
     p = sub.add_parser("repl", help="the interactive console (--demo: against the built-in simulator)")
     p.set_defaults(func=cmd_repl)
+
+    p = sub.add_parser("configure", help="write a profile (--profile NAME, default 'default'); the key is asked without echo")
+    p.add_argument("--host", dest="host_value", help="the workspace URL")
+    p.add_argument("--key-env", help="read the key from this environment variable at run time (nothing stored)")
+    p.add_argument("--key-command", help="run this command to print the key at run time (nothing stored)")
+    p.add_argument("--config", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_configure)
+
+    p = sub.add_parser("completion", help="print a shell completion script: eval \"$(cmldyn completion bash)\"")
+    p.add_argument("shell", choices=sorted(COMPLETION_SCRIPTS))
+    p.set_defaults(func=cmd_completion)
 
     p = sub.add_parser("sim", help="run the CML API v2 simulator in the foreground")
     p.add_argument("--host", default="127.0.0.1")
@@ -512,8 +676,13 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     ctx: Context | None = None
     secrets: tuple[str, ...] = ()
     try:
+        if argv[:1] == ["__complete"]:
+            return _complete_main(argv[1:], stdout, stderr, stdin, env)
         found, rest = split_globals(argv)
-        settings = settings_from(found, env)
+        config_warnings: list[str] = []
+        settings = settings_from(found, env, config_warnings)
+        for note in config_warnings:
+            stderr.write(f"cmldyn: warning: {note}\n")
         secrets = (settings.token,) if settings.token else ()
         parser = build_parser()
         parser.error = _raise_usage  # type: ignore[method-assign]
@@ -541,6 +710,23 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _complete_main(argv: list[str], stdout: TextIO, stderr: TextIO, stdin: TextIO, env: dict[str, str]) -> int:
+    """``cmldyn __complete INDEX WORD...``: one candidate per line; silent on any failure."""
+    try:
+        index = int(argv[0])
+        words = argv[1:]
+        found, _ = split_globals(words[1:])
+        ctx = Context(settings_from(found, env), stdout, stderr, stdin)
+        try:
+            for word in complete_words(ctx, index, words):
+                stdout.write(word + "\n")
+        finally:
+            ctx.close()
+    except Exception:
+        return Exit.OK
+    return Exit.OK
 
 
 def _raise_usage(message: str) -> None:

@@ -20,7 +20,8 @@ from .paginate import iter_items, iter_pages
 from .request import PreparedRequest, prepare, to_plain
 from .schemas import SchemaClasses
 from .results import Result, ResultList, decode_body, error_from_response, wrap
-from .spec import Spec, build_spec, load_spec, validate
+from .cache import CacheEntry, SpecCache
+from .spec import Spec, build_spec, decode_json, load_spec, validate
 from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, RetryPolicy, Transport
 
 JSON = Any
@@ -54,6 +55,11 @@ class Client:
         host: the workspace URL (``https://ml-xxxx.cloudera.site``); scheme defaults to https.
         token: the API key, with or without the ``Bearer `` prefix.
         spec: a spec URL, local file or parsed dict; default ``{host}/api/v2/swagger.json``.
+        cache: keep fetched specs (True: the user's cache directory; a path; a SpecCache). Off by
+            default for library use; the CLI and the REPL turn it on. Each start then costs one
+            conditional request, and a 304 reuses the cached spec.
+        offline: use the cached spec without asking the server (needs ``cache``).
+        refresh: fetch the spec again even if the cache has it.
         ca_cert: a CA bundle file for TLS verification.
         verify: False turns TLS verification off (with a warning).
         timeout: (connect, read) seconds; a single number sets both.
@@ -77,6 +83,9 @@ class Client:
         deadline: float = DEFAULT_DEADLINE,
         transport: Transport | None = None,
         on_wait: Callable[[str], None] | None = None,
+        cache: SpecCache | str | bool | None = None,
+        offline: bool = False,
+        refresh: bool = False,
     ) -> None:
         started = time.perf_counter()
         self.host = normalize_host(host)
@@ -88,6 +97,12 @@ class Client:
         )
         self._callables: dict[str, Callable[..., Any]] = {}
         self.progress: Callable[[str], None] | None = None  # the REPL and CLI show waiting progress here
+        self._cache = SpecCache(cache) if isinstance(cache, str) else (SpecCache() if cache is True else (cache or None))
+        self._offline = offline
+        self._refresh = refresh
+        self._pending_cache: tuple[str, str, str | None, str | None, CacheEntry | None] | None = None
+        self.spec_state = "loaded"
+        self.spec_changes: tuple[list[str], list[str]] | None = None
         self._spec_source = spec if spec is not None else self.host + SPEC_PATH
         loaded = self._load(self._spec_source)
         self._install(loaded)
@@ -98,7 +113,49 @@ class Client:
     def _load(self, source: str | os.PathLike[str] | dict[str, JSON] | Spec) -> Spec:
         if isinstance(source, Spec):
             return source
+        if self._cache is not None and isinstance(source, str) and source.startswith(("http://", "https://")):
+            return self._load_cached(source)
+        if self._offline:
+            raise SpecError("--offline needs the spec cache (or a local --spec file)")
         return load_spec(source, fetch=self._fetch_spec)
+
+    def _load_cached(self, url: str) -> Spec:
+        """One conditional request; a 304 (or --offline) reuses the cached text."""
+        assert self._cache is not None
+        entry = self._cache.get(self._transport.origin, url)
+        if self._offline:
+            if entry is None:
+                raise SpecError(f"no cached spec for {url}", hint="run once without --offline to fetch it")
+            self.spec_state = "cache (offline)"
+            return build_spec(_as_doc(decode_json(entry.text.encode("utf-8"), what=f"cached spec {entry.path}")), url)
+        headers = {"accept": "application/json"}
+        if entry is not None and not self._refresh:
+            headers.update(entry.validators())
+        response = self._transport.fetch(url, headers)
+        if response.status == 304 and entry is not None:
+            self.spec_state = "cache (not modified)"
+            text = entry.text
+        elif response.status >= 400:
+            error = error_from_response(response.status, response.reason, response.body, response.headers,
+                                        operation=None, secrets=self._transport.secrets)
+            raise SpecError(f"cannot fetch the spec from {url}: {error.message}",
+                            hint="check --host, or give the spec with --spec FILE") from error
+        else:
+            decode_json(response.body, what=f"spec at {url}", content_type=response.headers.get("content-type"))
+            text = response.body.decode("utf-8")
+            self.spec_state = "fetched"
+            self._pending_cache = (url, text, response.headers.get("etag"), response.headers.get("last-modified"), entry)
+        return build_spec(_as_doc(decode_json(text.encode("utf-8"), what=f"spec at {url}")), url)
+
+    def _store_cache(self) -> None:
+        if self._pending_cache is None or self._cache is None:
+            return
+        url, text, etag, last_modified, previous = self._pending_cache
+        self._pending_cache = None
+        names = self.model.names()
+        if previous is not None and previous.text != text:
+            self.spec_changes = (sorted(set(names) - set(previous.operations)), sorted(set(previous.operations) - set(names)))
+        self._cache.put(self._transport.origin, url, text, etag=etag, last_modified=last_modified, operations=names)
 
     def _fetch_spec(self, url: str) -> tuple[bytes, str | None]:
         """GET the spec with the client's TLS settings and timeouts (the key only on the client's origin)."""
@@ -116,23 +173,37 @@ class Client:
         self._callables = {}
         self._models = None
         self.base_url = self.host + spec.base_path
+        self._store_cache()
 
     def refresh(self) -> tuple[list[str], list[str]]:
-        """Fetch the spec again; return the operation names (added, removed)."""
+        """Fetch the spec again (unconditionally); return the operation names (added, removed)."""
         before = set(self.model.names())
         source = self._spec_source
-        self._install(self._load(source if not isinstance(source, Spec) else source.source or source))
+        saved, self._refresh = self._refresh, True
+        try:
+            self._install(self._load(source if not isinstance(source, Spec) else source.source or source))
+        finally:
+            self._refresh = saved
         after = set(self.model.names())
         return sorted(after - before), sorted(before - after)
 
     @property
     def spec_warnings(self) -> list[str]:
-        """What loading noticed (ignored hosts, renamed collisions) plus the validator's findings."""
+        """What loading noticed (ignored hosts, renamed collisions, cache problems) plus the validator's findings."""
         cached = getattr(self, "_validator_findings", None)
         if cached is None:
             cached = validate(self.spec.raw) if self.spec.raw is not None else []
             self._validator_findings = cached
-        return list(self.model.warnings) + list(cached)
+        cache_notes = self._cache.warnings if self._cache is not None else []
+        return list(self.model.warnings) + list(cache_notes) + list(cached)
+
+    @property
+    def cache_path(self) -> str | None:
+        """Where this client's spec is cached (None without a cache or for a local spec)."""
+        source = self._spec_source
+        if self._cache is None or not isinstance(source, str) or not source.startswith(("http://", "https://")):
+            return None
+        return self._cache.path_for(self._transport.origin, source)
 
     # ------------------------------------------------------------------ operations
 
@@ -316,6 +387,12 @@ class Client:
 _RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
     "spec", "model", "host", "base_url", "ready_seconds",
 }
+
+
+def _as_doc(value: JSON) -> dict[str, JSON]:
+    if not isinstance(value, dict):
+        raise SpecError("spec is not a JSON object")
+    return value
 
 
 def _item_path(method: str, path: str) -> tuple[str, bool]:

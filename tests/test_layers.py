@@ -26,9 +26,13 @@ ALLOWED = {
     "rest": {"errors"},
     "utils": {"paginate"},
     "output": {"results"},
-    "client": {"errors", "spec", "model", "request", "transport", "results", "schemas", "paginate", "waiter"},
+    "client": {"errors", "spec", "model", "request", "transport", "results", "schemas", "paginate", "waiter", "cache"},
+    "cache": {"errors", "storage"},
+    "storage": {"errors"},
+    "config": {"errors", "storage"},
     "__init__": {"_version", "client", "compat", "errors", "rest", "results", "schemas", "utils"},
-    "cli": {"_version", "errors", "client", "model", "filtering", "output", "paginate", "simulator", "repl"},
+    "cli": {"_version", "errors", "client", "model", "filtering", "output", "paginate", "simulator", "repl", "cache",
+            "config", "transport"},
     "__main__": {"cli"},
 }
 THIRD_PARTY_HOMES = {"prance": {"spec"}, "requests": {"transport"}, "jmespath": {"filtering"}, "prompt_toolkit": {"repl"}}

@@ -1,0 +1,100 @@
+"""The spec cache: one file per (origin, spec URL), revalidated with ETag / Last-Modified.
+
+Owns: where cached specs live, what an entry holds (the spec text, its validators,
+a sha256 of the text, the operation names for a later diff) and when an entry is
+not to be trusted (hash mismatch, group/other-writable, another owner: ignored with
+a warning, fetched again). JSON only, never pickle, and never the API key.
+May import: errors, storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .storage import StorageError, read_private, write_private
+
+FORMAT = 1
+
+
+def default_cache_dir() -> str:
+    from platformdirs import user_cache_dir
+
+    return os.path.join(user_cache_dir("cmldyn", appauthor=False), "specs")
+
+
+@dataclass
+class CacheEntry:
+    url: str
+    text: str
+    etag: str | None = None
+    last_modified: str | None = None
+    saved_at: float = 0.0
+    operations: list[str] = field(default_factory=list)
+    path: str = ""
+
+    def validators(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+class SpecCache:
+    """Cached specs under one directory; ``warnings`` collects what was ignored and why."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory or default_cache_dir()
+        self.warnings: list[str] = []
+
+    def path_for(self, origin: str, url: str) -> str:
+        key = hashlib.sha256(f"{origin}\n{url}".encode()).hexdigest()[:32]
+        return os.path.join(self.directory, f"{key}.json")
+
+    def get(self, origin: str, url: str) -> CacheEntry | None:
+        path = self.path_for(origin, url)
+        try:
+            data, warnings = read_private(path)
+        except FileNotFoundError:
+            return None
+        except StorageError as exc:
+            self.warnings.append(f"spec cache ignored: {exc}")
+            return None
+        if warnings:
+            self.warnings.append(f"spec cache ignored: {warnings[0]}")
+            return None
+        try:
+            record = json.loads(data.decode("utf-8"))
+            text = record["spec"]
+            if record.get("format") != FORMAT or record.get("url") != url:
+                return None
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != record.get("sha256"):
+                self.warnings.append(f"spec cache ignored: {path} does not match its checksum (changed on disk?)")
+                return None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.warnings.append(f"spec cache ignored: {path} is not a valid cache file")
+            return None
+        return CacheEntry(url=url, text=text, etag=record.get("etag"), last_modified=record.get("last_modified"),
+                          saved_at=float(record.get("saved_at") or 0), operations=list(record.get("operations") or []),
+                          path=path)
+
+    def put(self, origin: str, url: str, text: str, *, etag: str | None, last_modified: str | None,
+            operations: list[str]) -> str | None:
+        """Store an entry; a failure to write is a warning, never an error (the call goes on)."""
+        path = self.path_for(origin, url)
+        record: dict[str, Any] = {
+            "format": FORMAT, "url": url, "etag": etag, "last_modified": last_modified, "saved_at": time.time(),
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "operations": operations, "spec": text,
+        }
+        try:
+            write_private(path, json.dumps(record).encode("utf-8"))
+        except (OSError, StorageError) as exc:
+            self.warnings.append(f"spec cache not written: {getattr(exc, 'strerror', None) or exc}")
+            return None
+        return path

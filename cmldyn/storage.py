@@ -1,0 +1,77 @@
+"""Private files: 0600 in 0700 directories, written atomically, links never followed.
+
+Owns: every file cmldyn writes for itself (spec cache, profiles, saved scripts)
+and the checks made when reading one back (owner, group/other bits). May import:
+errors. A write goes to a temporary file in the same directory and is renamed
+over the old one, so an interrupted write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+from .errors import CmldynError
+
+
+class StorageError(CmldynError):
+    """A private file could not be written or is not safe to read."""
+
+
+def private_dir(path: str) -> str:
+    """Create (or tighten) a 0700 directory that is not a symlink and is ours."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{path} is not a plain directory (a symbolic link?); not using it")
+    if info.st_uid != os.getuid():
+        raise StorageError(f"{path} belongs to another user; not using it")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Atomically replace ``path`` with ``data``, mode 0600 (whatever the umask)."""
+    directory = private_dir(os.path.dirname(os.path.abspath(path)))
+    if os.path.islink(path):
+        raise StorageError(f"{path} is a symbolic link; not writing through it")
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def read_private(path: str) -> tuple[bytes, list[str]]:
+    """Read a file of ours without following a link; return its bytes and any safety warnings.
+
+    Raises:
+        FileNotFoundError: no such file.
+        StorageError: a link, or owned by another user.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == 2:
+            raise FileNotFoundError(path) from None
+        raise StorageError(f"cannot read {path}: {exc.strerror} (a symbolic link?)") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if info.st_uid != os.getuid():
+            raise StorageError(f"{path} belongs to another user; not using it")
+        warnings = []
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            warnings.append(f"{path} is readable or writable by others; fix with: chmod 600 {path}")
+        return handle.read(), warnings
