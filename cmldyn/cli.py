@@ -115,7 +115,7 @@ def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
 
 
 def settings_from(found: dict[str, Any], env: dict[str, str], warnings: list[str] | None = None,
-                  config_path: str | None = None) -> Settings:
+                  config_path: str | None = None, *, creating: bool = False) -> Settings:
     """Flags first, then the environment (CML_*, then a CML session's CDSW_*), then the profile."""
     s = Settings(**{k: v for k, v in found.items() if k in Settings.__dataclass_fields__})
     if found.get("timeout") is not None:
@@ -134,7 +134,7 @@ def settings_from(found: dict[str, Any], env: dict[str, str], warnings: list[str
         profiles = load_profiles(config_path, warnings)
         name = wanted or "default"
         profile = profiles.get(name)
-        if profile is None and wanted:
+        if profile is None and wanted and not creating:
             known = ", ".join(sorted(profiles)) or "none yet; create one with 'cmldyn configure'"
             raise UsageError(f"no profile {name!r} (profiles: {known})")
         if profile is not None:
@@ -680,7 +680,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             return _complete_main(argv[1:], stdout, stderr, stdin, env)
         found, rest = split_globals(argv)
         config_warnings: list[str] = []
-        settings = settings_from(found, env, config_warnings)
+        settings = settings_from(found, env, config_warnings, creating=rest[:1] == ["configure"])
         for note in config_warnings:
             stderr.write(f"cmldyn: warning: {note}\n")
         secrets = (settings.token,) if settings.token else ()
