@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from .errors import PaginationError
+from .results import field_of
 
 MAX_PAGES = 10_000
 
@@ -40,7 +41,7 @@ def iter_items(call: Callable[..., Any], list_field: str, args: tuple[Any, ...],
     """Yield the items of ``list_field`` across pages."""
     count = 0
     for page in iter_pages(call, args, kwargs, max_pages=max_pages):
-        for item in _field(page, list_field) or []:
+        for item in field_of(page, list_field) or []:
             yield item
             count += 1
             if max_items is not None and count >= max_items:
@@ -48,17 +49,9 @@ def iter_items(call: Callable[..., Any], list_field: str, args: tuple[Any, ...],
 
 
 def _token(page: Any) -> str:
-    value = _field(page, "next_page_token")
+    value = field_of(page, "next_page_token")
     return str(value) if value else ""
 
-
-def _field(page: Any, name: str) -> Any:
-    if isinstance(page, dict):
-        return page.get(name)
-    getter = getattr(page, "get", None)
-    if callable(getter):
-        return getter(name)
-    return getattr(page, name, None)
 
 
 class Cursor:
@@ -83,15 +76,15 @@ class Cursor:
     def items(self) -> Iterator[Any]:
         for page in self.pages():
             if self.field is None:
-                self.field = _array_field(page)
-            for item in (_field(page, self.field) or []) if self.field else []:
+                self.field = _arrayfield_of(page)
+            for item in (field_of(page, self.field) or []) if self.field else []:
                 yield item
 
     def __iter__(self) -> Iterator[Any]:
         return self.items()
 
 
-def _array_field(page: Any) -> str | None:
+def _arrayfield_of(page: Any) -> str | None:
     keys = page.keys() if hasattr(page, "keys") else []
-    arrays = [k for k in keys if isinstance(_field(page, k), list)]
+    arrays = [k for k in keys if isinstance(field_of(page, k), list)]
     return arrays[0] if len(arrays) == 1 else None

@@ -104,6 +104,16 @@ class ResultList(list):  # type: ignore[type-arg]
         return [to_json(v) for v in self]
 
 
+def field_of(value: Any, name: str) -> Any:
+    """A field of a Result, a dict, or any object with the field as an attribute (None if absent)."""
+    if isinstance(value, dict):
+        return value.get(name)
+    getter = getattr(value, "get", None)
+    if callable(getter):
+        return getter(name)
+    return getattr(value, name, None)
+
+
 def wrap(value: JSON, schema: JSON = None) -> Any:
     if isinstance(value, dict):
         return Result(value, fields=_field_names(schema))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from .errors import WaiterError
+from .results import field_of
 
 SUCCESS_WORDS = ("SUCCEEDED", "SUCCESS", "COMPLETED", "FINISHED", "DONE", "BUILT", "DEPLOYED")
 FAILURE_WORDS = ("FAILED", "FAILURE", "ERROR", "TIMEDOUT", "TIMED_OUT", "KILLED", "ABORTED")
@@ -93,7 +94,7 @@ def wait_until(
         if attempts > 0 or result is None:
             result = poll()
         attempts += 1
-        value = _field(result, rule.field)
+        value = field_of(result, rule.field)
         kind = rule.classify(value)
         if progress is not None:
             progress(f"{rule.field}: {value} ({clock() - started:.0f} s, attempt {attempts})")
@@ -107,11 +108,3 @@ def wait_until(
             raise WaiterError(f"gave up after {timeout:.0f} s; {rule.field} is still {value}", last_result=result)
         sleep(delay)
 
-
-def _field(result: Any, name: str) -> Any:
-    if isinstance(result, dict):
-        return result.get(name)
-    getter = getattr(result, "get", None)
-    if callable(getter):
-        return getter(name)
-    return getattr(result, name, None)

@@ -15,7 +15,7 @@ import re
 import traceback
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..errors import ApiError, CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
@@ -36,40 +36,47 @@ class Outcome:
     is_result: bool = False
 
 
+def scan(text: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth) for each character outside string literals.
+
+    Quote characters themselves are not yielded; a backslash escapes inside strings.
+    The depth is the count of ``([{`` open before the character.
+    """
+    depth = 0
+    quote: str | None = None
+    escaped = False
+    for i, ch in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+            continue
+        if ch in ")]}":
+            depth -= 1
+        yield i, ch, depth
+        if ch in "([{":
+            depth += 1
+
+
 def split_filter(source: str) -> tuple[str, str] | None:
     """``api.list_projects() | projects[].name`` -> (Python part, JMESPath part), or None.
 
     The split is at the first ``|`` outside brackets and strings that is not
     ``||`` or ``|=``; everything after it is JMESPath (which has pipes of its own).
     """
-    depth = 0
-    quote: str | None = None
-    i = 0
-    while i < len(source):
-        ch = source[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            nxt = source[i + 1: i + 2]
-            prev = source[i - 1: i] if i else ""
-            if nxt in ("|", "=") or prev == "|":
-                i += 2
-                continue
-            left, right = source[:i].strip(), source[i + 1:].strip()
-            if left and right:
-                return left, right
-            return None
-        i += 1
+    for i, ch, depth in scan(source):
+        if ch != "|" or depth != 0:
+            continue
+        if source[i + 1: i + 2] in ("|", "=") or (i and source[i - 1] == "|"):
+            continue
+        left, right = source[:i].strip(), source[i + 1:].strip()
+        return (left, right) if left and right else None
     return None
 
 

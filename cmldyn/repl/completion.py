@@ -18,7 +18,7 @@ from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
 from ..model import schema_properties, type_label
-from .commands import split_filter
+from .commands import scan, split_filter
 
 JSON = Any
 _CALL_HEAD = re.compile(r"(?:\bapi\.)?([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -236,49 +236,25 @@ def _resolve_chain(chain: str, namespace: dict[str, Any]) -> Any:
 
 def _open_call(text: str) -> tuple[str, str] | None:
     """The innermost unclosed ``(``: (what is called, text after the paren)."""
-    depth = 0
-    quote: str | None = None
     opens: list[int] = []
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote and text[i - 1] != "\\":
-                quote = None
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch in "([{":
+    for i, ch, _ in scan(text):
+        if ch in "([{":
             opens.append(i if ch == "(" else -1)
-            depth += 1
-        elif ch in ")]}":
-            if opens:
-                opens.pop()
-            depth -= 1
+        elif ch in ")]}" and opens:
+            opens.pop()
     if not opens or opens[-1] < 0:
         return None
     pos = opens[-1]
-    before = text[:pos]
-    match = re.search(r"((?:api\.)?[A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+    match = re.search(r"((?:api\.)?[A-Za-z_][A-Za-z0-9_]*)\s*$", text[:pos])
     if not match:
         return None
     return match.group(1), text[pos + 1:]
 
 
 def _last_argument(inside: str) -> str:
-    depth = 0
-    quote: str | None = None
     start = 0
-    for i, ch in enumerate(inside):
-        if quote:
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
+    for i, ch, depth in scan(inside):
+        if ch == "," and depth == 0:
             start = i + 1
     return inside[start:]
 
