@@ -36,6 +36,7 @@ class CacheEntry:
     saved_at: float = 0.0
     operations: list[str] = field(default_factory=list)
     path: str = ""
+    table: dict[str, Any] | None = None  # the processed operation index and load warnings
 
     def validators(self) -> dict[str, str]:
         headers = {}
@@ -82,15 +83,16 @@ class SpecCache:
             return None
         return CacheEntry(url=url, text=text, etag=record.get("etag"), last_modified=record.get("last_modified"),
                           saved_at=float(record.get("saved_at") or 0), operations=list(record.get("operations") or []),
-                          path=path)
+                          path=path, table=record.get("table") if isinstance(record.get("table"), dict) else None)
 
     def put(self, origin: str, url: str, text: str, *, etag: str | None, last_modified: str | None,
-            operations: list[str]) -> str | None:
+            operations: list[str], table: dict[str, Any] | None = None) -> str | None:
         """Store an entry; a failure to write is a warning, never an error (the call goes on)."""
         path = self.path_for(origin, url)
         record: dict[str, Any] = {
             "format": FORMAT, "url": url, "etag": etag, "last_modified": last_modified, "saved_at": time.time(),
             "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "operations": operations, "spec": text,
+            "table": table,
         }
         try:
             write_private(path, json.dumps(record).encode("utf-8"))

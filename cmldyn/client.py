@@ -8,12 +8,14 @@ results. Must not: print, exit, or import the REPL, the CLI or the simulator.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 import time
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._version import __version__
 from .errors import CredentialError, OperationError, ParamError, SpecError
 from .model import OperationInfo, OperationModel, ServiceModel, schema_properties, type_label
 from .paginate import iter_items, iter_pages
@@ -101,6 +103,7 @@ class Client:
         self._offline = offline
         self._refresh = refresh
         self._pending_cache: tuple[str, str, str | None, str | None, CacheEntry | None] | None = None
+        self._cached_table: list[list[Any]] | None = None
         self.spec_state = "loaded"
         self.spec_changes: tuple[list[str], list[str]] | None = None
         self._spec_source = spec if spec is not None else self.host + SPEC_PATH
@@ -127,25 +130,34 @@ class Client:
             if entry is None:
                 raise SpecError(f"no cached spec for {url}", hint="run once without --offline to fetch it")
             self.spec_state = "cache (offline)"
-            return build_spec(_as_doc(decode_json(entry.text.encode("utf-8"), what=f"cached spec {entry.path}")), url)
+            return self._from_entry(entry, url)
         headers = {"accept": "application/json"}
         if entry is not None and not self._refresh:
             headers.update(entry.validators())
         response = self._transport.fetch(url, headers)
         if response.status == 304 and entry is not None:
             self.spec_state = "cache (not modified)"
-            text = entry.text
-        elif response.status >= 400:
+            return self._from_entry(entry, url)
+        if response.status >= 400:
             error = error_from_response(response.status, response.reason, response.body, response.headers,
                                         operation=None, secrets=self._transport.secrets)
             raise SpecError(f"cannot fetch the spec from {url}: {error.message}",
                             hint="check --host, or give the spec with --spec FILE") from error
-        else:
-            decode_json(response.body, what=f"spec at {url}", content_type=response.headers.get("content-type"))
-            text = response.body.decode("utf-8")
-            self.spec_state = "fetched"
-            self._pending_cache = (url, text, response.headers.get("etag"), response.headers.get("last-modified"), entry)
-        return build_spec(_as_doc(decode_json(text.encode("utf-8"), what=f"spec at {url}")), url)
+        doc = _as_doc(decode_json(response.body, what=f"spec at {url}", content_type=response.headers.get("content-type")))
+        self.spec_state = "fetched"
+        self._pending_cache = (url, response.body.decode("utf-8"), response.headers.get("etag"),
+                               response.headers.get("last-modified"), entry)
+        return build_spec(doc, url)
+
+    def _from_entry(self, entry: CacheEntry, url: str) -> Spec:
+        """A spec from the cache: checked when it was stored (and its checksum verified on read), so
+        the pre-scan is skipped, and the operation index is reused when this version of cmldyn made it."""
+        doc = _as_doc(decode_json(entry.text.encode("utf-8"), what=f"cached spec {entry.path}"))
+        table = entry.table or {}
+        usable = table.get("made_by") == _TABLE_MAKER and isinstance(table.get("rows"), list)
+        if usable:
+            self._cached_table = table["rows"]
+        return build_spec(doc, url, checked=usable, warnings=table.get("warnings") if usable else None)
 
     def _store_cache(self) -> None:
         if self._pending_cache is None or self._cache is None:
@@ -155,7 +167,9 @@ class Client:
         names = self.model.names()
         if previous is not None and previous.text != text:
             self.spec_changes = (sorted(set(names) - set(previous.operations)), sorted(set(previous.operations) - set(names)))
-        self._cache.put(self._transport.origin, url, text, etag=etag, last_modified=last_modified, operations=names)
+        table = {"made_by": _TABLE_MAKER, "rows": self.model.table(), "warnings": list(self.spec.warnings)}
+        self._cache.put(self._transport.origin, url, text, etag=etag, last_modified=last_modified, operations=names,
+                        table=table)
 
     def _fetch_spec(self, url: str) -> tuple[bytes, str | None]:
         """GET the spec with the client's TLS settings and timeouts (the key only on the client's origin)."""
@@ -169,7 +183,8 @@ class Client:
 
     def _install(self, spec: Spec) -> None:
         self.spec = spec
-        self.model = ServiceModel(spec, reserved=_RESERVED)
+        table, self._cached_table = self._cached_table, None
+        self.model = ServiceModel(spec, reserved=_RESERVED, table=table)
         self._callables = {}
         self._models = None
         self.base_url = self.host + spec.base_path
@@ -385,8 +400,10 @@ class Client:
 
 
 _RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
-    "spec", "model", "host", "base_url", "ready_seconds",
+    "spec", "model", "host", "base_url", "ready_seconds", "progress", "spec_state", "spec_changes",
 }
+# A cached operation index is reused only by the cmldyn version (and reserved names) that made it.
+_TABLE_MAKER = f"{__version__}:{hashlib.sha256(' '.join(sorted(_RESERVED)).encode()).hexdigest()[:12]}"
 
 
 def _as_doc(value: JSON) -> dict[str, JSON]:

@@ -156,23 +156,35 @@ class OperationModel:
     operation_id: str
     method: str
     path: str
-    op: dict[str, JSON] = field(repr=False)
-    path_item: dict[str, JSON] = field(repr=False)
+    raw_op: dict[str, JSON] = field(repr=False)
     spec: Spec = field(repr=False)
     aliases: tuple[str, ...] = ()
     derived_id: bool = False
 
     @property
     def summary(self) -> str:
-        return str(self.op.get("summary") or "").strip()
+        return str(self.raw_op.get("summary") or "").strip()
 
     @property
     def description(self) -> str:
-        return str(self.op.get("description") or "").strip()
+        return str(self.raw_op.get("description") or "").strip()
 
     @property
     def deprecated(self) -> bool:
-        return bool(self.op.get("deprecated"))
+        return bool(self.raw_op.get("deprecated"))
+
+    @cached_property
+    def _resolved(self) -> tuple[dict[str, JSON], dict[str, JSON]]:
+        return self.spec.operation(self.path, self.method)
+
+    @property
+    def op(self) -> dict[str, JSON]:
+        """The operation with its refs resolved (on first use)."""
+        return self._resolved[0]
+
+    @property
+    def path_item(self) -> dict[str, JSON]:
+        return self._resolved[1]
 
     @cached_property
     def params(self) -> tuple[Param, ...]:
@@ -215,7 +227,7 @@ class OperationModel:
         if self.spec.is_openapi3:
             body = self.op.get("requestBody")
             return list((body.get("content") or {}).keys()) if isinstance(body, dict) else []
-        return list(self.op.get("consumes") or self.spec.doc.get("consumes") or ["application/json"])
+        return list(self.raw_op.get("consumes") or self.spec.raw.get("consumes") or ["application/json"])
 
     @cached_property
     def is_multipart(self) -> bool:
@@ -240,7 +252,7 @@ class OperationModel:
                     if isinstance(body, dict):
                         return code, body.get("schema"), list(content.keys())
                 return code, None, list(content.keys())
-            produces = list(self.op.get("produces") or self.spec.doc.get("produces") or [])
+            produces = list(self.raw_op.get("produces") or self.spec.raw.get("produces") or [])
             return code, response.get("schema"), produces
         return "200", None, list(self.op.get("produces") or [])
 
@@ -384,20 +396,37 @@ class OperationInfo:
 class ServiceModel:
     """All operations of a spec, indexed by Python name, operationId and aliases."""
 
-    def __init__(self, spec: Spec, *, reserved: Iterable[str] = ()) -> None:
+    def __init__(self, spec: Spec, *, reserved: Iterable[str] = (), table: list[list[Any]] | None = None) -> None:
         self.spec = spec
         self.warnings: list[str] = spec.warnings
         self._reserved = frozenset(reserved)
         self.operations: dict[str, OperationModel] = {}
         self._aliases: dict[str, str] = {}
-        self._index()
+        if table is None:
+            self._index()
+        else:
+            self._from_table(table)
+
+    def table(self) -> list[list[Any]]:
+        """The operation index as plain data, for the spec cache (the naming work is the slow part)."""
+        return [[m.name, m.operation_id, m.method, m.path, m.derived_id, list(m.aliases)] for m in self.operations.values()]
+
+    def _from_table(self, table: list[list[Any]]) -> None:
+        paths = self.spec.raw.get("paths") or {}
+        for name, op_id, method, path, derived, aliases in table:
+            raw_op = paths[path][method]
+            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=raw_op,
+                                   spec=self.spec, aliases=tuple(aliases), derived_id=derived)
+            self.operations[name] = model
+            for alias in aliases:
+                self._aliases[alias] = name
 
     def _index(self) -> None:
         drafts = list(self._iter_raw())
         ids = [op_id for op_id, *_ in drafts if op_id]
         grpc_prefixes = {m.group(1) for i in ids if (m := _GRPC_V2_ID.match(i))}
         claimed: dict[str, str] = {}
-        for op_id, method, path, op, path_item in drafts:
+        for op_id, method, path, op in drafts:
             derived = not op_id
             if derived:
                 op_id = _derive_id(method, path)
@@ -418,19 +447,21 @@ class ServiceModel:
                     f"({method.upper()} {path}) both map to {base!r}; the second is {name!r}"
                 )
             aliases = {op_id, lower_camel(name), identifier(snake_case(op_id), self._reserved)} - {name}
-            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, op=op,
-                                   path_item=path_item, spec=self.spec, derived_id=derived)
+            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=op,
+                                   spec=self.spec, derived_id=derived)
             self.operations[name] = model
             for alias in aliases:
                 claimed.setdefault(alias, name)
+        by_name: dict[str, list[str]] = {}
         for alias, name in claimed.items():
             if alias not in self.operations:
                 self._aliases[alias] = name
+                by_name.setdefault(name, []).append(alias)
         for name, model in self.operations.items():
-            model.aliases = tuple(sorted(a for a, n in self._aliases.items() if n == name))
+            model.aliases = tuple(sorted(by_name.get(name, ())))
 
-    def _iter_raw(self) -> Iterator[tuple[str, str, str, dict[str, JSON], dict[str, JSON]]]:
-        for path, path_item in (self.spec.doc.get("paths") or {}).items():
+    def _iter_raw(self) -> Iterator[tuple[str, str, str, dict[str, JSON]]]:
+        for path, path_item in (self.spec.raw.get("paths") or {}).items():
             if not isinstance(path_item, dict):
                 continue
             for method in HTTP_METHODS:
@@ -439,7 +470,7 @@ class ServiceModel:
                     op_id = op.get("operationId")
                     if op.get("servers"):
                         self.warnings.append(f"{method.upper()} {path} names its own servers; ignored, calls go to the configured host")
-                    yield (str(op_id) if op_id else "", method, str(path), op, path_item)
+                    yield (str(op_id) if op_id else "", method, str(path), op)
 
     def get(self, name: str) -> OperationModel:
         """Find an operation by Python name, raw operationId, or alias.
@@ -498,14 +529,10 @@ class ServiceModel:
 
     def schema(self, name: str) -> JSON:
         """A named definition (Swagger 2) or component schema (OpenAPI 3), resolved."""
-        doc = self.spec.doc
-        table = doc.get("definitions") if not self.spec.is_openapi3 else (doc.get("components") or {}).get("schemas")
-        return (table or {}).get(name)
+        return self.spec.schema(name)
 
     def schema_names(self) -> list[str]:
-        doc = self.spec.doc
-        table = doc.get("definitions") if not self.spec.is_openapi3 else (doc.get("components") or {}).get("schemas")
-        return list(table or {})
+        return self.spec.schema_names()
 
 
 def _derive_id(method: str, path: str) -> str:

@@ -142,7 +142,6 @@ def builtin_class(name: str) -> type[RequestModel] | None:
         from .spec import build_spec
 
         raw = json.loads(resources.files("cmldyn").joinpath("data/cml-api-v2.swagger.json").read_bytes())
-        doc = build_spec(raw, "cmldyn/data/cml-api-v2.swagger.json").doc
-        definitions = doc.get("definitions") or {}
-        _BUILTIN = SchemaClasses(list(definitions), definitions.get)
+        spec = build_spec(raw, "cmldyn/data/cml-api-v2.swagger.json")
+        _BUILTIN = SchemaClasses(spec.schema_names(), spec.schema)
     return _BUILTIN.get(name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
@@ -33,6 +34,9 @@ MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about
 # would pay for the expansion; a spec that expands past this is refused.
 MAX_EXPANDED_NODES = 20_000_000
 
+# After this many single resolutions the whole document is resolved at once instead.
+PARTS_BEFORE_FULL = 24
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # prance needs a base URL for internal refs; the resolver finds the document itself
@@ -42,28 +46,146 @@ _PSEUDO_URL = "file:///cmldyn-in-memory/spec.json"
 
 @dataclass
 class Spec:
-    """A resolved spec and what we learnt while loading it.
+    """A checked spec whose internal ``$ref``s are resolved with prance on first use.
 
-    ``doc`` has every internal ``$ref`` inlined (shared subtrees are the same
-    object), except references that close a cycle, which stay ``{"$ref": ...}``.
+    ``raw`` is the document as loaded (pre-scanned, named schemas tagged). Resolution
+    is per operation or per schema: only the refs reachable from it are handed to
+    prance, so a 1,000-operation spec costs nothing for the operations never touched.
+    ``doc`` resolves the whole document at once, for code that wants all of it.
+    Resolved subtrees may be shared objects: read them, never change them. A ref
+    that closes a cycle stays ``{"$ref": ...}``; :meth:`lookup` follows it.
     """
 
-    doc: dict[str, JSON]
+    raw: dict[str, JSON]
     version: str
     title: str
     api_version: str
     base_path: str
     warnings: list[str] = field(default_factory=list)
     source: str = ""
-    raw: dict[str, JSON] | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+        self._full: dict[str, JSON] | None = None
+        self._parts: dict[tuple[str, ...], JSON] = {}
 
     @property
     def is_openapi3(self) -> bool:
         return self.version.startswith("3")
 
+    @property
+    def doc(self) -> dict[str, JSON]:
+        """The whole document resolved (done once, then shared)."""
+        with self._lock:
+            if self._full is None:
+                self._full = resolve(self.raw)
+            return self._full
+
+    def resolved(self, location: tuple[str, ...]) -> JSON:
+        """The node at ``location`` (path segments from the root) with its refs resolved."""
+        with self._lock:
+            if self._full is not None:
+                return _at(self._full, location)
+            found = self._parts.get(location)
+            if found is None:
+                if len(self._parts) >= PARTS_BEFORE_FULL:
+                    # Many parts asked for (a REPL, docs for everything): one whole pass is cheaper
+                    # than one prance call each.
+                    return _at(self.doc, location)
+                found = self._parts[location] = _resolve_part(self.raw, location)
+            return found
+
+    def operation(self, path: str, method: str) -> tuple[dict[str, JSON], dict[str, JSON]]:
+        """(operation, path item) resolved; the path item keeps only its shared parameters."""
+        op = self.resolved(("paths", path, method))
+        item = self.raw["paths"][path]
+        shared = self.resolved(("paths", path, "parameters")) if "parameters" in item else None
+        return op, ({"parameters": shared} if shared is not None else {})
+
     def lookup(self, pointer: str) -> JSON:
-        """Follow an internal JSON pointer (``#/definitions/X``) in the resolved doc."""
-        return _follow(self.doc, pointer)
+        """Follow an internal JSON pointer (``#/definitions/X``), resolved."""
+        _follow(self.raw, pointer)  # KeyError for a pointer that leads nowhere
+        return self.resolved(tuple(_segments(pointer)))
+
+    def schema_table_location(self) -> tuple[str, ...]:
+        return ("components", "schemas") if self.is_openapi3 else ("definitions",)
+
+    def schema_names(self) -> list[str]:
+        table = _at(self.raw, self.schema_table_location())
+        return list(table) if isinstance(table, dict) else []
+
+    def schema(self, name: str) -> JSON:
+        if name not in self.schema_names():
+            return None
+        return self.resolved(self.schema_table_location() + (name,))
+
+
+def _segments(pointer: str) -> list[str]:
+    if pointer in ("#", "#/"):
+        return []
+    body = pointer[2:] if pointer.startswith("#/") else pointer
+    return [unquote(part).replace("~1", "/").replace("~0", "~") for part in body.split("/")]
+
+
+def _at(doc: JSON, location: tuple[str, ...]) -> JSON:
+    node = doc
+    for part in location:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _resolve_part(raw: dict[str, JSON], location: tuple[str, ...]) -> JSON:
+    """Resolve one node: copy it and the targets of every ref reachable from it into a small
+    document laid out like the original, and let prance resolve that."""
+    node = _at(raw, location)
+    if not isinstance(node, (dict, list)):
+        return node
+    targets: dict[str, JSON] = {}
+    stack: list[JSON] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref not in targets:
+                targets[ref] = target = _follow(raw, ref)
+                stack.append(target)
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    if not targets:
+        return node
+    mini: dict[str, JSON] = {k: raw[k] for k in ("swagger", "openapi") if k in raw}
+    _place(mini, raw, list(location))
+    for ref in targets:
+        _place(mini, raw, _segments(ref))
+    return _at(resolve(mini), location)
+
+
+def _place(mini: dict[str, JSON], raw: JSON, segments: list[str]) -> None:
+    """Put raw's node at ``segments`` into ``mini`` at the same place (a list on the way is taken whole)."""
+    if not segments:
+        return
+    here_mini: JSON = mini
+    here_raw = raw
+    for index, part in enumerate(segments):
+        last = index == len(segments) - 1
+        below = _at(here_raw, (part,))
+        if not isinstance(here_mini, dict):
+            return
+        if last or isinstance(below, list):
+            here_mini.setdefault(part, below)
+            return
+        if part not in here_mini:
+            here_mini[part] = {}
+        elif here_mini[part] is below:
+            return  # the whole subtree is already there
+        here_mini = here_mini[part]
+        here_raw = below
 
 
 def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None) -> JSON:
@@ -167,24 +289,28 @@ def load_spec(
     return build_spec(doc, origin)
 
 
-def build_spec(doc: dict[str, JSON], origin: str = "<dict>") -> Spec:
-    """Check and resolve an already-parsed document (which becomes owned by the Spec)."""
+def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = False,
+               warnings: list[str] | None = None) -> Spec:
+    """Check an already-parsed document (which becomes owned by the Spec); refs resolve on use.
+
+    ``checked`` skips the pre-scan for a document that passed it before and comes back
+    unchanged (the spec cache verifies its checksum first).
+    """
     version = _spec_version(doc, origin)
-    warnings: list[str] = []
-    prescan(doc, warnings)
+    warnings = list(warnings or [])
+    if not checked:
+        prescan(doc, warnings)
     _tag_schema_names(doc, version)
-    resolved = resolve(doc)
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-    base_path = _base_path(doc, version, warnings)
+    base_path = _base_path(doc, version, [] if checked else warnings)
     return Spec(
-        doc=resolved,
+        raw=doc,
         version=version,
         title=str(info.get("title", "")),
         api_version=str(info.get("version", "")),
         base_path=base_path,
         warnings=warnings,
         source=origin,
-        raw=doc,
     )
 
 

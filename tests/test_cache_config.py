@@ -220,3 +220,23 @@ def test_completion_scripts_and_candidates(fresh_sim: Simulator) -> None:
     code, out, _ = run(["__complete", "3", "cmldyn", "call", "list_projects", "--page"], env=env)
     assert set(out.split()) == {"--page-size", "--page-token"}
     assert fresh_sim.seen == []  # completion reads the cache only
+
+
+def test_a_cache_hit_reuses_the_operation_index_only_from_the_same_version(fresh_sim: Simulator, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = str(tmp_path / "c")
+    cold = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
+    calls: list[int] = []
+    original = cmldyn.model.ServiceModel._index
+    monkeypatch.setattr(cmldyn.model.ServiceModel, "_index", lambda self: (calls.append(1), original(self))[1])
+    warm = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
+    assert calls == [] and warm.spec_state == "cache (not modified)"
+    assert warm.model.table() == cold.model.table()
+    assert [p.name for p in warm.operation("create_job_run").positional] == ["body", "project_id", "job_id"]
+    assert warm.call("ListProjects", pageSize=1).projects
+    path = Path(cold.cache_path or "")
+    record = json.loads(path.read_text())
+    record["table"]["made_by"] = "0.0.1:other"
+    write_private(str(path), json.dumps(record).encode())
+    again = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
+    assert calls == [1] and again.model.table() == cold.model.table()

@@ -26,7 +26,7 @@ ALLOWED = {
     "rest": {"errors"},
     "utils": {"paginate"},
     "output": {"results"},
-    "client": {"errors", "spec", "model", "request", "transport", "results", "schemas", "paginate", "waiter", "cache"},
+    "client": {"_version", "errors", "spec", "model", "request", "transport", "results", "schemas", "paginate", "waiter", "cache"},
     "cache": {"errors", "storage"},
     "storage": {"errors"},
     "config": {"errors", "storage"},

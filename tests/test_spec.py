@@ -217,3 +217,23 @@ def test_a_large_generated_spec_loads_and_every_operation_is_callable(audit: lis
     assert client.operation("list_widget0007s").page_list_field == "widgets0007"
     prepared = client.prepare("list_widget0001s", page_size=3, status="PAUSED")
     assert prepared.path == "/v1/widgets0001" and ("status", "PAUSED") in prepared.query
+
+
+def test_resolution_is_per_operation_and_on_first_use() -> None:
+    spec = load_spec(SPECS / "cml-api-v2.swagger.json")
+    model = cmldyn.model.ServiceModel(spec)
+    assert spec._parts == {}  # indexing the operations resolved nothing
+    op = model.get("list_projects")
+    assert op.page_list_field == "projects"
+    props = op.response_schema["properties"]["projects"]["items"]["properties"]
+    assert props["creator"]["properties"]["username"]["type"] == "string"
+    assert spec._full is None and len(spec._parts) == 1
+    assert spec.schema("Project")["properties"]["name"]["type"] == "string"
+    assert spec.raw["definitions"]["ListProjectsResponse"]["properties"]["projects"]["items"] == {"$ref": "#/definitions/Project"}
+
+
+def test_cycles_resolve_lazily_through_lookup() -> None:
+    spec = load_spec(SPECS / "recursive.json")
+    node = spec.operation("/nodes/{id}", "get")[0]["responses"]["200"]["schema"]
+    assert node["properties"]["parent"] == {"$ref": "#/definitions/Node"}
+    assert spec.lookup("#/definitions/Node")["properties"]["id"] == {"type": "string"}
