@@ -462,7 +462,10 @@ def cmd_call(ctx: Context, args: argparse.Namespace) -> int:
         emit(ctx, {"method": request.method, "url": api.url_for(request),
                    "headers": {"authorization": "Bearer ***", **request.headers}, "body": request.body_preview()}, options["output"])
         return Exit.OK
-    call = api._callable(op)
+    # Straight to the operation: the documented callable (and its docs) is for Python users.
+    def call(*args: Any, **kw: Any) -> Any:
+        return api._invoke(op, args, kw)
+
     getter = api.waiter_for(op) if options["wait"] else None
     if options["wait"] and getter is None:
         raise UsageError(f"{op.name} has nothing to wait for (no status to poll); drop --wait")

@@ -290,7 +290,9 @@ class Client:
         if request.binary_response:
             return response.body
         data = decode_body(response.body, response.content_type, what=f"response of {request.operation or request.path}")
-        schema = op.response_schema if op is not None else None
+        # The response schema is resolved only if a missing field is asked for (a call whose
+        # result goes straight to JSON or JMESPath never pays for it).
+        schema = (lambda: op.response_schema) if op is not None else None
         result = _wrap_response(data, schema, response.status, response.headers)
         if isinstance(result, Result):
             object.__setattr__(result, "_origin", origin)

@@ -23,10 +23,6 @@ from typing import Any
 from .errors import CmldynError, CredentialError
 from .storage import StorageError, read_private, write_private
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 FIELDS = ("host", "key", "key_env", "key_command", "ca_cert", "insecure", "spec", "timeout")
 
@@ -83,6 +79,10 @@ def load_profiles(path: str | None = None, warnings: list[str] | None = None) ->
         return {}
     except StorageError as exc:
         raise ConfigError(str(exc)) from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

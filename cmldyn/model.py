@@ -173,18 +173,22 @@ class OperationModel:
     def deprecated(self) -> bool:
         return bool(self.raw_op.get("deprecated"))
 
-    @cached_property
-    def _resolved(self) -> tuple[dict[str, JSON], dict[str, JSON]]:
-        return self.spec.operation(self.path, self.method)
+    def part(self, key: str) -> JSON:
+        """One part of the operation (``parameters``, ``requestBody``, ``responses``) with its refs
+        resolved on first use; a part without refs costs no resolution at all."""
+        if key not in self.raw_op:
+            return None
+        return self.spec.resolved(("paths", self.path, self.method, key))
 
     @property
     def op(self) -> dict[str, JSON]:
-        """The operation with its refs resolved (on first use)."""
-        return self._resolved[0]
+        """The whole operation with its refs resolved."""
+        return self.spec.operation(self.path, self.method)[0]
 
-    @property
-    def path_item(self) -> dict[str, JSON]:
-        return self._resolved[1]
+    def shared_parameters(self) -> JSON:
+        """Parameters declared on the path, for all its methods."""
+        item = (self.spec.raw.get("paths") or {}).get(self.path) or {}
+        return self.spec.resolved(("paths", self.path, "parameters")) if "parameters" in item else None
 
     @cached_property
     def params(self) -> tuple[Param, ...]:
@@ -225,7 +229,7 @@ class OperationModel:
     @cached_property
     def consumes(self) -> list[str]:
         if self.spec.is_openapi3:
-            body = self.op.get("requestBody")
+            body = self.part("requestBody")
             return list((body.get("content") or {}).keys()) if isinstance(body, dict) else []
         return list(self.raw_op.get("consumes") or self.spec.raw.get("consumes") or ["application/json"])
 
@@ -237,15 +241,20 @@ class OperationModel:
 
     @cached_property
     def success(self) -> tuple[str, JSON, list[str]]:
-        """(status code, response schema or None, response media types) of the first 2xx."""
-        responses = self.op.get("responses") or {}
-        codes = sorted((str(c) for c in responses if str(c).startswith("2")), key=lambda c: c)
-        if not codes and "default" in responses:
-            codes = []
+        """(status code, response schema or None, response media types) of the first 2xx, resolved."""
+        return self._first_success(self.part("responses") or {})
+
+    def _first_success(self, responses: dict[str, JSON]) -> tuple[str, JSON, list[str]]:
+        codes = sorted(str(c) for c in responses if str(c).startswith("2"))
         for code in codes:
             response = responses.get(code) if code in responses else responses.get(int(code))
             if not isinstance(response, dict):
                 continue
+            if "$ref" in response:  # a shared response object; unresolved only in the raw document
+                try:
+                    response = self.spec.raw_lookup(str(response["$ref"]))
+                except KeyError:
+                    continue
             if self.spec.is_openapi3:
                 content = response.get("content") or {}
                 for media, body in content.items():
@@ -254,7 +263,7 @@ class OperationModel:
                 return code, None, list(content.keys())
             produces = list(self.raw_op.get("produces") or self.spec.raw.get("produces") or [])
             return code, response.get("schema"), produces
-        return "200", None, list(self.op.get("produces") or [])
+        return "200", None, list(self.raw_op.get("produces") or [])
 
     @property
     def response_schema(self) -> JSON:
@@ -262,8 +271,16 @@ class OperationModel:
 
     @cached_property
     def binary_response(self) -> bool:
-        """True where the answer is raw bytes (CML's file download), returned as ``bytes``."""
-        _, schema, media = self.success
+        """True where the answer is raw bytes (CML's file download), returned as ``bytes``.
+
+        Read from the raw document (a ref is followed one step), so building a request never
+        needs the response schemas resolved."""
+        _, schema, media = self._first_success(self.raw_op.get("responses") or {})
+        if isinstance(schema, dict) and "$ref" in schema:
+            try:
+                schema = self.spec.raw_lookup(str(schema["$ref"]))
+            except KeyError:
+                schema = None
         if isinstance(schema, dict) and schema.get("format") == "binary":
             return True
         if schema is None and media and not any("json" in m for m in media):
@@ -296,7 +313,7 @@ class OperationModel:
 
 def _merged_raw_params(op: OperationModel) -> list[dict[str, JSON]]:
     merged: dict[tuple[str, str], dict[str, JSON]] = {}
-    for source in (op.path_item.get("parameters"), op.op.get("parameters")):
+    for source in (op.shared_parameters(), op.part("parameters")):
         for raw in source or []:
             if isinstance(raw, dict) and "name" in raw and "in" in raw:
                 merged[(str(raw["name"]), str(raw["in"]))] = raw
@@ -328,8 +345,9 @@ def _build_params(op: OperationModel) -> list[Param]:
             description=str(raw.get("description") or ""), collection_format=fmt, explode=explode,
             is_file=schema.get("type") == "file",
         ))
-    if oas3 and isinstance(op.op.get("requestBody"), dict):
-        drafts.extend(_oas3_body_drafts(op.op["requestBody"]))
+    body = op.part("requestBody") if oas3 else None
+    if isinstance(body, dict):
+        drafts.extend(_oas3_body_drafts(body))
     return _name_params(drafts)
 
 

@@ -26,29 +26,40 @@ class Result:
     as ``None``, as in the generated cmlapi models.
     """
 
-    __slots__ = ("_data", "_fields", "_status", "_headers", "_origin")
+    __slots__ = ("_data", "_schema", "_fields", "_status", "_headers", "_origin")
 
-    def __init__(self, data: dict[str, JSON], *, fields: frozenset[str] = frozenset(),
+    def __init__(self, data: dict[str, JSON], *, schema: JSON = None,
                  status: int | None = None, headers: dict[str, str] | None = None) -> None:
         object.__setattr__(self, "_data", data)
-        object.__setattr__(self, "_fields", fields)
+        object.__setattr__(self, "_schema", schema)  # what the spec says this object holds
+        object.__setattr__(self, "_fields", None)  # its property names, worked out when first needed
         object.__setattr__(self, "_status", status)
         object.__setattr__(self, "_headers", headers or {})
         object.__setattr__(self, "_origin", None)  # (method, path) of the call that returned it
 
     def __getattr__(self, name: str) -> Any:
         data = object.__getattribute__(self, "_data")
+        if name.startswith("__"):
+            raise AttributeError(name)
         if name in data:
-            return wrap(data[name])
-        if name in object.__getattribute__(self, "_fields"):
+            return wrap(data[name], self._field_schemas().get(name))
+        if name in self._field_schemas():
             return None
         raise AttributeError(f"result has no field {name!r}; fields: {', '.join(sorted(data)) or '(none)'}")
+
+    def _field_schemas(self) -> dict[str, JSON]:
+        fields = object.__getattribute__(self, "_fields")
+        if fields is None:
+            schema = object.__getattribute__(self, "_schema")
+            fields = _properties(schema)
+            object.__setattr__(self, "_fields", fields)
+        return fields
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._data[name] = to_json(value)
 
     def __getitem__(self, key: str) -> Any:
-        return wrap(self._data[key])
+        return wrap(self._data[key], self._field_schemas().get(key))
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
@@ -69,7 +80,7 @@ class Result:
     __hash__ = None  # type: ignore[assignment]
 
     def __dir__(self) -> list[str]:
-        return sorted(set(self._data) | set(self._fields) | {"to_dict", "get", "keys", "items"})
+        return sorted(set(self._data) | set(self._field_schemas()) | {"to_dict", "get", "keys", "items"})
 
     def __repr__(self) -> str:
         return "Result(" + json.dumps(self._data, indent=2, ensure_ascii=False, default=str) + ")"
@@ -116,15 +127,20 @@ def field_of(value: Any, name: str) -> Any:
 
 def wrap(value: JSON, schema: JSON = None) -> Any:
     if isinstance(value, dict):
-        return Result(value, fields=_field_names(schema))
+        return Result(value, schema=schema)
     if isinstance(value, list):
+        if callable(schema):
+            schema = schema()
         item_schema = schema.get("items") if isinstance(schema, dict) else None
         return [wrap(v, item_schema) for v in value]
     return value
 
 
-def _field_names(schema: JSON) -> frozenset[str]:
-    return frozenset(schema_properties(schema)) if isinstance(schema, dict) else frozenset()
+def _properties(schema: JSON) -> dict[str, JSON]:
+    """Property schemas of an object schema; a lazily resolved one is resolved now."""
+    if callable(schema):
+        schema = schema()
+    return schema_properties(schema) if isinstance(schema, dict) else {}
 
 
 def to_json(value: Any) -> JSON:

@@ -102,6 +102,10 @@ class Spec:
         shared = self.resolved(("paths", path, "parameters")) if "parameters" in item else None
         return op, ({"parameters": shared} if shared is not None else {})
 
+    def raw_lookup(self, pointer: str) -> JSON:
+        """Follow an internal pointer in the raw document (no resolution; KeyError if it leads nowhere)."""
+        return _follow(self.raw, pointer)
+
     def lookup(self, pointer: str) -> JSON:
         """Follow an internal JSON pointer (``#/definitions/X``), resolved."""
         _follow(self.raw, pointer)  # KeyError for a pointer that leads nowhere

@@ -99,3 +99,18 @@ def test_call_does_not_import_prompt_toolkit() -> None:
     code = "import sys, cmldyn.cli; cmldyn.cli.build_parser(); print('prompt_toolkit' in sys.modules, 'cmldyn.simulator' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_a_get_without_refs_in_its_parameters_never_imports_prance(sim) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's hot path: list_projects piped to JSON resolves nothing, so prance stays unloaded."""
+    from .conftest import CANARY
+
+    code = ("import io, json, sys; from cmldyn.cli import main; out = io.StringIO(); "
+            f"rc = main(['--host', {sim.url!r}, '--token', {CANARY!r}, 'call', 'list_projects', '-q', 'projects[0].name'], stdout=out, env={{}}); "
+            "print(rc, json.loads(out.getvalue()), 'prance' in sys.modules)")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["0", "demo", "False"], done.stderr
+

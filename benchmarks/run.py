@@ -1,0 +1,305 @@
+"""cmldyn's benchmark suite: one command, one table per question, every ratio against a baseline
+measured in the same run.
+
+    python benchmarks/run.py            # all sections (about a minute)
+    python benchmarks/run.py --quick    # fewer repetitions
+
+1. spec-to-ready in-process, cold (no cache) and warm (cache hit), on the CML spec and on a
+   generated 1,000-operation spec with recursive schemas, against json.load of the same bytes
+   (the floor), prance.ResolvingParser with its defaults, and bravado-core (where installed and
+   where it loads);
+2. whole-process time of `cmldyn call list_projects` (warm cache) against
+   `python -c "import requests; requests.get(...)"` doing the same request;
+3. per-call cost over 2,000 sequential calls on loopback against a plain requests.Session and
+   http.client (a minimal keep-alive server in another process, so the server costs little);
+4. REPL completion per keystroke on the large spec (p50, p95);
+5. peak memory (tracemalloc) of loading the large spec, against json.load of it.
+
+Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import cmldyn  # noqa: E402
+from cmldyn.simulator import Simulator  # noqa: E402
+from large_spec import make_spec  # noqa: E402
+
+CML_SPEC = ROOT / "cmldyn" / "data" / "cml-api-v2.swagger.json"
+TOKEN = "bench-token"
+
+
+def median_time(fn: Callable[[], Any], runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+class SpecServer:
+    """Serves one spec at /api/v2/swagger.json with an ETag (304 on If-None-Match)."""
+
+    def __init__(self, body: bytes) -> None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---------------------------------------------------------------- 1. spec to ready
+
+def section_spec_to_ready(runs: int) -> list[str]:
+    out = ["1. spec-to-ready, in-process (median of %d)" % runs,
+           f"   {'spec':10} {'what':44} {'time':>10} {'x json.load':>12}"]
+    specs = {"CML": CML_SPEC.read_bytes(), "large": json.dumps(make_spec(1000)).encode()}
+    summary = []
+    for label, body in specs.items():
+        path = Path(tempfile.mkdtemp()) / f"{label}.json"
+        path.write_bytes(body)
+        floor = median_time(lambda: json.loads(path.read_bytes()), runs)
+        rows: list[tuple[str, float | str]] = [("json.load (floor)", floor)]
+        server = SpecServer(body)
+        try:
+            def cold() -> None:
+                api = cmldyn.Client(server.url, TOKEN, spec=str(path))
+                api.prepare(api.operations[len(api.operations) // 2].name, *_dummy_args(api))
+
+            rows.append(("cmldyn cold: file -> ready + one call built", median_time(cold, runs)))
+            cache_dir = tempfile.mkdtemp()
+            cmldyn.Client(server.url, TOKEN, cache=cache_dir)
+
+            def warm() -> None:
+                api = cmldyn.Client(server.url, TOKEN, cache=cache_dir)
+                assert api.spec_state == "cache (not modified)"
+                api.prepare(api.operations[len(api.operations) // 2].name, *_dummy_args(api))
+
+            rows.append(("cmldyn warm: 304 from cache -> ready + call", median_time(warm, runs)))
+        finally:
+            server.close()
+        rows.append(("prance.ResolvingParser (defaults)", _peer(lambda: __import__("prance").ResolvingParser(str(path)), max(1, runs // 3))))
+        rows.append(("bravado-core Spec.from_dict (defaults)", _peer(lambda: _bravado(path), max(1, runs // 3))))
+        for what, value in rows:
+            if isinstance(value, float):
+                out.append(f"   {label:10} {what:44} {value * 1000:8.1f}ms {value / floor:11.1f}x")
+            else:
+                out.append(f"   {label:10} {what:44} {value:>23}")
+        ours_cold = rows[1][1]
+        peers = [v for _, v in rows[3:] if isinstance(v, float)]
+        if peers and isinstance(ours_cold, float):
+            summary.append(f"   {label}: cold {ours_cold * 1000:.0f} ms vs fastest peer {min(peers) * 1000:.0f} ms; "
+                           f"warm {rows[2][1] * 1000:.1f} ms = {rows[2][1] / floor:.1f}x json.load")  # type: ignore[operator]
+    return out + summary
+
+
+def _dummy_args(api: Any) -> list[str]:
+    op = api.operation(api.operations[len(api.operations) // 2].name)
+    return ["x"] * len([p for p in op.positional if p.location == "path"]) if op.body_param is None else [{}] + ["x"] * len(op.path_params)
+
+
+def _peer(fn: Callable[[], Any], runs: int) -> float | str:
+    try:
+        return median_time(fn, runs)
+    except ImportError:
+        return "not installed"
+    except Exception as exc:  # a peer that cannot load the spec
+        return f"fails: {type(exc).__name__}"[:23]
+
+
+def _bravado(path: Path) -> None:
+    from bravado_core.spec import Spec
+
+    Spec.from_dict(json.loads(path.read_bytes()), origin_url="http://127.0.0.1/swagger.json")
+
+
+# ---------------------------------------------------------------- 2. whole process
+
+def section_whole_process(runs: int) -> list[str]:
+    with Simulator(token=TOKEN, speed=0) as sim:
+        home = tempfile.mkdtemp()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "XDG_CACHE_HOME": home + "/cache",
+               "CML_HOST": sim.url, "CML_API_KEY": TOKEN, "PYTHONPATH": str(ROOT)}
+        ours = [sys.executable, "-m", "cmldyn", "call", "list_projects", "-q", "length(projects)"]
+        floor = [sys.executable, "-c", f"import requests; print(len(requests.get({sim.url + '/api/v2/projects'!r}, "
+                                       f"headers={{'authorization': 'Bearer {TOKEN}'}}).json()['projects']))"]
+        subprocess.run(ours, env=env, capture_output=True, check=True)  # warm the cache
+
+        def timed(argv: list[str]) -> float:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                done = subprocess.run(argv, env=env, capture_output=True, text=True)
+                times.append(time.perf_counter() - started)
+                assert done.returncode == 0 and done.stdout.strip() == "6", done.stderr
+            return statistics.median(times)
+
+        base = timed(floor)
+        mine = timed(ours)
+    return ["2. whole process, list_projects against the simulator (median of %d)" % runs,
+            f"   python -c 'import requests; requests.get(...)' (floor)   {base * 1000:7.1f} ms   1.00x",
+            f"   cmldyn call list_projects (warm spec cache)            {mine * 1000:7.1f} ms   {mine / base:.2f}x"]
+
+
+# ---------------------------------------------------------------- 3. per call
+
+STATIC_SERVER = r'''
+import socket, sys, threading
+body = b'{"id":"abcd-1234","name":"demo","creator":{"username":"simuser"}}'
+reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+def serve(conn):
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    buf = b""
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        buf += data
+        while b"\r\n\r\n" in buf:
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            conn.sendall(reply)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'''
+
+
+def section_per_call(calls: int) -> list[str]:
+    import requests
+
+    proc = subprocess.Popen([sys.executable, "-c", STATIC_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}"
+        api = cmldyn.Client(url, TOKEN, spec=str(CML_SPEC))
+        session = requests.Session()
+        session.headers["authorization"] = "Bearer " + TOKEN
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+
+        def via_http_client() -> None:
+            conn.request("GET", "/api/v2/projects/abcd-1234", headers={"authorization": "Bearer " + TOKEN})
+            json.loads(conn.getresponse().read())
+
+        results = {}
+        for name, fn in (("http.client", via_http_client),
+                         ("requests.Session (baseline)", lambda: session.get(url + "/api/v2/projects/abcd-1234").json()),
+                         ("cmldyn api.get_project(pid)", lambda: api.get_project("abcd-1234"))):
+            for _ in range(100):
+                fn()
+            best = []
+            for _ in range(3):
+                started = time.perf_counter()
+                for _ in range(calls):
+                    fn()
+                best.append((time.perf_counter() - started) / calls)
+            results[name] = min(best)
+    finally:
+        proc.kill()
+    base = results["requests.Session (baseline)"]
+    return [f"3. per call, {calls} sequential GETs on loopback (best of 3)"] + [
+        f"   {name:30} {value * 1e6:8.0f} µs   {value / base:.2f}x" for name, value in results.items()]
+
+
+# ---------------------------------------------------------------- 4. completion
+
+def section_completion() -> list[str]:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "completion.py")], capture_output=True, text=True, check=True)
+    return ["4. REPL completion per keystroke"] + ["   " + line for line in done.stdout.strip().splitlines()]
+
+
+# ---------------------------------------------------------------- 5. memory
+
+def section_memory() -> list[str]:
+    body = json.dumps(make_spec(1000)).encode()
+    path = Path(tempfile.mkdtemp()) / "large.json"
+    path.write_bytes(body)
+
+    def peak(fn: Callable[[], Any]) -> int:
+        tracemalloc.start()
+        keep = fn()
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del keep
+        return top
+
+    floor = peak(lambda: json.loads(path.read_bytes()))
+
+    def load() -> Any:
+        api = cmldyn.Client("http://127.0.0.1:9", TOKEN, spec=str(path))
+        for name in api.model.names()[:50]:
+            api.operation(name).doc()
+        return api
+
+    ours = peak(load)
+    return ["5. peak memory loading the 1,000-operation spec (tracemalloc)",
+            f"   json.load (baseline)                          {floor / 2**20:6.1f} MB   1.00x",
+            f"   cmldyn ready + 50 operations documented       {ours / 2**20:6.1f} MB   {ours / floor:.2f}x"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 9
+    print(f"cmldyn {cmldyn.__version__} benchmarks · python {sys.version.split()[0]} · {os.cpu_count()} cores")
+    for section in (lambda: section_spec_to_ready(runs), lambda: section_whole_process(runs),
+                    lambda: section_per_call(500 if args.quick else 2000), section_completion, section_memory):
+        print()
+        print("\n".join(section()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
