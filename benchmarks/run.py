@@ -277,16 +277,23 @@ def section_memory() -> list[str]:
 
     floor = peak(lambda: json.loads(path.read_bytes()))
 
-    def load() -> Any:
+    def loaded() -> Any:
         api = cmldyn.Client("http://127.0.0.1:9", TOKEN, spec=str(path))
-        for name in api.model.names()[:50]:
+        api.prepare("get_widget0100", "x")
+        return api
+
+    def documented() -> Any:
+        api = loaded()
+        for name in api.model.names()[:50]:  # past 24 operations the whole spec is resolved at once
             api.operation(name).doc()
         return api
 
-    ours = peak(load)
+    ours = peak(loaded)
+    more = peak(documented)
     return ["5. peak memory loading the 1,000-operation spec (tracemalloc)",
             f"   json.load (baseline)                          {floor / 2**20:6.1f} MB   1.00x",
-            f"   cmldyn ready + 50 operations documented       {ours / 2**20:6.1f} MB   {ours / floor:.2f}x"]
+            f"   cmldyn loaded (ready + one call built)        {ours / 2**20:6.1f} MB   {ours / floor:.2f}x",
+            f"   cmldyn + 50 operations documented             {more / 2**20:6.1f} MB   {more / floor:.2f}x"]
 
 
 def main() -> None:

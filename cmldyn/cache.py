@@ -18,7 +18,7 @@ from typing import Any
 
 from .storage import StorageError, read_private, write_private
 
-FORMAT = 1
+FORMAT = 2
 
 
 def default_cache_dir() -> str:
@@ -55,11 +55,11 @@ class SpecCache:
         self.warnings: list[str] = []
 
     def path_for(self, origin: str, url: str) -> str:
+        """The entry's metadata file; the spec itself sits beside it with ``.spec`` instead of ``.json``."""
         key = hashlib.sha256(f"{origin}\n{url}".encode()).hexdigest()[:32]
         return os.path.join(self.directory, f"{key}.json")
 
-    def get(self, origin: str, url: str) -> CacheEntry | None:
-        path = self.path_for(origin, url)
+    def _read(self, path: str) -> bytes | None:
         try:
             data, warnings = read_private(path)
         except FileNotFoundError:
@@ -70,14 +70,27 @@ class SpecCache:
         if warnings:
             self.warnings.append(f"spec cache ignored: {warnings[0]}")
             return None
+        return data
+
+    def get(self, origin: str, url: str) -> CacheEntry | None:
+        path = self.path_for(origin, url)
+        meta = self._read(path)
+        if meta is None:
+            return None
         try:
-            record = json.loads(data.decode("utf-8"))
-            text = record["spec"]
+            record = json.loads(meta.decode("utf-8"))
             if record.get("format") != FORMAT or record.get("url") != url:
                 return None
-            if hashlib.sha256(text.encode("utf-8")).hexdigest() != record.get("sha256"):
+            body = self._read(path[: -len(".json")] + ".spec")
+            if body is None:
+                return None
+            # The spec is kept as the server's bytes (one JSON parse to load, not two); the
+            # checksum in the metadata ties the pair together, so a half-finished update or an
+            # edit on disk is noticed.
+            if hashlib.sha256(body).hexdigest() != record.get("sha256"):
                 self.warnings.append(f"spec cache ignored: {path} does not match its checksum (changed on disk?)")
                 return None
+            text = body.decode("utf-8")
         except (ValueError, KeyError, TypeError, AttributeError):
             self.warnings.append(f"spec cache ignored: {path} is not a valid cache file")
             return None
@@ -89,12 +102,13 @@ class SpecCache:
             operations: list[str], table: dict[str, Any] | None = None) -> str | None:
         """Store an entry; a failure to write is a warning, never an error (the call goes on)."""
         path = self.path_for(origin, url)
+        body = text.encode("utf-8")
         record: dict[str, Any] = {
             "format": FORMAT, "url": url, "etag": etag, "last_modified": last_modified, "saved_at": time.time(),
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "operations": operations, "spec": text,
-            "table": table,
+            "sha256": hashlib.sha256(body).hexdigest(), "operations": operations, "table": table,
         }
         try:
+            write_private(path[: -len(".json")] + ".spec", body)
             write_private(path, json.dumps(record).encode("utf-8"))
         except (OSError, StorageError) as exc:
             self.warnings.append(f"spec cache not written: {getattr(exc, 'strerror', None) or exc}")

@@ -147,7 +147,7 @@ class Client:
         self.spec_state = "fetched"
         self._pending_cache = (url, response.body.decode("utf-8"), response.headers.get("etag"),
                                response.headers.get("last-modified"), entry)
-        return build_spec(doc, url)
+        return build_spec(doc, url, from_json=True)
 
     def _from_entry(self, entry: CacheEntry, url: str) -> Spec:
         """A spec from the cache: checked when it was stored (and its checksum verified on read), so
@@ -157,7 +157,7 @@ class Client:
         usable = table.get("made_by") == _TABLE_MAKER and isinstance(table.get("rows"), list)
         if usable:
             self._cached_table = table["rows"]
-        return build_spec(doc, url, checked=usable, warnings=table.get("warnings") if usable else None)
+        return build_spec(doc, url, checked=usable, warnings=table.get("warnings") if usable else None, from_json=True)
 
     def _store_cache(self) -> None:
         if self._pending_cache is None or self._cache is None:

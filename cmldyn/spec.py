@@ -228,11 +228,12 @@ def _reject_constant(name: str) -> Any:
 def read_spec_file(path: str) -> dict[str, JSON]:
     """Read a local spec: JSON, or YAML (``.yaml``/``.yml``, safe loader)."""
     try:
-        size = os.stat(path).st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(f"spec file {path} is too large ({size // (1024 * 1024)} MB)")
         with open(path, "rb") as handle:
-            data = handle.read(MAX_SPEC_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_SPEC_BYTES:
+                raise SpecError(f"spec file {path} is too large ({size // (1024 * 1024)} MB)")
+            # Not read(MAX + 1): that would set aside the whole 20 MB buffer for any spec.
+            data = handle.read(size + 1)
     except OSError as exc:
         raise SpecError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
     if path.lower().endswith((".yaml", ".yml")):
@@ -276,6 +277,7 @@ def load_spec(
     Raises:
         SpecError: unusable, unsafe or too large.
     """
+    from_json = False
     if isinstance(source, dict):
         doc = copy.deepcopy(source)
         origin = "<dict>"
@@ -286,15 +288,17 @@ def load_spec(
                 raise SpecError(f"cannot fetch {origin}: no transport given")
             body, ctype = fetch(origin)
             doc = _as_object(decode_json(body, what=f"spec at {origin}", content_type=ctype), origin)
+            from_json = True
         elif "://" in origin:
             raise SpecError(f"unsupported spec source {origin}; give an http(s) URL or a local file")
         else:
             doc = read_spec_file(origin)
-    return build_spec(doc, origin)
+            from_json = not origin.lower().endswith((".yaml", ".yml"))
+    return build_spec(doc, origin, from_json=from_json)
 
 
 def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = False,
-               warnings: list[str] | None = None) -> Spec:
+               warnings: list[str] | None = None, from_json: bool = False) -> Spec:
     """Check an already-parsed document (which becomes owned by the Spec); refs resolve on use.
 
     ``checked`` skips the pre-scan for a document that passed it before and comes back
@@ -303,7 +307,7 @@ def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = 
     version = _spec_version(doc, origin)
     warnings = list(warnings or [])
     if not checked:
-        prescan(doc, warnings)
+        prescan(doc, warnings, may_share=not from_json)
     _tag_schema_names(doc, version)
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
     base_path = _base_path(doc, version, [] if checked else warnings)
@@ -370,7 +374,7 @@ def _base_path(doc: dict[str, JSON], version: str, warnings: list[str]) -> str:
     return base
 
 
-def prescan(doc: JSON, warnings: list[str] | None = None) -> None:
+def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
     """Refuse external refs and bound the document's size, depth and inlined size.
 
     Walks the raw document once (iteratively, so deep nesting cannot overflow the
@@ -379,7 +383,8 @@ def prescan(doc: JSON, warnings: list[str] | None = None) -> None:
     Dangling internal refs are replaced by a described empty schema, with a warning.
     """
     warnings = warnings if warnings is not None else []
-    _check_shared_size(doc)
+    if may_share:  # JSON text never shares objects; YAML anchors and hand-built dicts can
+        _check_shared_size(doc)
     nodes = 0
     stack: list[tuple[JSON, int]] = [(doc, 0)]
     refs: list[dict[str, JSON]] = []

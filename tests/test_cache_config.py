@@ -65,24 +65,27 @@ def test_cache_files_are_private_and_hold_no_key(fresh_sim: Simulator, tmp_path:
     assert mode(tmp_path / "c") == 0o700
 
 
-@pytest.mark.parametrize("damage", ["tamper", "world-writable", "garbage"])
+@pytest.mark.parametrize("damage", ["tamper", "world-writable", "garbage", "spec missing"])
 def test_a_damaged_cache_is_ignored_with_a_warning_and_rewritten(fresh_sim: Simulator, tmp_path: Path, damage: str) -> None:
     cache = str(tmp_path / "c")
     client = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
-    path = Path(client.cache_path or "")
-    record = json.loads(path.read_text())
+    meta = Path(client.cache_path or "")
+    spec_file = meta.with_suffix(".spec")
+    original = spec_file.read_bytes()
     if damage == "tamper":
-        record["spec"] = record["spec"].replace("ListProjects", "ListProjectz")
-        path.write_text(json.dumps(record))
+        spec_file.write_bytes(original.replace(b"ListProjects", b"ListProjectz"))
     elif damage == "world-writable":
-        path.chmod(0o666)
+        spec_file.chmod(0o666)
+    elif damage == "garbage":
+        meta.write_text("{nope")
     else:
-        path.write_text("{nope")
+        spec_file.unlink()
     again = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
     assert again.spec_state == "fetched"
-    assert any("spec cache ignored" in w for w in again.spec_warnings)
-    assert mode(path) == 0o600
-    assert "ListProjectz" not in json.loads(path.read_text())["spec"]
+    if damage != "spec missing":
+        assert any("spec cache ignored" in w for w in again.spec_warnings)
+    assert mode(meta) == 0o600 and mode(spec_file) == 0o600
+    assert spec_file.read_bytes() == original
     assert again.list_projects(page_size=1).projects
 
 
