@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import OperationError
 from .spec import HTTP_METHODS, NAME_KEY, Spec
@@ -430,12 +430,8 @@ class ServiceModel:
         return [[m.name, m.operation_id, m.method, m.path, m.derived_id, list(m.aliases)] for m in self.operations.values()]
 
     def _from_table(self, table: list[list[Any]]) -> None:
-        paths = self.spec.raw.get("paths") or {}
-        for name, op_id, method, path, derived, aliases in table:
-            raw_op = paths[path][method]
-            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=raw_op,
-                                   spec=self.spec, aliases=tuple(aliases), derived_id=derived)
-            self.operations[name] = model
+        self.operations = _LazyOperations(self.spec, table)  # type: ignore[assignment]
+        for name, _op_id, _method, _path, _derived, aliases in table:
             for alias in aliases:
                 self._aliases[alias] = name
 
@@ -551,6 +547,34 @@ class ServiceModel:
 
     def schema_names(self) -> list[str]:
         return self.spec.schema_names()
+
+
+class _LazyOperations(Mapping[str, OperationModel]):
+    """Operations from a cached index, each made when first looked up (a warm start with
+    1,000 operations builds only the few it uses)."""
+
+    def __init__(self, spec: Spec, table: list[list[Any]]) -> None:
+        self._spec = spec
+        self._rows = {row[0]: row for row in table}
+        self._made: dict[str, OperationModel] = {}
+
+    def __getitem__(self, name: str) -> OperationModel:
+        made = self._made.get(name)
+        if made is None:
+            _, op_id, method, path, derived, aliases = self._rows[name]
+            raw_op = self._spec.raw["paths"][path][method]
+            made = self._made[name] = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=raw_op,
+                                                      spec=self._spec, aliases=tuple(aliases), derived_id=derived)
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _derive_id(method: str, path: str) -> str:
