@@ -65,7 +65,7 @@ class UsageError(CmldynError):
 # Global options: name -> takes a value. They may stand before or after the command.
 GLOBAL_OPTIONS = {
     "--host": True, "--token": True, "--profile": True, "--spec": True, "--ca-cert": True,
-    "--insecure": False, "--timeout": True, "--debug": False, "--demo": False, "--offline": False, "--refresh": False,
+    "--insecure": False, "--timeout": True, "--deadline": True, "--debug": False, "--demo": False, "--offline": False, "--refresh": False,
 }
 
 
@@ -77,6 +77,7 @@ class Settings:
     ca_cert: str | None = None
     insecure: bool = False
     timeout: float | None = None
+    deadline: float | None = None
     debug: bool = False
     demo: bool = False
     profile: str | None = None
@@ -118,11 +119,12 @@ def settings_from(found: dict[str, Any], env: dict[str, str], warnings: list[str
                   config_path: str | None = None, *, creating: bool = False) -> Settings:
     """Flags first, then the environment (CML_*, then a CML session's CDSW_*), then the profile."""
     s = Settings(**{k: v for k, v in found.items() if k in Settings.__dataclass_fields__})
-    if found.get("timeout") is not None:
-        try:
-            s.timeout = float(found["timeout"])
-        except ValueError:
-            raise UsageError(f"--timeout takes seconds, got {found['timeout']!r}") from None
+    for name in ("timeout", "deadline"):
+        if found.get(name) is not None:
+            try:
+                setattr(s, name, float(found[name]))
+            except ValueError:
+                raise UsageError(f"--{name} takes seconds, got {found[name]!r}") from None
     if not s.host:
         s.host = env.get("CML_HOST") or env.get("CDSW_API_URL") or (("https://" + env["CDSW_DOMAIN"]) if env.get("CDSW_DOMAIN") else None)
     if not s.token:
@@ -194,6 +196,8 @@ class Context:
                                        cache=self.cache_dir or True, offline=s.offline, refresh=s.refresh)
         if s.timeout is not None:
             options["timeout"] = s.timeout
+        if s.deadline is not None:
+            options["deadline"] = s.deadline
         if s.insecure:
             self.stderr.write(f"cmldyn: warning: TLS verification is off for {host}\n")
         import warnings
@@ -614,8 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmldyn",
         description="Drive the CML (Cloudera AI) API v2, or any Swagger/OpenAPI spec, from the live spec.",
-        epilog="global options (before or after the command): --host URL --token KEY --spec URL|FILE "
-               "--ca-cert FILE --insecure --timeout SECONDS --debug --demo. "
+        epilog="global options (before or after the command): --host URL --token KEY --profile NAME --spec URL|FILE "
+               "--ca-cert FILE --insecure --timeout SECONDS (connect/read) --deadline SECONDS (whole call) "
+               "--offline --refresh --debug --demo. "
                "Environment: CML_HOST, CML_API_KEY (in a CML session: CDSW_API_URL/CDSW_DOMAIN, CDSW_APIV2_KEY).",
     )
     parser.add_argument("--version", action="version", version=f"cmldyn {__version__}")
@@ -670,8 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
          stdin: TextIO | None = None, env: dict[str, str] | None = None) -> int:
     """Run one command; return its exit code. Never raises (except SystemExit from --help/--version)."""
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    stdout = stdout or _tolerant(sys.stdout)
+    stderr = stderr or _tolerant(sys.stderr)
     stdin = stdin or sys.stdin
     env = dict(os.environ) if env is None else env
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -730,6 +735,17 @@ def _complete_main(argv: list[str], stdout: TextIO, stderr: TextIO, stdin: TextI
     except Exception:
         return Exit.OK
     return Exit.OK
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """Under LANG=C (ASCII) a project name in another script must not end the run: escape it."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and (getattr(stream, "encoding", "") or "").lower().replace("-", "") not in ("utf8", "utf_8"):
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):
+            pass
+    return stream
 
 
 def _raise_usage(message: str) -> None:

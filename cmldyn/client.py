@@ -286,7 +286,7 @@ class Client:
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url))
         if response.status >= 400:
             raise error_from_response(response.status, response.reason, response.body, response.headers,
-                                      operation=request.operation, secrets=self._transport.secrets)
+                                      operation=request.operation, secrets=self._transport.secrets, context=response.note)
         if request.binary_response:
             return response.body
         data = decode_body(response.body, response.content_type, what=f"response of {request.operation or request.path}")
@@ -387,6 +387,10 @@ class Client:
         if binary:
             return response.body
         return _wrap_response(decode_body(response.body, response.content_type), None, response.status, response.headers)
+
+    def on_wait(self, announce: Callable[[str], None] | None) -> None:
+        """Be told (one line) before each retry wait: the REPL prints it, a script may log it."""
+        self._transport.on_wait = announce
 
     def close(self) -> None:
         self._transport.close()

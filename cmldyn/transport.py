@@ -22,7 +22,7 @@ import requests
 from requests.auth import AuthBase
 
 from ._version import __version__
-from .errors import ApiError, CredentialError, TransportError, redact
+from .errors import ApiError, CredentialError, ResponseError, TransportError, redact
 from .request import PreparedRequest
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -78,6 +78,7 @@ class Response:
     body: bytes
     url: str
     elapsed: float = 0.0
+    note: str = ""  # what the retry loop did, for the error message ("gave up after 3 attempts")
 
     @property
     def content_type(self) -> str:
@@ -190,19 +191,23 @@ class Transport:
                 last = response
                 if attempt + 1 >= policy.attempts:
                     if attempt:
-                        response.reason = f"{response.reason}; gave up after {attempt + 1} attempts"
+                        response.note = f"gave up after {attempt + 1} attempts"
+                        response.reason = f"{response.reason}; {response.note}"
                     return response
                 delay = policy.backoff(attempt)
                 asked = _retry_after(response.headers.get("retry-after"))
                 if asked is not None:
                     if asked > policy.retry_after_cap * 4:
-                        response.reason = f"{response.reason}; server asked to wait {_human(asked)}, giving up"
+                        response.note = f"server asked to wait {_human(asked)}; giving up"
+                        response.reason = f"{response.reason}; {response.note}"
                         return response
                     delay = min(asked, policy.retry_after_cap)
-            if self.clock() - start + delay > min(policy.budget, self.deadline):
+            limit = min(policy.budget, self.deadline)
+            if self.clock() - start + delay > limit:
                 if last is not None:
                     return last
-                raise TransportError(f"gave up after {attempt + 1} attempts: the retry budget of {policy.budget:.0f} s is spent")
+                what = "deadline" if self.deadline <= policy.budget else "retry budget"
+                raise TransportError(f"gave up after {attempt + 1} attempts: the {limit:.0f} s {what} is spent")
             if self.on_wait is not None:
                 self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s (attempt {attempt + 2} of {policy.attempts})")
             policy.sleep(delay)
@@ -234,7 +239,7 @@ class Transport:
     def _send_once(self, method: str, url: str, request: PreparedRequest, start: float, auth: bool) -> Response:
         remaining = self.deadline - (self.clock() - start)
         if remaining <= 0:
-            raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline")
+            raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline", retryable=False)
         connect, read = self.timeout
         kwargs: dict[str, Any] = dict(
             headers=request.headers or None,
@@ -281,11 +286,13 @@ class Transport:
             for chunk in chunks_in:
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise TransportError(f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading", retryable=False)
+                    raise ResponseError(f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading",
+                                        hint="narrow the request (page_size, search_filter)")
                 chunks.append(chunk)
                 if self.clock() - start > self.deadline:
-                    raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline (still receiving)")
-        except TransportError:
+                    raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline (still receiving)",
+                                         retryable=False)
+        except (TransportError, ResponseError):
             raise
         except Exception as exc:  # urllib3 ProtocolError, ReadTimeoutError, DecodeError...
             text = str(exc)

@@ -143,6 +143,7 @@ def run_repl(ctx: Any, *, demo: bool = False, interactive: bool | None = None, h
         from ..output import progress_printer
 
         api.progress = progress_printer(ctx.stderr)  # api.wait(run) shows each status change
+        api.on_wait(lambda text: (ctx.stderr.write(f"cmldyn: {text}\n"), ctx.stderr.flush()))
     console = Console(make_namespace(api), secrets=secrets, debug=settings.debug, refresh=api.refresh)
     if not interactive:
         return run_lines(console, stdin, ctx.stdout)
