@@ -19,7 +19,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from .errors import SpecError
@@ -200,6 +200,9 @@ def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = N
     """
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(f"{what} is too large ({len(data) // (1024 * 1024)} MB; limit {MAX_SPEC_BYTES // (1024 * 1024)} MB)")
+    if data.count(b"{") + data.count(b"[") > MAX_NODES:
+        # Refused before parsing: a million objects cost far more memory than their bytes.
+        raise SpecError(f"{what} is too large or expands too much (more than {MAX_NODES:,} objects and arrays)")
     ctype = (content_type or "").split(";")[0].strip().lower()
     head = data[:512].lstrip().lower()
     if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
@@ -374,6 +377,9 @@ def _base_path(doc: dict[str, JSON], version: str, warnings: list[str]) -> str:
     return base
 
 
+_DONE = object()
+
+
 def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
     """Refuse external refs and bound the document's size, depth and inlined size.
 
@@ -386,14 +392,21 @@ def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = T
     if may_share:  # JSON text never shares objects; YAML anchors and hand-built dicts can
         _check_shared_size(doc)
     nodes = 0
-    stack: list[tuple[JSON, int]] = [(doc, 0)]
     refs: list[dict[str, JSON]] = []
+    # A stack of iterators, not of nodes: memory stays proportional to the depth, however wide
+    # the document (a million-element array would otherwise be a million stack entries).
+    stack: list[Iterator[JSON]] = [iter((doc,))]
     while stack:
-        node, depth = stack.pop()
+        node = next(stack[-1], _DONE)
+        if node is _DONE:
+            stack.pop()
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
         nodes += 1
         if nodes > MAX_NODES:
             raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
-        if depth > MAX_DEPTH:
+        if len(stack) > MAX_DEPTH:
             raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
         if isinstance(node, dict):
             if "$ref" in node:
@@ -402,13 +415,9 @@ def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = T
                     shown = ref if isinstance(ref, str) else type(ref).__name__
                     raise SpecError(f"external $ref not allowed: {str(shown)[:120]!r} (only '#/...' pointers inside the spec are followed)")
                 refs.append(node)
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    stack.append((value, depth + 1))
-        elif isinstance(node, list):
-            for value in node:
-                if isinstance(value, (dict, list)):
-                    stack.append((value, depth + 1))
+            stack.append(iter(node.values()))
+        else:
+            stack.append(iter(node))
     for node in refs:
         try:
             _follow(doc, node["$ref"])
