@@ -184,7 +184,8 @@ class Transport:
                     if attempt:
                         exc.message = f"{exc.message} (gave up after {attempt + 1} attempts)"
                     raise
-                delay = policy.backoff(attempt)
+                # A kept-alive connection the server had just closed: reconnect at once, no backoff.
+                delay = 0.0 if (attempt == 0 and getattr(exc, "reset", False)) else policy.backoff(attempt)
             else:
                 if response.status not in RETRY_STATUSES or not (retryable or response.status == 429):
                     return response
@@ -322,10 +323,13 @@ class Transport:
         if isinstance(exc, requests.exceptions.ConnectionError):
             reason = "connection refused" if "refused" in text.lower() else (
                 "name not resolved" if "resolve" in text.lower() or "name or service" in text.lower() else
-                "connection reset" if "reset" in text.lower() or "aborted" in text.lower() else "connection failed")
+                "connection reset" if any(w in text.lower() for w in ("reset", "aborted", "remotedisconnected", "closed connection"))
+                else "connection failed")
             # A refused connection is not retried: nothing listens, and waiting rarely changes that.
-            return TransportError(f"cannot connect to {where} ({reason})", hint="check --host and that the server is reachable",
-                                  retryable=reason != "connection refused")
+            error = TransportError(f"cannot connect to {where} ({reason})", hint="check --host and that the server is reachable",
+                                   retryable=reason != "connection refused")
+            error.reset = reason == "connection reset"  # type: ignore[attr-defined]
+            return error
         if isinstance(exc, requests.exceptions.InvalidHeader):
             return TransportError("a header value is invalid (not shown)", retryable=False)
         return TransportError(f"request to {where} failed: {type(exc).__name__}: {text[:200]}")

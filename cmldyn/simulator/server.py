@@ -39,6 +39,7 @@ class Fault:
     retry_after: str | None = None
     latency: float = 0.0
     drop: bool = False  # send headers and half the body, then close the connection
+    reset: bool = False  # close the connection before any response
     times: int | None = None  # None = every time
     rate: float = 1.0
     body: bytes | None = None
@@ -158,6 +159,10 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.latency:
                 time.sleep(fault.latency)
+            if fault.reset:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if fault.drop:
                 self._drop()
                 return

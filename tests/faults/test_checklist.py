@@ -214,12 +214,12 @@ def _(tmp: Path) -> None:
         "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Encoding: gzip\\r\\nContent-Length: '"
         " + str(len(bomb)).encode() + b'\\r\\n\\r\\n' + bomb); c.close()\n"
         "threading.Thread(target=serve, daemon=True).start()\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+
         "try:\n"
         "    Transport(f'http://127.0.0.1:{s.getsockname()[1]}', 'k', retry=RetryPolicy(attempts=1)).send(PreparedRequest('GET', '/x'))\n"
         "except CmldynError as e:\n"
         "    print(type(e).__name__, e)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     )
     done = subprocess.run([os.sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
