@@ -283,3 +283,9 @@ def test_cmldyn_sim_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
+
+
+def test_a_fault_can_let_the_first_requests_through(http: Http, fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/runtimes$", status=500, after=2, times=1)
+    codes = [http("GET", "/api/v2/runtimes").status_code for _ in range(4)]
+    assert codes == [200, 200, 500, 200]

@@ -41,10 +41,12 @@ class Fault:
     drop: bool = False  # send headers and half the body, then close the connection
     reset: bool = False  # close the connection before any response
     times: int | None = None  # None = every time
+    after: int = 0  # let this many matching requests through first (page 3 of a listing: after=2)
     rate: float = 1.0
     body: bytes | None = None
     content_type: str = "application/json"
     hits: int = 0
+    seen: int = 0
 
     def applies(self, method: str, path: str, roll: float) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -52,6 +54,9 @@ class Fault:
         if self.method and self.method.upper() != method:
             return False
         if not re.search(self.path, path):
+            return False
+        self.seen += 1
+        if self.seen <= self.after:
             return False
         return roll < self.rate
 

@@ -1,0 +1,130 @@
+"""Ctrl-C at each stage of a call: the CLI exits 130 within a second, the REPL is back at its prompt."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+import pytest
+
+from cmldyn.simulator import Simulator
+
+from ..conftest import CANARY, ROOT, SPECS
+from ..helpers import RawServer
+from .dashboard import DASHBOARD
+
+REPEATS = 3
+
+
+def silent(conn: socket.socket) -> None:
+    time.sleep(20)
+
+
+def drip(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+    for _ in range(200):
+        conn.sendall(b" ")
+        time.sleep(0.1)
+
+
+def interrupt_cli(argv: list[str], after: float) -> tuple[int, float, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "cmldyn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": str(ROOT)})
+    time.sleep(after)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    return proc.returncode, time.monotonic() - sent, err
+
+
+def stage_argv(stage: str, url: str) -> list[str]:
+    spec = ["--host", url, "--token", CANARY, "--spec", str(SPECS / "cml-api-v2.swagger.json")]
+    return {"waiting for the answer": spec + ["call", "list_projects"],
+            "reading the body": spec + ["call", "list_projects"],
+            "backoff sleep": ["--host", url, "--token", CANARY, "call", "list_projects"],
+            "page 3": ["--host", url, "--token", CANARY, "call", "list_runtimes", "--all", "--page-size", "2"]}[stage]
+
+
+@pytest.mark.parametrize("stage", ["waiting for the answer", "reading the body", "backoff sleep", "page 3"])
+def test_ctrl_c_in_the_cli_exits_130_within_a_second(stage: str) -> None:
+    if stage in ("waiting for the answer", "reading the body"):
+        server = RawServer(silent if stage.startswith("waiting") else drip)
+        url, stop = server.url, server.close
+    else:
+        sim = Simulator(token=CANARY, speed=0).start()
+        if stage == "backoff sleep":
+            sim.faults.add(path="^/api/v2/projects$", status=503, retry_after="20")
+        else:
+            sim.faults.add(path="^/api/v2/runtimes$", latency=20.0, after=2)  # pages 1 and 2 come at once
+        url, stop = sim.url, sim.stop
+    try:
+        for _ in range(REPEATS):
+            code, took, err = interrupt_cli(stage_argv(stage, url), after=1.0)
+            ok = code == 130 and took < 1.0 and err.strip() == "cmldyn: interrupted"
+            DASHBOARD.interrupts.append(ok)
+            assert ok, (stage, code, took, err)
+    finally:
+        stop()
+
+
+def test_ctrl_c_in_the_repl_returns_to_the_prompt(tmp_path: Path) -> None:
+    server = RawServer(silent)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "cmldyn", "repl", "--host", server.url, "--token", CANARY,
+                                   "--spec", str(SPECS / "cml-api-v2.swagger.json")],
+                  {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
+                   "PYTHONPATH": str(ROOT)})
+    screen = b""
+
+    def read_until(pattern: bytes, timeout: float) -> bool:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while pattern not in screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:
+                    break
+        return pattern in screen
+
+    try:
+        assert read_until(b">>>", 30)
+        for i in range(REPEATS):
+            screen = b""
+            os.write(fd, b"api.list_projects()\r")
+            time.sleep(0.8)
+            sent = time.monotonic()
+            os.write(fd, b"\x03")
+            back = read_until(b"interrupted", 5) and read_until(b">>>", 5)
+            took = time.monotonic() - sent
+            screen = b""
+            os.write(fd, f"{i} + 40\r".encode())
+            alive = read_until(f"{i + 40}".encode(), 5)
+            ok = back and took < 1.0 and alive
+            DASHBOARD.interrupts.append(ok)
+            assert ok, (back, took, alive, screen[-300:])
+        os.write(fd, b"\x04")
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+        server.close()
+
+
