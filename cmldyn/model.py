@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable, Iterator, Mapping
 
-from .errors import OperationError
+from .errors import CmldynError, OperationError, SpecError
 from .spec import HTTP_METHODS, NAME_KEY, Spec
 
 JSON = Any
@@ -57,6 +57,28 @@ def identifier(text: str, reserved: Iterable[str] = ()) -> str:
     if keyword.iskeyword(name) or name in _SOFT_KEYWORDS or name in reserved or name.startswith("__"):
         name = name.strip("_") + "_"
     return name
+
+
+_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
+
+
+def spec_guard(fn: Any) -> Any:
+    """For code that reads an operation's part of the spec: a part of the wrong shape (a number
+    where a list belongs, say) becomes a SpecError naming the operation, not a stray TypeError."""
+    from functools import wraps
+
+    @wraps(fn)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except CmldynError:
+            raise
+        except _SHAPE_ERRORS as exc:
+            where = getattr(self, "operation_id", None) or getattr(self, "name", "the spec")
+            raise SpecError(f"the spec describes {where} in a shape cmldyn cannot use "
+                            f"({type(exc).__name__}: {str(exc)[:120]})") from exc
+
+    return guarded
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,10 +213,12 @@ class OperationModel:
         return self.spec.resolved(("paths", self.path, "parameters")) if "parameters" in item else None
 
     @cached_property
+    @spec_guard
     def params(self) -> tuple[Param, ...]:
         return tuple(_build_params(self))
 
     @cached_property
+    @spec_guard
     def param_index(self) -> dict[str, Param]:
         """Every accepted keyword (Python name, wire name, lowerCamel) -> Param."""
         index: dict[str, Param] = {}
@@ -206,6 +230,7 @@ class OperationModel:
         return index
 
     @cached_property
+    @spec_guard
     def path_params(self) -> tuple[Param, ...]:
         by_wire = {p.wire: p for p in self.params if p.location == "path"}
         ordered = [by_wire[w] for w in _PATH_PARAM.findall(self.path) if w in by_wire]
@@ -213,10 +238,12 @@ class OperationModel:
         return tuple(ordered)
 
     @cached_property
+    @spec_guard
     def body_param(self) -> Param | None:
         return next((p for p in self.params if p.location == "body"), None)
 
     @cached_property
+    @spec_guard
     def positional(self) -> tuple[Param, ...]:
         """cmlapi's order: body first, then path parameters in path order, then other required ones."""
         order: list[Param] = []
@@ -227,6 +254,7 @@ class OperationModel:
         return tuple(order)
 
     @cached_property
+    @spec_guard
     def consumes(self) -> list[str]:
         if self.spec.is_openapi3:
             body = self.part("requestBody")
@@ -234,12 +262,14 @@ class OperationModel:
         return list(self.raw_op.get("consumes") or self.spec.raw.get("consumes") or ["application/json"])
 
     @cached_property
+    @spec_guard
     def is_multipart(self) -> bool:
         return any(p.location == "form" for p in self.params) and (
             any(p.is_file for p in self.params) or "multipart/form-data" in self.consumes
         )
 
     @cached_property
+    @spec_guard
     def success(self) -> tuple[str, JSON, list[str]]:
         """(status code, response schema or None, response media types) of the first 2xx, resolved."""
         return self._first_success(self.part("responses") or {})
@@ -270,6 +300,7 @@ class OperationModel:
         return self.success[1]
 
     @cached_property
+    @spec_guard
     def binary_response(self) -> bool:
         """True where the answer is raw bytes (CML's file download), returned as ``bytes``.
 
@@ -288,6 +319,7 @@ class OperationModel:
         return False
 
     @cached_property
+    @spec_guard
     def page_list_field(self) -> str | None:
         """For a paginated list (page_token in, next_page_token out): the one array field."""
         if "page_token" not in {p.wire for p in self.params}:
@@ -298,6 +330,7 @@ class OperationModel:
         arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
         return arrays[0] if len(arrays) == 1 else None
 
+    @spec_guard
     def signature_text(self) -> str:
         parts = [p.name for p in self.positional]
         optional = [p for p in self.params if p not in self.positional]
@@ -306,6 +339,7 @@ class OperationModel:
             parts.extend(f"{p.name}=None" for p in optional)
         return f"{self.name}({', '.join(parts)})"
 
+    @spec_guard
     def doc(self, *, width: int = 100) -> str:
         """Plain-text documentation: summary, method and path, parameters, body and response fields."""
         return render_doc(self, width=width)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from .errors import ParamError
-from .model import OperationModel, Param, schema_properties
+from .model import OperationModel, Param, schema_properties, spec_guard
 
 JSON = Any
 
@@ -135,8 +135,10 @@ def _dig(value: JSON, dotted: str) -> JSON:
     return value
 
 
+@spec_guard
 def prepare(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> PreparedRequest:
-    """Check the arguments and build the request. Raises ParamError, never does I/O."""
+    """Check the arguments and build the request. Raises ParamError (or SpecError for a spec
+    whose description of the operation is malformed), never does I/O."""
     bound = bind(op, args, kwargs)
     path = op.path
     query: list[tuple[str, str]] = []

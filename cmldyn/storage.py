@@ -20,8 +20,23 @@ class StorageError(CmldynError):
 
 
 def private_dir(path: str) -> str:
-    """Create (or tighten) a 0700 directory that is not a symlink and is ours."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    """Create (or tighten) a 0700 directory that is not a symlink and is ours.
+
+    Every directory it has to create on the way is made 0700 as well, whatever the umask
+    (os.makedirs gives the parents the umask's mode, 0777 under umask 000).
+    """
+    path = os.path.abspath(path)
+    missing: list[str] = []
+    probe = path
+    while not os.path.lexists(probe):
+        missing.append(probe)
+        probe = os.path.dirname(probe)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise StorageError(f"{path} is not a plain directory (a symbolic link?); not using it")

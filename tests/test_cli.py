@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -180,7 +181,7 @@ def test_terminal_controls_in_api_data_are_escaped(fresh_sim: Simulator) -> None
 ])
 def test_real_entry_point(sim: Simulator, argv: list[str], expected: int) -> None:
     proc = subprocess.run([sys.executable, "-m", "cmldyn", "--host", sim.url, *argv], capture_output=True, text=True,
-                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": str(ROOT / "tests")}, timeout=60, cwd=ROOT)
+                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}, timeout=60, cwd=ROOT)
     assert proc.returncode == expected, proc.stderr
     assert CANARY not in proc.stdout + proc.stderr
     if expected:
@@ -190,6 +191,7 @@ def test_real_entry_point(sim: Simulator, argv: list[str], expected: int) -> Non
 
 def test_broken_pipe_is_quiet(sim: Simulator) -> None:
     proc = subprocess.run(f"{sys.executable} -m cmldyn --host {sim.url} call list_runtimes --all -o raw -q 'runtimes[].image_identifier' | head -1",
-                          shell=True, capture_output=True, text=True, env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin"}, timeout=60, cwd=ROOT)
+                          shell=True, capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

@@ -285,11 +285,11 @@ def test_lines_from_a_pipe(console: Console) -> None:
 
 def test_repl_demo_from_a_pipe_subprocess() -> None:
     proc = subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo"], input="api.list_projects() | projects[].name\n",
-                          capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
     assert proc.returncode == 0, proc.stderr
     assert '"demo"' in proc.stdout
     bad = subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo"], input="api.get_project('x')\n",
-                         capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                         capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
     assert bad.returncode == 1 and "HTTP 404" in bad.stdout
 
 

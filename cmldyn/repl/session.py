@@ -61,12 +61,13 @@ def history_path() -> str:
 
 def open_history(path: str, secrets: tuple[str, ...], warn: TextIO) -> History:
     """The private history, or memory only (with one warning) when the file cannot be used safely."""
+    from ..storage import StorageError, private_dir
+
     directory = os.path.dirname(path)
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        if os.path.islink(directory) or os.path.islink(path):
+        private_dir(directory)
+        if os.path.islink(path):
             raise OSError("is a symbolic link")
-        os.chmod(directory, 0o700)
         if os.path.exists(path):
             info = os.stat(path, follow_symlinks=False)
             if info.st_uid != os.getuid():
@@ -74,8 +75,8 @@ def open_history(path: str, secrets: tuple[str, ...], warn: TextIO) -> History:
             if stat.S_IMODE(info.st_mode) & 0o077:
                 os.chmod(path, 0o600)
         return PrivateHistory(path, secrets)
-    except OSError as error:
-        warn.write(f"cmldyn: warning: history not saved ({path}: {error.strerror or error})\n")
+    except (OSError, StorageError) as error:
+        warn.write(f"cmldyn: warning: history not saved ({path}: {getattr(error, 'strerror', None) or error})\n")
         return InMemoryHistory()
 
 

@@ -582,7 +582,8 @@ def _(tmp: Path) -> None:
     bad.chmod(0o600)
     with pytest.raises(Exception, match=f"{bad}:2"):
         load_profiles(str(bad))
-    readable = tmp / "readable.toml"
+    (tmp / "store").mkdir()
+    readable = tmp / "store" / "config.toml"  # a profile holding the key: the credential store
     readable.write_text(f'[profiles.default]\nhost = "http://127.0.0.1:9"\nkey = "{CANARY}"\n')
     readable.chmod(0o644)
     notes: list[str] = []

@@ -37,7 +37,7 @@ def drip(conn: socket.socket) -> None:
 
 def interrupt_cli(argv: list[str], after: float) -> tuple[int, float, str]:
     proc = subprocess.Popen([sys.executable, "-m", "cmldyn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": str(ROOT)})
+                            cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"], "PYTHONPATH": str(ROOT)})
     time.sleep(after)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
