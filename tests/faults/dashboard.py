@@ -31,6 +31,8 @@ class Dashboard:
     concurrency: tuple[int, int, int] | None = None  # calls, errors, mismatches
     canary_hits: int | None = None
     properties: dict[str, int] = field(default_factory=dict)
+    spec_load: tuple[float, float, int] | None = None  # cold with validation, warm, operations
+    floors: tuple[int, int] | None = None  # packages below floor, packages checked
 
     def record_failure(self, code: int, expected: int, stderr: str) -> bool:
         """A CLI run that should fail: the expected code and exactly one error line (+ optional hint)."""
@@ -76,6 +78,11 @@ class Dashboard:
         if self.concurrency:
             calls, errors, mismatched = self.concurrency
             row("concurrency (8 threads)", f"{calls} calls, {errors} errors, {mismatched} mismatched", "0 errors, 0 mismatched")
+        if self.spec_load:
+            cold, warm, ops = self.spec_load
+            row(f"spec load ({ops} ops)", f"cold+validate {cold:.2f} s, warm {warm:.3f} s", "<= 20 s, <= 0.5 s")
+        if self.floors:
+            row("dependency floors", f"{self.floors[0]} below, of {self.floors[1]}", "0 below")
         for name, count in sorted(self.properties.items()):
             row(f"property: {name}", f"{count} examples", "0 exceptions outside cmldyn.errors")
         return lines

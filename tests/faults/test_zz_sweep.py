@@ -55,3 +55,56 @@ def test_the_canary_appears_nowhere(tmp_path_factory: pytest.TempPathFactory) ->
                 continue
     DASHBOARD.canary_hits = len(hits)
     assert hits == []
+
+
+def test_spec_load_figures_and_dependency_floors(tmp_path: Path) -> None:
+    """Figures for the dashboard (speed is judged by benchmarks/, not asserted here)."""
+    import json
+    import re
+    import time
+    from importlib.metadata import version
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    import cmldyn
+
+    from ..conftest import large_spec
+
+    body = json.dumps(large_spec(1000)).encode()
+    path = tmp_path / "large.json"
+    path.write_bytes(body)
+    started = time.perf_counter()
+    api = cmldyn.Client("http://127.0.0.1:9", CANARY, spec=str(path))
+    findings = api.spec_warnings
+    cold = time.perf_counter() - started
+    from ..conftest import EchoServer
+
+    server = EchoServer()
+    server.spec_bytes = body
+    try:
+        cache = str(tmp_path / "cache")
+        cmldyn.Client(server.url, CANARY, spec=server.url + "/spec.json", cache=cache)
+        started = time.perf_counter()
+        warm_api = cmldyn.Client(server.url, CANARY, spec=server.url + "/spec.json", cache=cache)
+        warm = time.perf_counter() - started
+    finally:
+        server.close()
+    DASHBOARD.spec_load = (cold, warm, len(api.operations))
+    assert len(api.operations) == len(warm_api.operations) == 1000 and isinstance(findings, list)
+    requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    below = 0
+    checked = 0
+    for requirement in requirements:
+        match = re.match(r"^([A-Za-z0-9_.\-]+)>=([\d.]+)(;.*)?$", requirement)
+        assert match, requirement
+        if match.group(3) and "3.11" in match.group(3):
+            continue
+        checked += 1
+        have = tuple(int(p) for p in re.findall(r"\d+", version(match.group(1)))[:3])
+        want = tuple(int(p) for p in match.group(2).split("."))
+        below += have < want
+    DASHBOARD.floors = (below, checked)
+    assert below == 0
