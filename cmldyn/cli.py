@@ -83,6 +83,7 @@ class Settings:
     profile: str | None = None
     offline: bool = False
     refresh: bool = False
+    token_stdin: bool = False
 
 
 def split_globals(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -619,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cmldyn",
         description="Drive the CML (Cloudera AI) API v2, or any Swagger/OpenAPI spec, from the live spec.",
         epilog="global options (before or after the command): --host URL --token KEY --profile NAME --spec URL|FILE "
-               "--ca-cert FILE --insecure --timeout SECONDS (connect/read) --deadline SECONDS (whole call) "
+               "--token-stdin --ca-cert FILE --insecure --timeout SECONDS (connect/read) --deadline SECONDS (whole call) "
                "--offline --refresh --debug --demo. "
                "Environment: CML_HOST, CML_API_KEY (in a CML session: CDSW_API_URL/CDSW_DOMAIN, CDSW_APIV2_KEY).",
     )
@@ -688,6 +689,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             return _complete_main(argv[1:], stdout, stderr, stdin, env)
         found, rest = split_globals(argv)
         config_warnings: list[str] = []
+        if found.get("token_stdin"):
+            # The key from a pipe (a secret manager), so it is never in argv, ps or shell history.
+            found["token"] = stdin.readline().strip() or None
         settings = settings_from(found, env, config_warnings, creating=rest[:1] == ["configure"])
         for note in config_warnings:
             stderr.write(f"cmldyn: warning: {note}\n")

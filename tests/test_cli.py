@@ -195,3 +195,9 @@ def test_broken_pipe_is_quiet(sim: Simulator) -> None:
                           env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_token_from_stdin(sim: Simulator) -> None:
+    code, out, err = run(["--host", sim.url, "--token-stdin", "call", "list_projects", "-q", "length(projects)"], stdin=CANARY + "\n")
+    assert code == 0, err
+    assert json.loads(out) >= 6
