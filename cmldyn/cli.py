@@ -64,8 +64,9 @@ class UsageError(CmldynError):
 
 # Global options: name -> takes a value. They may stand before or after the command.
 GLOBAL_OPTIONS = {
-    "--host": True, "--token": True, "--profile": True, "--spec": True, "--ca-cert": True,
-    "--insecure": False, "--timeout": True, "--deadline": True, "--debug": False, "--demo": False, "--offline": False, "--refresh": False,
+    "--host": True, "--token": True, "--token-stdin": False, "--profile": True, "--spec": True, "--ca-cert": True,
+    "--insecure": False, "--timeout": True, "--deadline": True, "--debug": False, "--demo": False,
+    "--offline": False, "--refresh": False,
 }
 
 
