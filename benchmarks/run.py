@@ -182,18 +182,20 @@ def section_whole_process(runs: int) -> list[str]:
                                        f"headers={{'authorization': 'Bearer {TOKEN}'}}).json()['projects']))"]
         subprocess.run(ours, env=env, capture_output=True, check=True)  # warm the cache
 
-        def timed(argv: list[str]) -> float:
+        def timed(argv: list[str]) -> tuple[float, float]:
             times = []
             for _ in range(runs):
                 started = time.perf_counter()
                 done = subprocess.run(argv, env=env, capture_output=True, text=True)
                 times.append(time.perf_counter() - started)
                 assert done.returncode == 0 and done.stdout.strip() == "6", done.stderr
-            return statistics.median(times)
+            return min(times), statistics.median(times)
 
-        base = timed(floor)
-        mine = timed(ours)
-    return ["2. whole process, list_projects against the simulator (median of %d)" % runs,
+        # Interleaved, so that a busy moment of the machine falls on both.
+        pairs = [(timed(floor), timed(ours)) for _ in range(3)]
+        base = min(p[0][0] for p in pairs)
+        mine = min(p[1][0] for p in pairs)
+    return ["2. whole process, list_projects against the simulator (best of %d, interleaved)" % (3 * runs),
             f"   python -c 'import requests; requests.get(...)' (floor)   {base * 1000:7.1f} ms   1.00x",
             f"   cmldyn call list_projects (warm spec cache)            {mine * 1000:7.1f} ms   {mine / base:.2f}x"]
 
