@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import rest, utils
+from . import rest, utils  # noqa: F401  (cmlapi scripts use cmlapi.rest.ApiException without importing it)
 from ._version import __version__
 from .client import Client, default_client
 from .compat import ApiClient, CMLServiceApi, Configuration

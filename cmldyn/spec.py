@@ -582,7 +582,6 @@ def validate(doc: dict[str, JSON]) -> list[str]:
     given a document whose refs were checked to be internal by :func:`prescan`.
     """
     try:
-        from openapi_spec_validator import validate as _unused  # noqa: F401
         from openapi_spec_validator.validation.validators import (  # type: ignore[import-not-found]
             OpenAPIV2SpecValidator,
             OpenAPIV30SpecValidator,

@@ -55,3 +55,66 @@ def read_request(conn: socket.socket) -> bytes:
             break
         data += chunk
     return data
+
+
+class Terminal:
+    """``python -m cmldyn ARGS`` in a real pseudo-terminal, with what it has printed so far."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: str) -> None:
+        import os
+        import pty
+        import sys
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child
+            os.chdir(cwd)
+            os.execve(sys.executable, [sys.executable, "-m", "cmldyn", *args],
+                      {"TERM": "xterm", "COLUMNS": "120", "LINES": "40", "PROMPT_TOOLKIT_NO_CPR": "1", **env})
+        self.screen = b""
+
+    def type(self, text: bytes) -> None:
+        import os
+
+        os.write(self.fd, text)
+
+    def wait_for(self, pattern: bytes, timeout: float = 30) -> bool:
+        """Read until ``pattern`` has appeared since the last clear(); False if it has not by the timeout."""
+        import os
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while pattern not in self.screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        return pattern in self.screen
+
+    def clear(self) -> None:
+        self.screen = b""
+
+    def exit_status(self, timeout: float = 15) -> int | None:
+        """The exit code once the child has left (draining its output meanwhile), or None."""
+        import os
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.wait_for(b"\x00", 0.2)  # keep the terminal drained so the child never blocks on output
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        return None
+
+    def close(self) -> None:
+        import os
+
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self.fd)

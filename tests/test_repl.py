@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import re
-import select
 import stat
 import subprocess
 import sys
@@ -26,6 +24,7 @@ from cmldyn.repl.completion import Suggester
 from cmldyn.repl.session import PrivateHistory, make_namespace, run_lines, run_prompt
 
 from .conftest import CANARY, ROOT, SPECS, assert_no_canary
+from .helpers import Terminal
 
 
 @pytest.fixture()
@@ -295,52 +294,19 @@ def test_repl_demo_from_a_pipe_subprocess() -> None:
 
 def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
     """In a pty: type a partial operation name, Tab, run a filtered call, leave with Ctrl-D."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.chdir(ROOT)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm", "COLUMNS": "120", "LINES": "40",
-               "PROMPT_TOOLKIT_NO_CPR": "1"}
-        os.execve(sys.executable, [sys.executable, "-m", "cmldyn", "repl", "--demo"], env)
-    screen = b""
-
-    def read_until(pattern: bytes, timeout: float = 30) -> bytes:
-        nonlocal screen
-        deadline = time.monotonic() + timeout
-        while pattern not in screen and time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        return screen
-
+    term = Terminal(["repl", "--demo"], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
     try:
-        assert b">>>" in read_until(b">>>")
-        os.write(fd, b"api.list_projec")
+        assert term.wait_for(b">>>")
+        term.type(b"api.list_projec")
         time.sleep(0.3)
-        os.write(fd, b"\t")
-        assert b"list_projects" in read_until(b"list_projects", 10)
-        screen = b""
-        os.write(fd, b"(page_size=2) | projects[].name\r")
-        assert b'"demo"' in read_until(b'"demo"', 15)
-        after = screen.index(b'"demo"')
-        screen = screen[after:]
-        read_until(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
-        os.write(fd, b"\x04")
-        deadline = time.monotonic() + 15
-        status = None
-        while time.monotonic() < deadline:
-            read_until(b"\x00", 0.2)  # keep draining the terminal so the child never blocks on output
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-        else:
-            pytest.fail(f"the REPL did not leave on Ctrl-D; screen: {screen[-300:]!r}")
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        term.type(b"\t")
+        assert term.wait_for(b"list_projects", 10)
+        term.clear()
+        term.type(b"(page_size=2) | projects[].name\r")
+        assert term.wait_for(b'"demo"', 15)
+        term.clear()
+        assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
+        term.type(b"\x04")
+        assert term.exit_status() == 0, term.screen[-300:]
     finally:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
-        os.close(fd)
+        term.close()

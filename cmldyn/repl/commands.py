@@ -14,7 +14,7 @@ import os
 import re
 import traceback
 from contextlib import redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..errors import ApiError, CmldynError, FilterError, redact

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
 import socket
 import subprocess
@@ -18,7 +16,7 @@ import pytest
 from cmldyn.simulator import Simulator
 
 from ..conftest import CANARY, ROOT, SPECS
-from ..helpers import RawServer
+from ..helpers import RawServer, Terminal
 from .dashboard import DASHBOARD
 
 REPEATS = 3
@@ -80,51 +78,25 @@ def test_ctrl_c_in_the_cli_exits_130_within_a_second(stage: str) -> None:
 
 def test_ctrl_c_in_the_repl_returns_to_the_prompt(tmp_path: Path) -> None:
     server = RawServer(silent)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "cmldyn", "repl", "--host", server.url, "--token", CANARY,
-                                   "--spec", str(SPECS / "cml-api-v2.swagger.json")],
-                  {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
-                   "PYTHONPATH": str(ROOT)})
-    screen = b""
-
-    def read_until(pattern: bytes, timeout: float) -> bool:
-        nonlocal screen
-        deadline = time.monotonic() + timeout
-        while pattern not in screen and time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.05)
-            if ready:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        return pattern in screen
-
+    term = Terminal(["repl", "--host", server.url, "--token", CANARY, "--spec", str(SPECS / "cml-api-v2.swagger.json")],
+                    {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, str(ROOT))
     try:
-        assert read_until(b">>>", 30)
+        assert term.wait_for(b">>>", 30)
         for i in range(REPEATS):
-            screen = b""
-            os.write(fd, b"api.list_projects()\r")
+            term.clear()
+            term.type(b"api.list_projects()\r")
             time.sleep(0.8)
             sent = time.monotonic()
-            os.write(fd, b"\x03")
-            back = read_until(b"interrupted", 5) and read_until(b">>>", 5)
+            term.type(b"\x03")
+            back = term.wait_for(b"interrupted", 5) and term.wait_for(b">>>", 5)
             took = time.monotonic() - sent
-            screen = b""
-            os.write(fd, f"{i} + 40\r".encode())
-            alive = read_until(f"{i + 40}".encode(), 5)
+            term.clear()
+            term.type(f"{i} + 40\r".encode())
+            alive = term.wait_for(f"{i + 40}".encode(), 5)
             ok = back and took < 1.0 and alive
             DASHBOARD.interrupts.append(ok)
-            assert ok, (back, took, alive, screen[-300:])
-        os.write(fd, b"\x04")
+            assert ok, (back, took, alive, term.screen[-300:])
+        term.type(b"\x04")
     finally:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
-        os.close(fd)
+        term.close()
         server.close()
-
-
