@@ -310,3 +310,22 @@ def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
         assert term.exit_status() == 0, term.screen[-300:]
     finally:
         term.close()
+
+
+def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, sim: Any) -> None:
+    term = Terminal(["repl", "--host", sim.url], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
+    try:
+        assert term.wait_for(b"(not shown)", 30)
+        term.clear()
+        term.type(CANARY.encode() + b"\r")
+        assert term.wait_for(b">>>", 30), term.screen[-300:]
+        assert CANARY.encode() not in term.screen
+        term.clear()
+        term.type(b"api.list_projects(page_size=1) | projects[0].name\r")
+        assert term.wait_for(b'"demo"', 15)
+        term.clear()
+        assert term.wait_for(b">>>", 10)
+        term.type(b"\x04")
+        assert term.exit_status() == 0
+    finally:
+        term.close()
