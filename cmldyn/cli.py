@@ -16,7 +16,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from ._version import __version__
 from .config import ConfigError
@@ -425,7 +425,8 @@ def coerce(schema: dict[str, Any], text: str, name: str) -> Any:
                 return False
             raise ValueError(text)
         if kind == "array":
-            item = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+            found = schema.get("items")
+            item: dict[str, Any] = found if isinstance(found, dict) else {}
             return [coerce(item, part, name) for part in text.split(",") if part != ""]
     except ValueError:
         raise ParamError(f"wrong type for {name}: expected {kind}, got {text!r}") from None
@@ -753,7 +754,7 @@ def _tolerant(stream: TextIO) -> TextIO:
     return stream
 
 
-def _raise_usage(message: str) -> None:
+def _raise_usage(message: str) -> NoReturn:
     raise UsageError(message)
 
 

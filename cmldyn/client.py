@@ -186,7 +186,7 @@ class Client:
         table, self._cached_table = self._cached_table, None
         self.model = ServiceModel(spec, reserved=_RESERVED, table=table)
         self._callables = {}
-        self._models = None
+        self._models: SchemaClasses | None = None
         self.base_url = self.host + spec.base_path
         self._store_cache()
 

@@ -277,7 +277,7 @@ class OperationModel:
     def _first_success(self, responses: dict[str, JSON]) -> tuple[str, JSON, list[str]]:
         codes = sorted(str(c) for c in responses if str(c).startswith("2"))
         for code in codes:
-            response = responses.get(code) if code in responses else responses.get(int(code))
+            response = responses.get(code)
             if not isinstance(response, dict):
                 continue
             if "$ref" in response:  # a shared response object; unresolved only in the raw document
@@ -365,7 +365,8 @@ def _build_params(op: OperationModel) -> list[Param]:
                                schema=raw.get("schema") or {}, description=str(raw.get("description") or "")))
             continue
         if oas3:
-            schema = raw.get("schema") if isinstance(raw.get("schema"), dict) else {}
+            found = raw.get("schema")
+            schema = found if isinstance(found, dict) else {}
             style = raw.get("style") or ("form" if location in ("query", "cookie") else "simple")
             explode = bool(raw.get("explode", style == "form"))
             fmt = {"form": "csv", "spaceDelimited": "ssv", "pipeDelimited": "pipes"}.get(str(style), "csv")

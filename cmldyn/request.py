@@ -221,7 +221,8 @@ def check_value(op: OperationModel, param: Param, value: Any) -> None:
     if kind == "array":
         if not isinstance(value, (list, tuple)):
             value = [value]
-        item = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        found = schema.get("items")
+        item: dict[str, Any] = found if isinstance(found, dict) else {}
         for entry in value:
             _check_scalar(op, param, entry, item)
         return

@@ -105,7 +105,7 @@ class Result:
         return self._data
 
 
-class ResultList(list):  # type: ignore[type-arg]
+class ResultList(list[Any]):
     """A JSON array answer: a list of Results that also knows the HTTP status."""
 
     _status: int | None = None

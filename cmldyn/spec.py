@@ -312,7 +312,8 @@ def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = 
     if not checked:
         prescan(doc, warnings, may_share=not from_json)
     _tag_schema_names(doc, version)
-    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    found = doc.get("info")
+    info: dict[str, JSON] = found if isinstance(found, dict) else {}
     base_path = _base_path(doc, version, [] if checked else warnings)
     return Spec(
         raw=doc,
@@ -563,7 +564,7 @@ def resolve(doc: dict[str, JSON]) -> dict[str, JSON]:
     return specs
 
 
-def _iter_refs(doc: JSON):  # type: ignore[no-untyped-def]
+def _iter_refs(doc: JSON) -> Iterator[dict[str, JSON]]:
     stack = [doc]
     while stack:
         node = stack.pop()
@@ -582,7 +583,7 @@ def validate(doc: dict[str, JSON]) -> list[str]:
     given a document whose refs were checked to be internal by :func:`prescan`.
     """
     try:
-        from openapi_spec_validator.validation.validators import (  # type: ignore[import-not-found]
+        from openapi_spec_validator.validation.validators import (
             OpenAPIV2SpecValidator,
             OpenAPIV30SpecValidator,
             OpenAPIV31SpecValidator,

@@ -181,7 +181,11 @@ class Console:
         buffer = io.StringIO()
         try:
             with redirect_stdout(buffer):
-                value = eval(code, self.namespace) if is_expr else exec(code, self.namespace)
+                value = None
+                if is_expr:
+                    value = eval(code, self.namespace)
+                else:
+                    exec(code, self.namespace)
         except BaseException as error:  # noqa: BLE001 - one line, the REPL goes on
             if isinstance(error, SystemExit):
                 raise
@@ -243,7 +247,7 @@ class Console:
     def dot(self, text: str) -> Outcome:
         name, _, arg = text[1:].partition(" ")
         arg = arg.strip()
-        api = self.namespace.get("api")
+        api: Any = self.namespace.get("api")
         if name in ("exit", "quit"):
             return Outcome(exit=True)
         if name == "ops":

@@ -135,7 +135,7 @@ class Suggester:
         value = _KWARG_VALUE.match(fragment)
         if value:
             name, quote, typed = value.groups()
-            schema = fields.get(name, (None, None, {}))[2]
+            schema: JSON = fields.get(name, ("", False, {}))[2]
             enum = _enum_of(schema)
             if not enum:
                 return []
@@ -168,9 +168,9 @@ class Suggester:
                         fields.setdefault(key, (f"body field {type_label(prop, 1)}", False, prop))
                 return fields
         value = self._namespace().get(name)
-        fields = getattr(value, "_fields", None)
-        if isinstance(value, type) and isinstance(fields, dict):
-            return {k: (type_label(v, 1), False, v) for k, v in fields.items()}
+        declared = getattr(value, "_fields", None)
+        if isinstance(value, type) and isinstance(declared, dict):
+            return {k: (type_label(v, 1), False, v) for k, v in declared.items()}
         if api is not None and callable(value) and getattr(value, "operation", None) is not None:
             op = value.operation
             return {p.name: (p.type_label, p.required, p.schema) for p in op.params}
@@ -280,10 +280,10 @@ def _jmes_path(segment: str) -> tuple[list[str] | None, str]:
         inner = segment[open_filter + 2:]
         prefix_match = re.search(r"([A-Za-z_][A-Za-z0-9_]*)?$", inner)
         prefix = prefix_match.group(1) or "" if prefix_match else ""
-        path, _ = _jmes_path(segment[:open_filter] + ".")
-        if path is None:
+        outer, _ = _jmes_path(segment[:open_filter] + ".")
+        if outer is None:
             return None, ""
-        return path + ["[]"], prefix
+        return outer + ["[]"], prefix
     match = re.search(r"([A-Za-z_][A-Za-z0-9_]*)?$", segment)
     prefix = match.group(1) or "" if match else ""
     body = segment[: len(segment) - len(prefix)]

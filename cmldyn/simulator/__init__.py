@@ -50,8 +50,9 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        host = self._server.server_address[0]
-        host = f"[{host}]" if ":" in str(host) else host
+        address = self._server.server_address[0]
+        host = address.decode() if isinstance(address, bytes) else str(address)
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
     @property

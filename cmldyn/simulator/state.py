@@ -300,7 +300,8 @@ class Workspace:
         obj["status"] = "ENGINE_SCHEDULING"
         obj["scheduling_at"] = self.clock.iso()
         final = "ENGINE_FAILED" if fails else "ENGINE_SUCCEEDED"
-        steps = [(1, "ENGINE_STARTING", "starting_at"), (2, "ENGINE_RUNNING", "running_at"), (5, final, "finished_at")]
+        steps: list[tuple[float, str, str]] = [(1, "ENGINE_STARTING", "starting_at"), (2, "ENGINE_RUNNING", "running_at"),
+                                               (5, final, "finished_at")]
         self._schedule_statuses(obj, steps, start)
 
     def _schedule_statuses(self, obj: dict[str, JSON], steps: list[tuple[float, str, str]], start: float = 0.0) -> None:
@@ -448,7 +449,8 @@ class Workspace:
             dest = str(name).strip("/")
             if not dest or ".." in dest.split("/"):
                 raise ApiFailure(400, 3, f"invalid destination path {dest!r}")
-            files[_free_name(files, dest)] = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            files[_free_name(files, dest)] = payload if isinstance(payload, bytes) else b""
             stored += 1
         if not stored:
             raise ApiFailure(400, 3, "no file parts in the upload")
