@@ -96,6 +96,10 @@ class Terminal:
     def clear(self) -> None:
         self.screen = b""
 
+    def after(self, pattern: bytes) -> None:
+        """Keep only what came after ``pattern`` (which may already hold the next prompt)."""
+        self.screen = self.screen[self.screen.index(pattern) + len(pattern):]
+
     def exit_status(self, timeout: float = 15) -> int | None:
         """The exit code once the child has left (draining its output meanwhile), or None."""
         import os

@@ -304,7 +304,7 @@ def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
         term.clear()
         term.type(b"(page_size=2) | projects[].name\r")
         assert term.wait_for(b'"demo"', 15)
-        term.clear()
+        term.after(b'"demo"')
         assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
         term.type(b"\x04")
         assert term.exit_status() == 0, term.screen[-300:]
@@ -323,7 +323,7 @@ def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, si
         term.clear()
         term.type(b"api.list_projects(page_size=1) | projects[0].name\r")
         assert term.wait_for(b'"demo"', 15)
-        term.clear()
+        term.after(b'"demo"')
         assert term.wait_for(b">>>", 10)
         term.type(b"\x04")
         assert term.exit_status() == 0
