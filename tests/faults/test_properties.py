@@ -1,5 +1,7 @@
 """Hypothesis properties: URL building, name sanitising, terminal-safe rendering, mutated specs.
 
+A long run: CMLDYN_FUZZ_EXAMPLES=100000 python -m pytest -o timeout=0 tests/faults/test_properties.py
+
 The oracle for every generated input: only cmldyn.errors types may escape. Example counts are
 kept small for CI; set CMLDYN_FUZZ_EXAMPLES for a long run.
 """
