@@ -191,6 +191,8 @@ class Workspace:
             if kind.kind in ("get", "update", "delete", "action") and kind.collection in self.items:
                 ident = values[kind.parents] if len(values) > kind.parents else ""
                 return self.item_op(route, kind, parents, ident, body or {})
+            if "application/octet-stream" in (route.op.get("produces") or []):
+                return Reply(route.success_code, raw=b"simulated bytes\n", content_type="application/octet-stream")
             return Reply(route.success_code, self.sample(route))
 
     def sample(self, route: Route) -> JSON:
@@ -203,10 +205,16 @@ class Workspace:
         self.check_parents(collection, parents)
         obj = self.index.sample(route.response_schema, now=self.clock.iso())
         props = self.index.properties(route.response_schema)
+        for key, prop in props.items():
+            # Empty date-times are left out, as grpc-gateway does, rather than sent as "".
+            if self.index.deref(prop).get("format") == "date-time" and key not in ("created_at", "updated_at"):
+                obj.pop(key, None)
         for key, value in body.items():
             if key in props:
                 obj[key] = json.dumps(value) if key == "environment" and isinstance(value, dict) else value
-        obj["id"] = self.new_id()
+        id_schema = self.index.deref(props.get("id", {}))
+        # CML's ids are strings like "abcd-1234-..."; a few resources (runtime repos) number theirs.
+        obj["id"] = len(self.store(collection, parents)) + 1 if id_schema.get("type") == "integer" else self.new_id()
         for key in ("created_at", "updated_at"):
             if key in obj:
                 obj[key] = self.clock.iso()
@@ -216,7 +224,7 @@ class Workspace:
         hook = getattr(self, "created_" + collection.replace("/*/", "_").replace("/", "_"), None)
         if hook is not None:
             hook(obj, parents, body)
-        self.store(collection, parents)[obj["id"]] = obj
+        self.store(collection, parents)[str(obj["id"])] = obj
         return self.public(obj)
 
     def item_op(self, route: Route, kind: RouteKind, parents: tuple[str, ...], ident: str, body: dict[str, JSON]) -> Reply:
@@ -348,7 +356,7 @@ class Workspace:
 
     def deploy_lifecycle(self, obj: dict[str, JSON], start: float = 0.0) -> None:
         obj["status"] = "pending"
-        obj["stopped_at"] = ""
+        obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
         self._schedule_statuses(obj, [(1, "deploying", ""), (4, "deployed", "")], start)
 
     def created_projects_applications(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0) -> None:
@@ -362,7 +370,7 @@ class Workspace:
     def app_lifecycle(self, obj: dict[str, JSON], start: float = 0.0) -> None:
         obj["status"] = "APPLICATION_STARTING"
         obj["starting_at"] = self.clock.iso()
-        obj["stopped_at"] = ""
+        obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
         self._schedule_statuses(obj, [(3, "APPLICATION_RUNNING", "running_at")], start)
 
     def action_stop(self, collection: str, obj: dict[str, JSON]) -> None:
