@@ -263,7 +263,8 @@ class Client:
 
     def prepare(self, operation: str, *args: Any, **kwargs: Any) -> PreparedRequest:
         """Check arguments and build the request without sending it (``--dry-run``)."""
-        return prepare(self.model.get(operation), args, kwargs)
+        request: PreparedRequest = prepare(self.model.get(operation), args, kwargs)
+        return request
 
     def url_for(self, request: PreparedRequest) -> str:
         """The full URL a prepared request goes to."""

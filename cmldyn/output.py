@@ -125,7 +125,8 @@ def highlight_json(text: str) -> str:
         from pygments.lexers import JsonLexer
     except ImportError:
         return text
-    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+    coloured: str = highlight(text, JsonLexer(), TerminalFormatter())
+    return coloured.rstrip("\n")
 
 
 def progress_printer(stream: Any) -> Any:

@@ -48,7 +48,7 @@ class Result:
         raise AttributeError(f"result has no field {name!r}; fields: {', '.join(sorted(data)) or '(none)'}")
 
     def _field_schemas(self) -> dict[str, JSON]:
-        fields = object.__getattribute__(self, "_fields")
+        fields: dict[str, JSON] | None = object.__getattribute__(self, "_fields")
         if fields is None:
             schema = object.__getattribute__(self, "_schema")
             fields = _properties(schema)
@@ -72,9 +72,9 @@ class Result:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Result):
-            return self._data == other._data
+            return bool(self._data == other._data)
         if isinstance(other, dict):
-            return self._data == other
+            return bool(self._data == other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
@@ -96,13 +96,15 @@ class Result:
 
     def to_dict(self) -> dict[str, JSON]:
         """A plain dict copy (what cmlapi's models call ``to_dict()``)."""
-        return json.loads(json.dumps(self._data))
+        copied: dict[str, JSON] = json.loads(json.dumps(self._data))
+        return copied
 
     _as_dict = to_dict
 
     @property
     def _raw(self) -> dict[str, JSON]:
-        return self._data
+        data: dict[str, JSON] = object.__getattribute__(self, "_data")
+        return data
 
 
 class ResultList(list[Any]):

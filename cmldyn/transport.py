@@ -99,7 +99,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return self.rand() * min(self.cap, self.base * (2 ** attempt))
+        return float(self.rand() * min(self.cap, self.base * (2 ** attempt)))
 
 
 @dataclass

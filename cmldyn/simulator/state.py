@@ -180,7 +180,8 @@ class Workspace:
             self.advance()
             special = getattr(self, "op_" + route.operation_id, None)
             if special is not None:
-                return special(route, path, query, body, raw_body, content_type)
+                reply: Reply = special(route, path, query, body, raw_body, content_type)
+                return reply
             kind = self.kinds[route.operation_id]
             values = [path[n] for n in route.names]
             parents = tuple(values[: kind.parents])
