@@ -272,8 +272,23 @@ def cmd_describe(ctx: Context, args: argparse.Namespace) -> int:
     from .output import safe_text
 
     api = ctx.client(need_host=False)
-    ctx.stdout.write(safe_text(api.operation(args.operation).doc()) + "\n")
+    op = api.operation(args.operation)
+    ctx.stdout.write(safe_text(op.doc()) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
     return Exit.OK
+
+
+def cli_usage(op: Any) -> str:
+    """``cmldyn call create_job PROJECT_ID [--body JSON | field=value ...]``: the call as typed in a shell."""
+    words = ["cmldyn call", op.name]
+    words += [p.name.upper() for p in op.path_params]
+    for param in op.params:
+        if param.location in ("path", "body"):
+            continue
+        flag = "--" + param.name.replace("_", "-") + " " + param.name.upper()
+        words.append(flag if param.required else f"[{flag}]")
+    if op.body_param is not None:
+        words.append("[--body JSON|@FILE|- | field=value field:=json ...]")
+    return " ".join(words)
 
 
 def cmd_spec(ctx: Context, args: argparse.Namespace) -> int:
@@ -685,6 +700,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     ctx: Context | None = None
+    rest: list[str] = []
     secrets: tuple[str, ...] = ()
     try:
         if argv[:1] == ["__complete"]:
@@ -716,6 +732,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         _silence_stdout()
         return Exit.OK
     except CmldynError as error:
+        if isinstance(error, ParamError) and error.hint is None and ctx is not None and ctx._client is not None:
+            _usage_hint(error, ctx._client, rest)
         report(error, stderr, secrets, debug)
         return exit_code(error)
     except Exception as error:  # a bug of ours: still one line, the traceback with --debug
@@ -724,6 +742,14 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _usage_hint(error: ParamError, api: Any, rest: list[str]) -> None:
+    """A call with a bad argument is told how the call is written."""
+    if len(rest) >= 2 and rest[0] == "call":
+        op = api.model.find(rest[1])
+        if op is not None:
+            error.hint = "usage: " + cli_usage(op)
 
 
 def _complete_main(argv: list[str], stdout: TextIO, stderr: TextIO, stdin: TextIO, env: dict[str, str]) -> int:

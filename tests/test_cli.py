@@ -201,3 +201,12 @@ def test_token_from_stdin(sim: Simulator) -> None:
     code, out, err = run(["--host", sim.url, "--token-stdin", "call", "list_projects", "-q", "length(projects)"], stdin=CANARY + "\n")
     assert code == 0, err
     assert json.loads(out) >= 6
+
+
+def test_describe_and_argument_errors_show_the_command_line(g: list[str]) -> None:
+    code, out, _ = run(g + ["describe", "create_job_run"])
+    assert code == 0 and "Command line: cmldyn call create_job_run PROJECT_ID JOB_ID [--body JSON|@FILE|-" in out
+    code, _, err = run(g + ["call", "get_job", "p1"])
+    assert code == 2 and "hint: usage: cmldyn call get_job PROJECT_ID JOB_ID" in err
+    code, _, err = run(g + ["call", "list_projects", "--page-size", "x"])
+    assert "hint: usage: cmldyn call list_projects [--search-filter SEARCH_FILTER]" in err
