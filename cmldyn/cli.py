@@ -194,12 +194,7 @@ class Context:
                 raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
         if need_host and not s.token:
             raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
-        options: dict[str, Any] = dict(spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure,
-                                       cache=self.cache_dir or True, offline=s.offline, refresh=s.refresh)
-        if s.timeout is not None:
-            options["timeout"] = s.timeout
-        if s.deadline is not None:
-            options["deadline"] = s.deadline
+        options = self._options(cache=self.cache_dir or True)
         if s.insecure:
             self.stderr.write(f"cmldyn: warning: TLS verification is off for {host}\n")
         import warnings
@@ -213,14 +208,29 @@ class Context:
                               f"{' (+' + ', '.join(added[:5]) + ')' if added else ''}{' (-' + ', '.join(removed[:5]) + ')' if removed else ''}\n")
         return self._client
 
+    def _options(self, *, cache: Any) -> dict[str, Any]:
+        """Client options from the settings (the same for every client a command makes)."""
+        s = self.settings
+        options: dict[str, Any] = dict(spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure,
+                                       cache=cache, offline=s.offline and cache is not None, refresh=s.refresh)
+        if s.timeout is not None:
+            options["timeout"] = s.timeout
+        if s.deadline is not None:
+            options["deadline"] = s.deadline
+        return options
+
     def client_without_cache(self) -> Any:
         """A client that fetches the live spec and leaves the cache alone."""
+        import warnings
+
         from .client import Client
 
         s = self.settings
         if not s.host or not s.token:
             raise UsageError("spec diff needs --host and a key")
-        return Client(s.host, s.token, spec=s.spec, ca_cert=s.ca_cert, verify=not s.insecure)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Client(s.host, s.token, **self._options(cache=None))
 
     def close(self) -> None:
         if self._client is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from dataclasses import replace
 import os
 import time
 from typing import Any, Callable, Iterator
@@ -139,10 +140,7 @@ class Client:
             self.spec_state = "cache (not modified)"
             return self._from_entry(entry, url)
         if response.status >= 400:
-            error = error_from_response(response.status, response.reason, response.body, response.headers,
-                                        operation=None, secrets=self._transport.secrets)
-            raise SpecError(f"cannot fetch the spec from {url}: {error.message}",
-                            hint="check --host, or give the spec with --spec FILE") from error
+            raise self._spec_fetch_error(response, url)
         doc = _as_doc(decode_json(response.body, what=f"spec at {url}", content_type=response.headers.get("content-type")))
         self.spec_state = "fetched"
         self._pending_cache = (url, response.body.decode("utf-8"), response.headers.get("etag"),
@@ -171,14 +169,19 @@ class Client:
         self._cache.put(self._transport.origin, url, text, etag=etag, last_modified=last_modified, operations=names,
                         table=table)
 
+    def _spec_fetch_error(self, response: Any, url: str) -> SpecError:
+        error = error_from_response(response.status, response.reason, response.body, response.headers,
+                                    operation=None, secrets=self._transport.secrets)
+        failure = SpecError(f"cannot fetch the spec from {url}: {error.message}",
+                            hint="check --host, or give the spec with --spec FILE")
+        failure.__cause__ = error
+        return failure
+
     def _fetch_spec(self, url: str) -> tuple[bytes, str | None]:
         """GET the spec with the client's TLS settings and timeouts (the key only on the client's origin)."""
         response = self._transport.fetch(url, {"accept": "application/json"})
         if response.status >= 400:
-            error = error_from_response(response.status, response.reason, response.body, response.headers,
-                                        operation=None, secrets=self._transport.secrets)
-            raise SpecError(f"cannot fetch the spec from {url}: {error.message}",
-                            hint="check --host, or give the spec with --spec FILE") from error
+            raise self._spec_fetch_error(response, url)
         return response.body, response.headers.get("content-type")
 
     def _install(self, spec: Spec) -> None:
@@ -196,7 +199,7 @@ class Client:
         source = self._spec_source
         saved, self._refresh = self._refresh, True
         try:
-            self._install(self._load(source if not isinstance(source, Spec) else source.source or source))
+            self._install(self._load(source))  # a Spec handed in is used as it is: nothing to fetch
         finally:
             self._refresh = saved
         after = set(self.model.names())
@@ -432,11 +435,12 @@ def _item_path(method: str, path: str) -> tuple[str, bool]:
 
 
 def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> PreparedRequest:
-    """The transport knows the host; the spec's base path goes in front of the operation's path."""
+    """The transport knows the host; the spec's base path goes in front of the operation's path.
+
+    A copy: the caller's request keeps its own path, so sending it twice sends it to the same URL.
+    """
     prefix = base_url[len(transport_base):]
-    if prefix:
-        request.path = prefix + request.path
-    return request
+    return replace(request, path=prefix + request.path) if prefix else request
 
 
 def _wrap_response(data: JSON, schema: JSON, status: int, headers: dict[str, str]) -> Any:

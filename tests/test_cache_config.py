@@ -243,3 +243,18 @@ def test_a_cache_hit_reuses_the_operation_index_only_from_the_same_version(fresh
     write_private(str(path), json.dumps(record).encode())
     again = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
     assert calls == [1] and again.model.table() == cold.model.table()
+
+
+def test_spec_diff_honours_the_timeout(tmp_path: Path) -> None:
+    from .helpers import RawServer
+
+    import time as clock
+
+    server = RawServer(lambda conn: clock.sleep(5))  # never answers the spec request
+    try:
+        started = clock.monotonic()
+        code, _, err = run(["--host", server.url, "--token", CANARY, "--timeout", "1", "--deadline", "2", "spec", "diff"])
+        assert code == 3 and ("timeout" in err or "deadline" in err), err
+        assert clock.monotonic() - started < 4
+    finally:
+        server.close()

@@ -95,3 +95,19 @@ def test_path_and_query_params_named_alike_in_oas3(server: EchoServer) -> None:
     api = cmldyn.Client(server.url, CANARY, spec=SPECS / "petstore-3.0.yaml")
     api.get_pet(pet_id_path="a", pet_id_query="b")
     assert server.requests[-1]["path"] == "/api/v3/pets/a?pet_id=b"
+
+
+def test_a_prepared_request_sent_twice_goes_to_the_same_url(server: EchoServer) -> None:
+    api = client_for(server, "petstore-2.0.json")  # basePath /v1 goes in front of every path
+    request = api.prepare("list_pets", limit=1)
+    api.send(request)
+    api.send(request)
+    assert [r["path"] for r in server.requests[-2:]] == ["/v1/pets?limit=1", "/v1/pets?limit=1"]
+    assert request.path == "/pets"
+
+
+def test_refresh_of_a_client_built_from_a_dict_keeps_its_spec(server: EchoServer) -> None:
+    doc = json.loads((SPECS / "petstore-2.0.json").read_text())
+    api = cmldyn.client.from_spec(doc, server.url, CANARY)
+    assert api.refresh() == ([], [])
+    assert "list_pets" in api.model.names()
