@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Callable
 
 
@@ -55,6 +56,18 @@ def read_request(conn: socket.socket) -> bytes:
             break
         data += chunk
     return data
+
+
+def dripping(drops: int, pause: float, length: int = 100_000) -> Callable[[socket.socket], None]:
+    """A fault-server behaviour: promise ``length`` bytes, then send one byte every ``pause`` seconds."""
+
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode())
+        for _ in range(drops):
+            conn.sendall(b" ")
+            time.sleep(pause)
+
+    return drip
 
 
 class Terminal:

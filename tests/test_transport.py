@@ -16,7 +16,7 @@ from cmldyn.simulator import Simulator
 from cmldyn.transport import RetryPolicy, Transport
 
 from .conftest import CANARY, SPECS, EchoServer, free_port
-from .helpers import RawServer
+from .helpers import RawServer, dripping
 
 
 @pytest.fixture()
@@ -58,13 +58,7 @@ def test_server_that_never_answers_hits_the_read_timeout(raw) -> None:  # type: 
 
 
 def test_slow_drip_is_stopped_by_the_overall_deadline(raw) -> None:  # type: ignore[no-untyped-def]
-    def drip(conn: socket.socket) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
-        for _ in range(100):
-            conn.sendall(b" ")
-            time.sleep(0.3)
-
-    server = raw(drip)
+    server = raw(dripping(100, 0.3, length=1000))
     started = time.monotonic()
     with pytest.raises(errors.TransportError, match="deadline"):
         transport(server.url, deadline=2.0).send(get())

@@ -22,7 +22,7 @@ import cmldyn
 from cmldyn.simulator import Simulator
 
 from ..conftest import CANARY, ROOT, SPECS, EchoServer, free_port
-from ..helpers import RawServer
+from ..helpers import RawServer, dripping
 from .conftest import cli, fails_cleanly
 from .dashboard import DASHBOARD
 
@@ -141,13 +141,7 @@ def _(tmp: Path) -> None:
 
 @case("net-slow-drip")
 def _(tmp: Path) -> None:
-    def drip(conn: socket.socket) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n")
-        for _ in range(40):
-            conn.sendall(b" ")
-            time.sleep(0.3)
-
-    server = raw_server(drip)
+    server = raw_server(dripping(40, 0.3, length=5000))
     try:
         started = time.monotonic()
         expect_failure(local_spec(server.url) + ["--deadline", "2", "call", "list_projects"], 3, "deadline")

@@ -16,7 +16,7 @@ import pytest
 from cmldyn.simulator import Simulator
 
 from ..conftest import CANARY, ROOT, SPECS
-from ..helpers import RawServer, Terminal
+from ..helpers import RawServer, Terminal, dripping
 from .dashboard import DASHBOARD
 
 REPEATS = 10  # 4 CLI stages and the REPL, 10 each: the dashboard's 50 of 50
@@ -24,13 +24,6 @@ REPEATS = 10  # 4 CLI stages and the REPL, 10 each: the dashboard's 50 of 50
 
 def silent(conn: socket.socket) -> None:
     time.sleep(20)
-
-
-def drip(conn: socket.socket) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
-    for _ in range(200):
-        conn.sendall(b" ")
-        time.sleep(0.1)
 
 
 def interrupt_cli(argv: list[str], after: float) -> tuple[int, float, str]:
@@ -57,7 +50,7 @@ def stage_argv(stage: str, url: str) -> list[str]:
 @pytest.mark.parametrize("stage", ["waiting for the answer", "reading the body", "backoff sleep", "page 3"])
 def test_ctrl_c_in_the_cli_exits_130_within_a_second(stage: str) -> None:
     if stage in ("waiting for the answer", "reading the body"):
-        server = RawServer(silent if stage.startswith("waiting") else drip)
+        server = RawServer(silent if stage.startswith("waiting") else dripping(200, 0.1))
         url, stop = server.url, server.close
     else:
         sim = Simulator(token=CANARY, speed=0).start()
