@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .storage import StorageError, read_private, write_private
+from .errors import StorageError
+from .storage import read_private, write_private
 
 FORMAT = 2
 

@@ -14,22 +14,22 @@ import enum
 import json
 import os
 import sys
-import traceback
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
 from ._version import __version__
-from .config import ConfigError
 from .errors import (
     AuthError,
     CmldynError,
+    ConfigError,
     CredentialError,
     FilterError,
     OperationError,
     ParamError,
     SpecError,
     TransportError,
-    redact,
+    UsageError,
+    did_you_mean,
 )
 
 
@@ -56,10 +56,6 @@ def exit_code(error: BaseException) -> Exit:
     if isinstance(error, (ParamError, OperationError, FilterError, UsageError, ConfigError)):
         return Exit.USAGE
     return Exit.API
-
-
-class UsageError(CmldynError):
-    """Bad command-line words."""
 
 
 # Global options: name -> takes a value. They may stand before or after the command.
@@ -425,12 +421,8 @@ def _assign(op: Any, key: str, value: Any, kwargs: dict[str, Any], body_fields: 
 
 
 def _unknown_option(op: Any, word: str) -> str:
-    import difflib
-
     key = word.lstrip("-").replace("-", "_")
-    names = list(op.param_index)
-    close = difflib.get_close_matches(key, names, n=1)
-    hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
+    hint = did_you_mean(key, op.param_index, show=lambda name: "--" + name.replace("_", "-"))
     return f"unknown parameter {word!r} for {op.name}{hint}"
 
 
@@ -796,21 +788,14 @@ def _raise_usage(message: str) -> NoReturn:
 
 def report(error: BaseException, stderr: TextIO, secrets: tuple[str, ...], debug: bool) -> None:
     """One ``cmldyn: error:`` line, an optional ``hint:`` line; the traceback only with --debug."""
-    from .output import safe_text
+    from .output import error_lines, traceback_text
 
     if debug:
-        stderr.write(redact("".join(traceback.format_exception(error)), secrets))
-    if isinstance(error, CmldynError):
-        message = error.message
-    else:
-        message = f"unexpected {type(error).__name__}: {error} (run with --debug for details)"
-    if isinstance(error, FilterError) and error.position is not None:
-        message += f" in {error.expression!r}"
-    line = safe_text(" ".join(redact(message, secrets).split()))
+        stderr.write(traceback_text(error, secrets))
+    line, hint = error_lines(error, secrets)
     stderr.write(f"cmldyn: error: {line}\n")
-    hint = getattr(error, "hint", None)
     if hint:
-        stderr.write(f"hint: {safe_text(redact(hint, secrets))}\n")
+        stderr.write(f"hint: {hint}\n")
 
 
 def _silence_stdout() -> None:

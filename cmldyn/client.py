@@ -17,10 +17,11 @@ from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode, urlsplit
 
 from ._version import __version__
-from .errors import CredentialError, OperationError, ParamError, SpecError
+from .errors import CredentialError, OperationError, ParamError, SpecError, did_you_mean
 from .model import OperationInfo, OperationModel, ServiceModel, schema_properties, type_label
 from .paginate import iter_items, iter_pages
-from .request import PreparedRequest, prepare, to_plain
+from .jsonvalue import to_plain
+from .request import PreparedRequest, prepare
 from .schemas import SchemaClasses
 from .results import Result, ResultList, decode_body, error_from_response, wrap
 from .cache import CacheEntry, SpecCache
@@ -250,11 +251,7 @@ class Client:
             raise AttributeError(name)
         op = model.find(name)
         if op is None:
-            import difflib
-
-            close = difflib.get_close_matches(name, model.names(), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise OperationError(f"no operation {name!r} in the spec{hint}")
+            raise OperationError(f"no operation {name!r} in the spec{did_you_mean(name, model.names())}")
         return self._callable(op)
 
     def __dir__(self) -> list[str]:
@@ -382,7 +379,7 @@ class Client:
             raise ParamError(f"raw() takes a path starting with '/', got {path!r}")
         query = [(k, str(v)) for k, v in (params or {}).items() if v is not None]
         request = PreparedRequest(method.upper(), path, query=query, headers=dict(headers or {}),
-                                  json_body=to_plain(json), has_json_body=json is not None, data=data,
+                                  json_body=to_plain(json, drop_none=True), has_json_body=json is not None, data=data,
                                   operation=f"{method.upper()} {path}", binary_response=binary)
         response = self._transport.send(request)
         if response.status >= 400:

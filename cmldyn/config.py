@@ -20,15 +20,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import CmldynError, CredentialError
-from .storage import StorageError, read_private, write_private
+from .errors import ConfigError, CredentialError, StorageError
+from .storage import read_private, write_private
 
 
 FIELDS = ("host", "key", "key_env", "key_command", "ca_cert", "insecure", "spec", "timeout")
-
-
-class ConfigError(CmldynError):
-    """The config file or a profile in it is unusable."""
 
 
 def default_config_path() -> str:

@@ -5,6 +5,9 @@ server's answers stay on separate branches, so callers can tell "fix your call"
 from "the API said no":
 
     CmldynError
+    ├── UsageError         bad command-line words (unknown option, a flag without its value)
+    ├── ConfigError        the config file or a profile in it is unusable (names file:line)
+    ├── StorageError       a private file cannot be written, or is not safe to read
     ├── SpecError          spec could not be fetched, parsed or resolved, or was refused
     ├── OperationError     unknown operation (also an AttributeError, so hasattr/dir behave)
     ├── ParamError         missing, unknown or ill-typed argument; raised before any I/O
@@ -20,18 +23,22 @@ from "the API said no":
 
 `ApiException` is an alias of `ApiError`, so scripts written for the generated
 `cmlapi` client keep their `except cmlapi.rest.ApiException` lines.
+
+Also here, because every message needs them: :func:`redact` (the one redactor: secrets and
+credential header values become ``***``) and :func:`did_you_mean` (the one spelling hint).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 __all__ = [
     "ApiError",
     "ApiException",
     "AuthError",
     "CmldynError",
+    "ConfigError",
     "CredentialError",
     "FilterError",
     "NotFoundError",
@@ -40,8 +47,11 @@ __all__ = [
     "ParamError",
     "ResponseError",
     "SpecError",
+    "StorageError",
     "TransportError",
+    "UsageError",
     "WaiterError",
+    "did_you_mean",
     "redact",
 ]
 
@@ -59,6 +69,18 @@ class CmldynError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class UsageError(CmldynError):
+    """Bad command-line words: an unknown option, a flag without its value, two bodies."""
+
+
+class ConfigError(CmldynError):
+    """The config file or a profile in it is unusable."""
+
+
+class StorageError(CmldynError):
+    """A private file could not be written or is not safe to read."""
 
 
 class SpecError(CmldynError):
@@ -166,3 +188,20 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return _HEADER_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, show: Callable[[str], str] = repr) -> str:
+    """``"; did you mean 'page_size'?"`` for the closest choice, or ``""`` when none is close.
+
+    A choice that differs only in underscores and case (``projectid`` for ``project_id``)
+    counts as close even where difflib's ratio would not. ``show`` formats the choice
+    (the CLI shows ``--page-size``).
+    """
+    import difflib  # only when a name was wrong: not a start-up cost
+
+    pool = [c for c in choices if c]
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not close:
+        folded = word.replace("_", "").replace("-", "").lower()
+        close = [c for c in pool if c.replace("_", "").replace("-", "").lower() == folded][:1]
+    return f"; did you mean {show(close[0])}?" if close else ""

@@ -1,6 +1,6 @@
 """JMESPath: compile (cached), search, and bad expressions as FilterError with a position.
 
-The one home of jmespath (STYLE.md). May import: errors, results.
+The one home of jmespath (STYLE.md). May import: errors, jsonvalue.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import jmespath
 from jmespath import exceptions as jp_exceptions
 
 from .errors import FilterError
-from .results import to_json
+from .jsonvalue import to_plain
 
 JSON = Any
 
@@ -37,7 +37,7 @@ def search(expression: str, value: Any) -> JSON:
     """Apply a JMESPath expression to a result (Results become plain JSON first)."""
     compiled = compile_expression(expression)
     try:
-        return compiled.search(to_json(value))
+        return compiled.search(to_plain(value))
     except jp_exceptions.JMESPathError as exc:
         raise FilterError(f"JMESPath failed: {exc}", expression=expression) from None
 

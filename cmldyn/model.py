@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable, Iterator, Mapping
 
-from .errors import CmldynError, OperationError, SpecError
+from .errors import CmldynError, OperationError, SpecError, did_you_mean
 from .spec import HTTP_METHODS, NAME_KEY, Spec
 
 JSON = Any
@@ -529,11 +529,8 @@ class ServiceModel:
         """
         found = self.find(name)
         if found is None:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(self.operations), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise OperationError(f"unknown operation {name!r}{hint}", hint="list the operations with 'cmldyn ops' or api.operations")
+            raise OperationError(f"unknown operation {name!r}{did_you_mean(name, self.operations)}",
+                                 hint="list the operations with 'cmldyn ops' or api.operations")
         return found
 
     def find(self, name: str) -> OperationModel | None:

@@ -13,7 +13,8 @@ import json
 import re
 from typing import Any
 
-from .results import to_json
+from .errors import ApiError, CmldynError, FilterError, redact
+from .jsonvalue import to_plain
 
 JSON = Any
 FORMATS = ("json", "yaml", "table", "raw")
@@ -35,7 +36,7 @@ def render(value: Any, fmt: str = "json", *, pretty: bool = True) -> str:
     """Render any result as text in the given format (json, yaml, table, raw)."""
     if isinstance(value, (bytes, bytearray)):
         return f"<{len(value)} bytes>"
-    data = to_json(value)
+    data = to_plain(value)
     if fmt == "yaml":
         return render_yaml(data)
     if fmt == "table":
@@ -141,3 +142,42 @@ def progress_printer(stream: Any) -> Any:
             stream.flush()
 
     return show
+
+
+def is_terminal(stream: Any) -> bool:
+    """Whether a stream is an interactive terminal (False for pipes, files, closed streams)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (ValueError, OSError):
+        return False
+
+
+def error_lines(error: BaseException, secrets: tuple[str, ...], *, python: bool = False) -> tuple[str, str | None]:
+    """The one-line message and the optional hint for any error, redacted and terminal-safe.
+
+    The CLI and the REPL both show errors through this. ``python`` is the REPL's view, where
+    the user writes Python and an error is named by its class (``ParamError: ...``, or a
+    ``TypeError`` from their own code); an API error is its status and the server's message
+    in both. In the CLI an error that is not cmldyn's own is a bug of ours, and says so.
+    """
+    if isinstance(error, ApiError) or (isinstance(error, CmldynError) and not python):
+        text = error.message
+    elif isinstance(error, CmldynError):
+        text = f"{type(error).__name__}: {error.message}"
+    elif python:
+        text = f"{type(error).__name__}: {error}"
+    else:
+        text = f"unexpected {type(error).__name__}: {error} (run with --debug for details)"
+    if not python and isinstance(error, FilterError) and error.position is not None:
+        text += f" in {error.expression!r}"
+    line = safe_text(" ".join(redact(text, secrets).split()))
+    hint = getattr(error, "hint", None) if isinstance(error, CmldynError) else None
+    return line, (safe_text(redact(hint, secrets)) if hint else None)
+
+
+def traceback_text(error: BaseException, secrets: tuple[str, ...]) -> str:
+    """The full traceback (for --debug and the REPL's .tb), redacted and terminal-safe."""
+    import traceback
+
+    return safe_text(redact("".join(traceback.format_exception(error)), secrets))

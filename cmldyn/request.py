@@ -8,14 +8,15 @@ raises is a ParamError raised before any I/O.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
-from .errors import ParamError
+from .errors import ParamError, did_you_mean
+from .jsonvalue import to_plain
 from .model import OperationModel, Param, schema_properties, spec_guard
 
 JSON = Any
@@ -47,18 +48,6 @@ class PreparedRequest:
         if self.data is not None:
             return f"<{len(self.data)} bytes>"
         return None
-
-
-def to_plain(value: JSON) -> JSON:
-    """Request-model objects, Results and nested containers -> plain JSON values."""
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict) and not isinstance(value, type):
-        return to_plain(to_dict())
-    if isinstance(value, Mapping):
-        return {str(k): to_plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    return value
 
 
 def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[Param, Any]:
@@ -97,11 +86,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
         choices = list(op.param_index)
         if body is not None:
             choices += list(schema_properties(body.schema, op.spec))
-        close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
-        if not close:
-            close = [c for c in choices if c.replace("_", "").lower() == key.replace("_", "").lower()][:1]
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ParamError(f"unknown parameter {key!r} for {op.name}{hint}")
+        raise ParamError(f"unknown parameter {key!r} for {op.name}{did_you_mean(key, choices)}")
     if body_fields:
         if body is not None and bound.get(body) is not None:
             raise ParamError(f"{op.name}(): give the body either as 'body' or as field keywords ({', '.join(body_fields)}), not both")
@@ -110,7 +95,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     # A dotted path name (PATCH /projects/{project.id}) is filled from the body's field.
     for param in op.path_params:
         if bound.get(param) is None and param.body_key and body is not None and bound.get(body) is not None:
-            value = _dig(to_plain(bound[body]), param.body_key)
+            value = _dig(to_plain(bound[body], drop_none=True), param.body_key)
             if value not in (None, ""):
                 bound[param] = value
     for param in op.params:
@@ -151,7 +136,7 @@ def prepare(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -
             if param.raw_body:
                 request.data = _as_bytes(param, value)
             else:
-                request.json_body = check_body(op, param, to_plain(value))
+                request.json_body = check_body(op, param, to_plain(value, drop_none=True))
                 request.has_json_body = True
             continue
         if param.location == "form" and param.is_file:
@@ -282,9 +267,7 @@ def check_body(op: OperationModel, param: Param, body: JSON) -> JSON:
         if prop is None:
             if open_schema:
                 continue
-            close = difflib.get_close_matches(key, list(props), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ParamError(f"unknown field {key!r} in the body of {op.name} ({_name_of(param)}){hint}")
+            raise ParamError(f"unknown field {key!r} in the body of {op.name} ({_name_of(param)}){did_you_mean(key, props)}")
         if value is None or not isinstance(prop, dict):
             continue
         if not _json_type_ok(prop, value):

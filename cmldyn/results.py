@@ -12,6 +12,7 @@ import json
 from typing import Any, Iterator
 
 from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
+from .jsonvalue import looks_like_html, loads_strict, media_type, to_plain
 from .model import schema_properties
 
 JSON = Any
@@ -56,7 +57,7 @@ class Result:
         return fields
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._data[name] = to_json(value)
+        self._data[name] = to_plain(value)
 
     def __getitem__(self, key: str) -> Any:
         return wrap(self._data[key], self._field_schemas().get(key))
@@ -114,7 +115,7 @@ class ResultList(list[Any]):
     _headers: dict[str, str] = {}
 
     def to_dict(self) -> list[JSON]:
-        return [to_json(v) for v in self]
+        return [to_plain(v) for v in self]
 
 
 def field_of(value: Any, name: str) -> Any:
@@ -145,20 +146,6 @@ def _properties(schema: JSON) -> dict[str, JSON]:
     return schema_properties(schema) if isinstance(schema, dict) else {}
 
 
-def to_json(value: Any) -> JSON:
-    """Results (and anything with to_dict) back to plain JSON values."""
-    if isinstance(value, Result):
-        return value.to_dict()
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict) and not isinstance(value, type):
-        return to_json(to_dict())
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    return value
-
-
 def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JSON:
     """Strictly decode a JSON body. An empty body is None.
 
@@ -168,28 +155,12 @@ def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JS
     if not body.strip():
         return None
     ctype = content_type or "(no content type)"
-    head = body[:256].lstrip().lower()
-    if "html" in ctype or head.startswith((b"<!doctype", b"<html")):
+    if looks_like_html(body, content_type):
         raise ResponseError(f"expected JSON but got {'text/html' if 'html' not in ctype else ctype} ({_size(body)}); a login or SSO page?",
                             hint="check the host and the API key; run with --debug to see the page")
     if ctype not in ("(no content type)",) and "json" not in ctype and not ctype.startswith("text/plain"):
         raise ResponseError(f"expected JSON but got {ctype} ({_size(body)})")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ResponseError(f"{what} is not valid UTF-8 at byte {exc.start}") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ResponseError(f"{what} too deeply nested") from None
-    except ValueError as exc:
-        if "digits" in str(exc):
-            raise ResponseError(f"{what} holds a number too large to read") from None
-        raise ResponseError(f"{what} is not JSON ({ctype}): {str(exc)[:120]}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    return loads_strict(body, what=what, error=ResponseError, content_type=content_type)
 
 
 def _size(body: bytes) -> str:
@@ -200,14 +171,14 @@ def _size(body: bytes) -> str:
 def error_from_response(status: int, reason: str, body: bytes, headers: dict[str, str], *,
                         operation: str | None, secrets: tuple[str, ...] = (), context: str = "") -> ApiError:
     """Build the ApiError for a >= 400 answer, with the server's message where it sent one."""
-    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    ctype = media_type(headers.get("content-type"))
     parsed: JSON = None
     code = None
     server_message = None
     if body and ("json" in ctype or body.lstrip()[:1] in (b"{", b"[")):
         try:
-            parsed = json.loads(body.decode("utf-8"))
-        except (ValueError, RecursionError):
+            parsed = loads_strict(body, what="error body", error=ResponseError)
+        except ResponseError:
             parsed = None
     if isinstance(parsed, dict):
         raw_code = parsed.get("code")

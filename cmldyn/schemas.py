@@ -8,10 +8,10 @@ Scripts written for the generated cmlapi build their bodies this way.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable, Iterable
 
-from .errors import ParamError
+from .errors import ParamError, did_you_mean
+from .jsonvalue import to_plain
 from .model import schema_properties, type_label
 
 JSON = Any
@@ -33,9 +33,7 @@ class RequestModel:
 
     def __setattr__(self, key: str, value: Any) -> None:
         if key not in self._fields and not self._open:
-            close = difflib.get_close_matches(key, list(self._fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ParamError(f"unknown field {key!r} for {self._schema_name}{hint}")
+            raise ParamError(f"unknown field {key!r} for {self._schema_name}{did_you_mean(key, self._fields)}")
         self._values[key] = value
 
     def __getattr__(self, key: str) -> Any:
@@ -60,17 +58,7 @@ class RequestModel:
 
     def to_dict(self) -> dict[str, JSON]:
         """The set fields as plain JSON (unset fields are left out, as PATCH bodies need)."""
-        out: dict[str, JSON] = {}
-        for key, value in self._values.items():
-            if value is None:
-                continue
-            to_dict = getattr(value, "to_dict", None)
-            if callable(to_dict):
-                value = to_dict()
-            elif isinstance(value, list):
-                value = [v.to_dict() if callable(getattr(v, "to_dict", None)) else v for v in value]
-            out[key] = value
-        return out
+        return {key: to_plain(value) for key, value in self._values.items() if value is not None}
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
@@ -117,9 +105,7 @@ class SchemaClasses:
             raise AttributeError(name)
         made = self.get(name)
         if made is None:
-            close = difflib.get_close_matches(name, self._names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise AttributeError(f"no schema {name!r} in the spec{hint}")
+            raise AttributeError(f"no schema {name!r} in the spec{did_you_mean(name, self._names)}")
         return made
 
     def __dir__(self) -> list[str]:

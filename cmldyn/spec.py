@@ -15,7 +15,6 @@ the document, and only ever hand prance a dict whose refs are all internal.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from .errors import SpecError
+from .jsonvalue import looks_like_html, loads_strict, media_type
 
 JSON = Any
 
@@ -193,39 +193,22 @@ def _place(mini: dict[str, JSON], raw: JSON, segments: list[str]) -> None:
 
 
 def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None) -> JSON:
-    """Strictly decode JSON bytes: UTF-8 only, no NaN/Infinity, bounded nesting.
+    """Strictly decode a spec's JSON bytes, bounded in size and object count before parsing.
 
     Raises:
-        SpecError: with a message naming the content type and the position of the fault.
+        SpecError: too large, an HTML page, or not strict JSON (see :func:`jsonvalue.loads_strict`).
     """
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(f"{what} is too large ({len(data) // (1024 * 1024)} MB; limit {MAX_SPEC_BYTES // (1024 * 1024)} MB)")
     if data.count(b"{") + data.count(b"[") > MAX_NODES:
         # Refused before parsing: a million objects cost far more memory than their bytes.
         raise SpecError(f"{what} is too large or expands too much (more than {MAX_NODES:,} objects and arrays)")
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    head = data[:512].lstrip().lower()
-    if ctype in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype", b"<html")):
+    if looks_like_html(data, content_type):
         raise SpecError(
-            f"{what} is not JSON ({ctype or 'text/html'}); a login or SSO page?",
+            f"{what} is not JSON ({media_type(content_type) or 'text/html'}); a login or SSO page?",
             hint="check the host and that the spec URL serves swagger.json",
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{what} is not valid UTF-8 at byte {exc.start}") from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise SpecError(f"{what} is too deeply nested") from exc
-    except ValueError as exc:
-        raise SpecError(f"{what} is not JSON{' (' + ctype + ')' if ctype else ''}: {exc}") from exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    return loads_strict(data, what=what, error=SpecError, content_type=content_type)
 
 
 def read_spec_file(path: str) -> dict[str, JSON]:

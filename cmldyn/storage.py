@@ -12,11 +12,7 @@ import os
 import stat
 import tempfile
 
-from .errors import CmldynError
-
-
-class StorageError(CmldynError):
-    """A private file could not be written or is not safe to read."""
+from .errors import StorageError
 
 
 def private_dir(path: str) -> str:

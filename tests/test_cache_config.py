@@ -15,7 +15,8 @@ import cmldyn
 from cmldyn import errors
 from cmldyn.cache import SpecCache
 from cmldyn.cli import main
-from cmldyn.config import ConfigError, Profile, load_profiles, save_profile
+from cmldyn.config import Profile, load_profiles, save_profile
+from cmldyn.errors import ConfigError
 from cmldyn.simulator import Simulator
 from cmldyn.storage import write_private
 

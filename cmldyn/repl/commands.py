@@ -12,14 +12,13 @@ import codeop
 import io
 import os
 import re
-import traceback
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from ..errors import ApiError, CmldynError, FilterError, redact
+from ..errors import CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
-from ..output import operations_table, render, safe_text
+from ..output import error_lines, operations_table, render, safe_text, traceback_text
 
 JSON = Any
 OUTPUT_FORMATS = ("json", "yaml", "table")
@@ -228,18 +227,11 @@ class Console:
 
     def error_line(self, error: BaseException) -> str:
         """One line for any error; API errors show status and the server's message; --debug adds the traceback."""
-        if isinstance(error, ApiError):
-            text = error.message
-        elif isinstance(error, CmldynError):
-            text = f"{type(error).__name__}: {error.message}"
-        else:
-            text = f"{type(error).__name__}: {error}"
-        line = safe_text(" ".join(redact(text, self.secrets).split()))
-        hint = getattr(error, "hint", None)
-        if hint and isinstance(error, CmldynError):
-            line += f"\nhint: {safe_text(redact(hint, self.secrets))}"
+        line, hint = error_lines(error, self.secrets, python=True)
+        if hint:
+            line += f"\nhint: {hint}"
         if self.debug:
-            line = safe_text(redact("".join(traceback.format_exception(error)), self.secrets)) + line
+            line = traceback_text(error, self.secrets) + line
         return "error: " + line
 
     # ---------------------------------------------------------------- dot commands

@@ -206,9 +206,9 @@ class Suggester:
                     return op.response_schema, namespace.get("_")
         value = _resolve_chain(left, namespace) if re.fullmatch(r"[A-Za-z_][\w.]*", left) else _MISSING
         if value is not _MISSING:
-            from ..results import to_json
+            from ..jsonvalue import to_plain
 
-            return None, to_json(value)
+            return None, to_plain(value)
         return None, None
 
 

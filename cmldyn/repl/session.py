@@ -61,7 +61,8 @@ def history_path() -> str:
 
 def open_history(path: str, secrets: tuple[str, ...], warn: TextIO) -> History:
     """The private history, or memory only (with one warning) when the file cannot be used safely."""
-    from ..storage import StorageError, private_dir
+    from ..errors import StorageError
+    from ..storage import private_dir
 
     directory = os.path.dirname(path)
     try:

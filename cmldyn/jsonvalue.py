@@ -1,0 +1,84 @@
+"""JSON values: the one strict decoder and the one conversion back to plain JSON.
+
+Owns: decoding bytes that claim to be JSON (strict UTF-8, no NaN or Infinity, deep
+nesting and over-long integers as clean errors), recognising an HTML page where JSON
+was promised, and turning Results, request objects and containers back into plain
+JSON values. The spec loader and the response decoder both use it; each passes the
+error class of its own layer. May import: errors. Must not: do I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import CmldynError
+
+__all__ = ["JSON", "looks_like_html", "loads_strict", "media_type", "to_plain"]
+
+JSON = Any
+
+
+def media_type(content_type: str | None) -> str:
+    """``"application/json; charset=utf-8"`` -> ``"application/json"``."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def looks_like_html(data: bytes, content_type: str | None) -> bool:
+    """An HTML page (a login or SSO screen, a proxy's error page) rather than data."""
+    ctype = media_type(content_type)
+    head = data[:512].lstrip().lower()
+    return "html" in ctype or head.startswith((b"<!doctype", b"<html"))
+
+
+def loads_strict(data: bytes, *, what: str, error: type[CmldynError], content_type: str | None = None) -> JSON:
+    """Decode JSON bytes strictly.
+
+    Args:
+        data: the bytes as received or read.
+        what: how messages name the document ("spec at https://...", "response of list_projects").
+        error: the exception class to raise (SpecError for specs, ResponseError for answers).
+        content_type: shown in the message when the text is not JSON.
+
+    Raises:
+        error: invalid UTF-8 (with the byte offset), NaN or Infinity, too deeply nested,
+            a number too large to read, or not JSON at all.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} is not valid UTF-8 at byte {exc.start}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise error(f"{what} is too deeply nested") from None
+    except ValueError as exc:
+        if "digits" in str(exc):  # Python's limit on integer string conversion
+            raise error(f"{what} holds a number too large to read") from None
+        ctype = media_type(content_type)
+        raise error(f"{what} is not JSON{' (' + ctype + ')' if ctype else ''}: {str(exc)[:120]}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def to_plain(value: Any, *, drop_none: bool = False) -> JSON:
+    """Results, request objects (anything with ``to_dict()``) and nested containers -> plain JSON.
+
+    ``drop_none`` leaves out mapping entries whose value is None, as a request body needs
+    (an unset field of a PATCH body must not be sent as null).
+    """
+    if value is None or isinstance(value, (str, int, float)):  # the common case first: a leaf
+        return value
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and not isinstance(value, type):
+        return to_plain(to_dict(), drop_none=drop_none)
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v, drop_none=drop_none) for k, v in value.items() if not (drop_none and v is None)}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, drop_none=drop_none) for v in value]
+    return value
