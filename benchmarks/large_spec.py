@@ -38,29 +38,58 @@ def make_spec(operations: int = 1000) -> dict[str, Any]:
             plural: {"type": "array", "items": {"$ref": f"#/definitions/{name}"}}, "next_page_token": {"type": "string"}}}
         item = {"name": f"{name[0].lower()}{name[1:]}_id", "in": "path", "required": True, "type": "string"}
         ops = {
-            ("get", f"/v1/{plural}"): {"operationId": f"List{name}s", "summary": f"List {plural}", "parameters": [
-                {"name": "page_size", "in": "query", "type": "integer", "format": "int32"},
-                {"name": "page_token", "in": "query", "type": "string"},
-                {"name": "status", "in": "query", "type": "string", "enum": ["ACTIVE", "PAUSED", "DELETED", "FAILED"]}],
-                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/List{name}Response"}}}},
-            ("post", f"/v1/{plural}"): {"operationId": f"Create{name}", "summary": f"Create a {name}", "parameters": [
-                {"name": "body", "in": "body", "required": True, "schema": {"$ref": f"#/definitions/{name}"}}],
-                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}}},
-            ("get", f"/v1/{plural}/{{{item['name']}}}"): {"operationId": f"Get{name}", "summary": f"Get a {name}", "parameters": [item],
-                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}}},
-            ("patch", f"/v1/{plural}/{{{item['name']}}}"): {"operationId": f"Update{name}", "summary": f"Update a {name}", "parameters": [
-                item, {"name": "body", "in": "body", "required": True, "schema": {"$ref": f"#/definitions/{name}"}}],
-                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}}},
-            ("delete", f"/v1/{plural}/{{{item['name']}}}"): {"operationId": f"Delete{name}", "summary": f"Delete a {name}", "parameters": [item],
-                "responses": {"200": {"description": "ok"}, "default": {"description": "error", "schema": {"$ref": "#/definitions/Error"}}}},
+            ("get", f"/v1/{plural}"): {
+                "operationId": f"List{name}s",
+                "summary": f"List {plural}",
+                "parameters": [
+                    {"name": "page_size", "in": "query", "type": "integer", "format": "int32"},
+                    {"name": "page_token", "in": "query", "type": "string"},
+                    {"name": "status", "in": "query", "type": "string", "enum": ["ACTIVE", "PAUSED", "DELETED", "FAILED"]},
+                ],
+                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/List{name}Response"}}},
+            },
+            ("post", f"/v1/{plural}"): {
+                "operationId": f"Create{name}",
+                "summary": f"Create a {name}",
+                "parameters": [{"name": "body", "in": "body", "required": True, "schema": {"$ref": f"#/definitions/{name}"}}],
+                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}},
+            },
+            ("get", f"/v1/{plural}/{{{item['name']}}}"): {
+                "operationId": f"Get{name}",
+                "summary": f"Get a {name}",
+                "parameters": [item],
+                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}},
+            },
+            ("patch", f"/v1/{plural}/{{{item['name']}}}"): {
+                "operationId": f"Update{name}",
+                "summary": f"Update a {name}",
+                "parameters": [
+                    item,
+                    {"name": "body", "in": "body", "required": True, "schema": {"$ref": f"#/definitions/{name}"}},
+                ],
+                "responses": {"200": {"description": "ok", "schema": {"$ref": f"#/definitions/{name}"}}},
+            },
+            ("delete", f"/v1/{plural}/{{{item['name']}}}"): {
+                "operationId": f"Delete{name}",
+                "summary": f"Delete a {name}",
+                "parameters": [item],
+                "responses": {
+                    "200": {"description": "ok"},
+                    "default": {"description": "error", "schema": {"$ref": "#/definitions/Error"}},
+                },
+            },
         }
         for (method, path), op in ops.items():
             if count >= operations:
                 break
             paths.setdefault(path, {})[method] = op
             count += 1
-    return {"swagger": "2.0", "info": {"title": f"Large generated API ({operations} operations)", "version": "1.0"},
-            "paths": paths, "definitions": definitions}
+    return {
+        "swagger": "2.0",
+        "info": {"title": f"Large generated API ({operations} operations)", "version": "1.0"},
+        "paths": paths,
+        "definitions": definitions,
+    }
 
 
 def main() -> None:

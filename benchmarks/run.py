@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from large_spec import make_spec  # noqa: E402
+
 import cmldyn  # noqa: E402
 from cmldyn.simulator import Simulator  # noqa: E402
-from large_spec import make_spec  # noqa: E402
 
 CML_SPEC = ROOT / "cmldyn" / "data" / "cml-api-v2.swagger.json"
 TOKEN = "bench-token"
@@ -103,38 +104,50 @@ class SpecServer:
 
 # ---------------------------------------------------------------- 1. spec to ready
 
+def _spec_rows(body: bytes, label: str, runs: int) -> list[tuple[str, float | str]]:
+    """The section-1 rows of one spec: the json.load floor, cmldyn cold and warm, the peers."""
+    path = Path(tempfile.mkdtemp()) / f"{label}.json"
+    path.write_bytes(body)
+    floor = best_time(lambda: json.loads(path.read_bytes()), runs)
+    rows: list[tuple[str, float | str]] = [("json.load (floor)", floor)]
+    server = SpecServer(body)
+    try:
+        def cold() -> None:
+            api = cmldyn.Client(server.url, TOKEN, spec=str(path))
+            name = _middle(api)
+            api.prepare(name, *_dummy_args(api, name))
+
+        rows.append(("cmldyn cold: file -> ready + one call built", best_time(cold, runs)))
+        cache_dir = tempfile.mkdtemp()
+        cmldyn.Client(server.url, TOKEN, cache=cache_dir)
+
+        def warm() -> None:
+            api = cmldyn.Client(server.url, TOKEN, cache=cache_dir)
+            assert api.spec_state == "cache (not modified)"
+            name = _middle(api)
+            api.prepare(name, *_dummy_args(api, name))
+
+        rows.append(("cmldyn warm: 304 from cache -> ready + call", best_time(warm, runs)))
+    finally:
+        server.close()
+    rows.append(
+        (
+            "prance.ResolvingParser (defaults)",
+            _peer(lambda: __import__("prance").ResolvingParser(str(path)), max(1, runs // 3)),
+        )
+    )
+    rows.append(("bravado-core Spec.from_dict (defaults)", _peer(lambda: _bravado(path), max(1, runs // 3))))
+    return rows
+
+
 def section_spec_to_ready(runs: int) -> list[str]:
     out = ["1. spec-to-ready, in-process (best of %d)" % runs,
            f"   {'spec':10} {'what':44} {'time':>10} {'x json.load':>12}"]
     specs = {"CML": CML_SPEC.read_bytes(), "large": json.dumps(make_spec(1000)).encode()}
     summary = []
     for label, body in specs.items():
-        path = Path(tempfile.mkdtemp()) / f"{label}.json"
-        path.write_bytes(body)
-        floor = best_time(lambda: json.loads(path.read_bytes()), runs)
-        rows: list[tuple[str, float | str]] = [("json.load (floor)", floor)]
-        server = SpecServer(body)
-        try:
-            def cold() -> None:
-                api = cmldyn.Client(server.url, TOKEN, spec=str(path))
-                name = _middle(api)
-                api.prepare(name, *_dummy_args(api, name))
-
-            rows.append(("cmldyn cold: file -> ready + one call built", best_time(cold, runs)))
-            cache_dir = tempfile.mkdtemp()
-            cmldyn.Client(server.url, TOKEN, cache=cache_dir)
-
-            def warm() -> None:
-                api = cmldyn.Client(server.url, TOKEN, cache=cache_dir)
-                assert api.spec_state == "cache (not modified)"
-                name = _middle(api)
-                api.prepare(name, *_dummy_args(api, name))
-
-            rows.append(("cmldyn warm: 304 from cache -> ready + call", best_time(warm, runs)))
-        finally:
-            server.close()
-        rows.append(("prance.ResolvingParser (defaults)", _peer(lambda: __import__("prance").ResolvingParser(str(path)), max(1, runs // 3))))
-        rows.append(("bravado-core Spec.from_dict (defaults)", _peer(lambda: _bravado(path), max(1, runs // 3))))
+        rows = _spec_rows(body, label, runs)
+        floor = float(rows[0][1])
         for what, value in rows:
             if isinstance(value, float):
                 out.append(f"   {label:10} {what:44} {value * 1000:8.1f}ms {value / floor:11.1f}x")
@@ -143,8 +156,10 @@ def section_spec_to_ready(runs: int) -> list[str]:
         ours_cold = rows[1][1]
         peers = [v for _, v in rows[3:] if isinstance(v, float)]
         if peers and isinstance(ours_cold, float):
-            summary.append(f"   {label}: cold {ours_cold * 1000:.0f} ms vs fastest peer {min(peers) * 1000:.0f} ms; "
-                           f"warm {rows[2][1] * 1000:.1f} ms = {rows[2][1] / floor:.1f}x json.load")  # type: ignore[operator]
+            summary.append(
+                f"   {label}: cold {ours_cold * 1000:.0f} ms vs fastest peer {min(peers) * 1000:.0f} ms; "
+                f"warm {rows[2][1] * 1000:.1f} ms = {rows[2][1] / floor:.1f}x json.load"
+            )  # type: ignore[operator]
     return out + summary
 
 
@@ -181,14 +196,25 @@ def _bravado(path: Path) -> None:
 
 # ---------------------------------------------------------------- 2. whole process
 
+
 def section_whole_process(runs: int) -> list[str]:
     with Simulator(token=TOKEN, speed=0) as sim:
         home = tempfile.mkdtemp()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "XDG_CACHE_HOME": home + "/cache",
-               "CML_HOST": sim.url, "CML_API_KEY": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": home,
+            "XDG_CACHE_HOME": home + "/cache",
+            "CML_HOST": sim.url,
+            "CML_API_KEY": TOKEN,
+            "PYTHONPATH": str(ROOT),
+        }
         ours = [sys.executable, "-m", "cmldyn", "call", "list_projects", "-q", "length(projects)"]
-        floor = [sys.executable, "-c", f"import requests; print(len(requests.get({sim.url + '/api/v2/projects'!r}, "
-                                       f"headers={{'authorization': 'Bearer {TOKEN}'}}).json()['projects']))"]
+        floor = [
+            sys.executable,
+            "-c",
+            f"import requests; print(len(requests.get({sim.url + '/api/v2/projects'!r}, "
+            f"headers={{'authorization': 'Bearer {TOKEN}'}}).json()['projects']))",
+        ]
         subprocess.run(ours, env=env, capture_output=True, check=True)  # warm the cache
 
         def timed(argv: list[str]) -> tuple[float, float]:
@@ -204,14 +230,16 @@ def section_whole_process(runs: int) -> list[str]:
         pairs = [(timed(floor), timed(ours)) for _ in range(3)]
         base = min(p[0][0] for p in pairs)
         mine = min(p[1][0] for p in pairs)
-    return ["2. whole process, list_projects against the simulator (best of %d, interleaved)" % (3 * runs),
-            f"   python -c 'import requests; requests.get(...)' (floor)   {base * 1000:7.1f} ms   1.00x",
-            f"   cmldyn call list_projects (warm spec cache)            {mine * 1000:7.1f} ms   {mine / base:.2f}x"]
+    return [
+        "2. whole process, list_projects against the simulator (best of %d, interleaved)" % (3 * runs),
+        f"   python -c 'import requests; requests.get(...)' (floor)   {base * 1000:7.1f} ms   1.00x",
+        f"   cmldyn call list_projects (warm spec cache)            {mine * 1000:7.1f} ms   {mine / base:.2f}x",
+    ]
 
 
 # ---------------------------------------------------------------- 3. per call
 
-STATIC_SERVER = r'''
+STATIC_SERVER = r"""
 import socket, sys, threading
 body = b'{"id":"abcd-1234","name":"demo","creator":{"username":"simuser"}}'
 reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -231,7 +259,7 @@ print(s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
-'''
+"""
 
 
 def section_per_call(calls: int) -> list[str]:
@@ -251,9 +279,11 @@ def section_per_call(calls: int) -> list[str]:
             json.loads(conn.getresponse().read())
 
         results = {}
-        for name, fn in (("http.client", via_http_client),
-                         ("requests.Session (baseline)", lambda: session.get(url + "/api/v2/projects/abcd-1234").json()),
-                         ("cmldyn api.get_project(pid)", lambda: api.get_project("abcd-1234"))):
+        for name, fn in (
+            ("http.client", via_http_client),
+            ("requests.Session (baseline)", lambda: session.get(url + "/api/v2/projects/abcd-1234").json()),
+            ("cmldyn api.get_project(pid)", lambda: api.get_project("abcd-1234")),
+        ):
             for _ in range(100):
                 fn()
             best = []
@@ -267,17 +297,22 @@ def section_per_call(calls: int) -> list[str]:
         proc.kill()
     base = results["requests.Session (baseline)"]
     return [f"3. per call, {calls} sequential GETs on loopback (best of 3)"] + [
-        f"   {name:30} {value * 1e6:8.0f} µs   {value / base:.2f}x" for name, value in results.items()]
+        f"   {name:30} {value * 1e6:8.0f} µs   {value / base:.2f}x" for name, value in results.items()
+    ]
 
 
 # ---------------------------------------------------------------- 4. completion
 
+
 def section_completion() -> list[str]:
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "completion.py")], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "completion.py")], capture_output=True, text=True, check=True
+    )
     return ["4. REPL completion per keystroke"] + ["   " + line for line in done.stdout.strip().splitlines()]
 
 
 # ---------------------------------------------------------------- 5. memory
+
 
 def section_memory() -> list[str]:
     body = json.dumps(make_spec(1000)).encode()
@@ -307,10 +342,12 @@ def section_memory() -> list[str]:
 
     ours = peak(loaded)
     more = peak(documented)
-    return ["5. peak memory loading the 1,000-operation spec (tracemalloc)",
-            f"   json.load (baseline)                          {floor / 2**20:6.1f} MB   1.00x",
-            f"   cmldyn loaded (ready + one call built)        {ours / 2**20:6.1f} MB   {ours / floor:.2f}x",
-            f"   cmldyn + 50 operations documented             {more / 2**20:6.1f} MB   {more / floor:.2f}x"]
+    return [
+        "5. peak memory loading the 1,000-operation spec (tracemalloc)",
+        f"   json.load (baseline)                          {floor / 2**20:6.1f} MB   1.00x",
+        f"   cmldyn loaded (ready + one call built)        {ours / 2**20:6.1f} MB   {ours / floor:.2f}x",
+        f"   cmldyn + 50 operations documented             {more / 2**20:6.1f} MB   {more / floor:.2f}x",
+    ]
 
 
 def main() -> None:
@@ -319,8 +356,13 @@ def main() -> None:
     args = parser.parse_args()
     runs = 3 if args.quick else 9
     print(f"cmldyn {cmldyn.__version__} benchmarks · python {sys.version.split()[0]} · {os.cpu_count()} cores")
-    for section in (lambda: section_spec_to_ready(runs), lambda: section_whole_process(runs),
-                    lambda: section_per_call(500 if args.quick else 2000), section_completion, section_memory):
+    for section in (
+        lambda: section_spec_to_ready(runs),
+        lambda: section_whole_process(runs),
+        lambda: section_per_call(500 if args.quick else 2000),
+        section_completion,
+        section_memory,
+    ):
         print()
         print("\n".join(section()), flush=True)
 

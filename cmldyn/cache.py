@@ -19,6 +19,8 @@ from typing import Any
 from .errors import StorageError
 from .storage import read_private, write_private
 
+__all__ = ["CacheEntry", "SpecCache", "default_cache_dir"]
+
 FORMAT = 2
 
 

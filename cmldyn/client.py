@@ -8,48 +8,29 @@ results. Must not: print, exit, or import the REPL, the CLI or the simulator.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-from dataclasses import replace
 import os
 import time
+from dataclasses import replace
 from typing import Any, Callable, Iterator
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from ._version import __version__
-from .errors import CredentialError, OperationError, ParamError, SpecError, did_you_mean
-from .model import OperationInfo, OperationModel, ServiceModel, schema_properties, type_label
+from .cache import SpecCache
+from .errors import CredentialError, OperationError, ParamError, did_you_mean
+from .jsonvalue import JSON, to_plain
+from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_cache
+from .model import OperationInfo, OperationModel
 from .paginate import iter_items, iter_pages
-from .jsonvalue import to_plain
 from .request import PreparedRequest, prepare
-from .schemas import SchemaClasses
 from .results import Result, ResultList, decode_body, error_from_response, wrap
-from .cache import CacheEntry, SpecCache
-from .spec import Spec, build_spec, decode_json, load_spec, validate
-from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, RetryPolicy, Transport
+from .schema import schema_properties, type_label
+from .schemas import SchemaClasses
+from .settings import Settings, normalize_host
+from .settings import resolve as resolve_settings
+from .spec import build_spec, validate
+from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Transport
 
-JSON = Any
-SPEC_PATH = "/api/v2/swagger.json"
-
-
-def normalize_host(host: str) -> str:
-    """``ml-x.cloudera.site`` -> ``https://ml-x.cloudera.site``; a trailing ``/api/v1`` or ``/api/v2`` is dropped.
-
-    CML sessions expose ``CDSW_API_URL`` ending in ``/api/v1`` and users paste the
-    v2 base; the spec's own paths already start with ``/api/v2``.
-    """
-    text = str(host).strip().rstrip("/")
-    if not text:
-        raise ParamError("no host given", hint="pass --host https://<workspace> or set CML_HOST")
-    if "://" not in text:
-        text = "https://" + text
-    for suffix in ("/api/v1", "/api/v2"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ParamError(f"invalid host {host!r}; expected https://host[:port]")
-    return text
+__all__ = ["Client", "RESERVED", "connect", "default_client", "from_spec", "spec_loader"]
 
 
 class Client:
@@ -76,10 +57,10 @@ class Client:
 
     def __init__(
         self,
-        host: str,
+        host: str | None = None,
         token: str | None = None,
         *,
-        spec: str | os.PathLike[str] | dict[str, JSON] | Spec | None = None,
+        spec: SpecSource | None = None,
         ca_cert: str | None = None,
         verify: bool = True,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
@@ -90,119 +71,60 @@ class Client:
         cache: SpecCache | str | bool | None = None,
         offline: bool = False,
         refresh: bool = False,
+        loader: SpecLoader | None = None,
+        loaded: LoadedSpec | None = None,
     ) -> None:
         started = time.perf_counter()
-        self.host = normalize_host(host)
-        if isinstance(timeout, (int, float)):
-            timeout = (float(timeout), float(timeout))
-        self._transport = transport or Transport(
-            self.host, token, verify=verify, ca_cert=ca_cert, timeout=timeout, deadline=deadline,
-            retry=RetryPolicy(attempts=max(1, retries)), on_wait=on_wait,
-        )
+        if transport is None:
+            settings = Settings(host=host, token=token, ca_cert=ca_cert, insecure=not verify, timeout=timeout,
+                                deadline=deadline, retries=retries)
+            transport = Transport.from_settings(settings, on_wait=on_wait)
+        self.host = normalize_host(host) if host else transport.base_url
+        self._transport = transport
         self._callables: dict[str, Callable[..., Any]] = {}
         self.progress: Callable[[str], None] | None = None  # the REPL and CLI show waiting progress here
-        self._cache = SpecCache(cache) if isinstance(cache, str) else (SpecCache() if cache is True else (cache or None))
-        self._offline = offline
-        self._refresh = refresh
-        self._pending_cache: tuple[str, str, str | None, str | None, CacheEntry | None] | None = None
-        self._cached_table: list[list[Any]] | None = None
-        self.spec_state = "loaded"
-        self.spec_changes: tuple[list[str], list[str]] | None = None
-        self._spec_source = spec if spec is not None else self.host + SPEC_PATH
-        loaded = self._load(self._spec_source)
+        if loader is None:
+            loader = SpecLoader(transport, cache=open_cache(cache), offline=offline, refresh=refresh, reserved=RESERVED)
+        self.loader = loader
+        if loaded is None:  # the one place a constructor does I/O: the convenient path, Client(host, key)
+            loaded = loader.load(spec if spec is not None else default_spec_url(self.host))
         self._install(loaded)
         self.ready_seconds = time.perf_counter() - started
 
     # ------------------------------------------------------------------ spec
 
-    def _load(self, source: str | os.PathLike[str] | dict[str, JSON] | Spec) -> Spec:
-        if isinstance(source, Spec):
-            return source
-        if self._cache is not None and isinstance(source, str) and source.startswith(("http://", "https://")):
-            return self._load_cached(source)
-        if self._offline:
-            raise SpecError("--offline needs the spec cache (or a local --spec file)")
-        return load_spec(source, fetch=self._fetch_spec)
-
-    def _load_cached(self, url: str) -> Spec:
-        """One conditional request; a 304 (or --offline) reuses the cached text."""
-        assert self._cache is not None
-        entry = self._cache.get(self._transport.origin, url)
-        if self._offline:
-            if entry is None:
-                raise SpecError(f"no cached spec for {url}", hint="run once without --offline to fetch it")
-            self.spec_state = "cache (offline)"
-            return self._from_entry(entry, url)
-        headers = {"accept": "application/json"}
-        if entry is not None and not self._refresh:
-            headers.update(entry.validators())
-        response = self._transport.fetch(url, headers)
-        if response.status == 304 and entry is not None:
-            self.spec_state = "cache (not modified)"
-            return self._from_entry(entry, url)
-        if response.status >= 400:
-            raise self._spec_fetch_error(response, url)
-        doc = _as_doc(decode_json(response.body, what=f"spec at {url}", content_type=response.headers.get("content-type")))
-        self.spec_state = "fetched"
-        self._pending_cache = (url, response.body.decode("utf-8"), response.headers.get("etag"),
-                               response.headers.get("last-modified"), entry)
-        return build_spec(doc, url, from_json=True)
-
-    def _from_entry(self, entry: CacheEntry, url: str) -> Spec:
-        """A spec from the cache: checked when it was stored (and its checksum verified on read), so
-        the pre-scan is skipped, and the operation index is reused when this version of cmldyn made it."""
-        doc = _as_doc(decode_json(entry.text.encode("utf-8"), what=f"cached spec {entry.path}"))
-        table = entry.table or {}
-        usable = table.get("made_by") == _TABLE_MAKER and isinstance(table.get("rows"), list)
-        if usable:
-            self._cached_table = table["rows"]
-        return build_spec(doc, url, checked=usable, warnings=table.get("warnings") if usable else None, from_json=True)
-
-    def _store_cache(self) -> None:
-        if self._pending_cache is None or self._cache is None:
-            return
-        url, text, etag, last_modified, previous = self._pending_cache
-        self._pending_cache = None
-        names = self.model.names()
-        if previous is not None and previous.text != text:
-            self.spec_changes = (sorted(set(names) - set(previous.operations)), sorted(set(previous.operations) - set(names)))
-        table = {"made_by": _TABLE_MAKER, "rows": self.model.table(), "warnings": list(self.spec.warnings)}
-        self._cache.put(self._transport.origin, url, text, etag=etag, last_modified=last_modified, operations=names,
-                        table=table)
-
-    def _spec_fetch_error(self, response: Any, url: str) -> SpecError:
-        error = error_from_response(response.status, response.reason, response.body, response.headers,
-                                    operation=None, secrets=self._transport.secrets)
-        failure = SpecError(f"cannot fetch the spec from {url}: {error.message}",
-                            hint="check --host, or give the spec with --spec FILE")
-        failure.__cause__ = error
-        return failure
-
-    def _fetch_spec(self, url: str) -> tuple[bytes, str | None]:
-        """GET the spec with the client's TLS settings and timeouts (the key only on the client's origin)."""
-        response = self._transport.fetch(url, {"accept": "application/json"})
-        if response.status >= 400:
-            raise self._spec_fetch_error(response, url)
-        return response.body, response.headers.get("content-type")
-
-    def _install(self, spec: Spec) -> None:
-        self.spec = spec
-        table, self._cached_table = self._cached_table, None
-        self.model = ServiceModel(spec, reserved=_RESERVED, table=table)
+    def _install(self, loaded: LoadedSpec) -> None:
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.model = loaded.model
         self._callables = {}
         self._models: SchemaClasses | None = None
-        self.base_url = self.host + spec.base_path
-        self._store_cache()
+        self.base_url = self.host + self.spec.base_path
+
+    @property
+    def spec_state(self) -> str:
+        """How the spec was obtained: fetched, cache (not modified), cache (offline), file or given."""
+        return self.loaded.state
+
+    @property
+    def spec_changes(self) -> tuple[list[str], list[str]] | None:
+        """(added, removed) operation names when a fetched spec replaced the cached copy."""
+        return self.loaded.changes
+
+    @property
+    def transport(self) -> Transport:
+        """The transport this client sends with (its retry policy and ``on_wait`` may be changed)."""
+        return self._transport
+
+    @property
+    def spec_source(self) -> SpecSource:
+        """Where the spec came from (a URL, a file, a dict or a Spec)."""
+        return self.loaded.source
 
     def refresh(self) -> tuple[list[str], list[str]]:
         """Fetch the spec again (unconditionally); return the operation names (added, removed)."""
         before = set(self.model.names())
-        source = self._spec_source
-        saved, self._refresh = self._refresh, True
-        try:
-            self._install(self._load(source))  # a Spec handed in is used as it is: nothing to fetch
-        finally:
-            self._refresh = saved
+        self._install(self.loader.load(self.loaded.source, refresh=True))  # a Spec handed in is used as it is
         after = set(self.model.names())
         return sorted(after - before), sorted(before - after)
 
@@ -213,16 +135,12 @@ class Client:
         if cached is None:
             cached = validate(self.spec.raw) if self.spec.raw is not None else []
             self._validator_findings = cached
-        cache_notes = self._cache.warnings if self._cache is not None else []
-        return list(self.model.warnings) + list(cache_notes) + list(cached)
+        return list(self.model.warnings) + list(self.loaded.notes) + list(cached)
 
     @property
     def cache_path(self) -> str | None:
         """Where this client's spec is cached (None without a cache or for a local spec)."""
-        source = self._spec_source
-        if self._cache is None or not isinstance(source, str) or not source.startswith(("http://", "https://")):
-            return None
-        return self._cache.path_for(self._transport.origin, source)
+        return self.loaded.cache_path
 
     # ------------------------------------------------------------------ operations
 
@@ -257,9 +175,10 @@ class Client:
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.model.names()))
 
-    def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        """Call an operation by Python name, raw operationId or alias (``api.call("class")``)."""
-        return self._callable(self.model.get(operation))(*args, **kwargs)
+    def call(self, operation: str | OperationModel, *args: Any, **kwargs: Any) -> Any:
+        """Call an operation by Python name, raw operationId, alias (``api.call("class")``) or model."""
+        op = operation if isinstance(operation, OperationModel) else self.model.get(operation)
+        return self.send(prepare(op, args, kwargs), op)
 
     def prepare(self, operation: str, *args: Any, **kwargs: Any) -> PreparedRequest:
         """Check arguments and build the request without sending it (``--dry-run``)."""
@@ -276,10 +195,6 @@ class Client:
             fn = _build_callable(self, op)
             self._callables[op.name] = fn
         return fn
-
-    def _invoke(self, op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        request = prepare(op, args, kwargs)
-        return self.send(request, op)
 
     def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
         """Send a prepared request and decode the answer (bytes for binary operations)."""
@@ -338,7 +253,8 @@ class Client:
             return False
         return True
 
-    def _poller(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[OperationModel, Callable[[], Any], Any]:
+    def _poller(self, target: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[OperationModel, Callable[[], Any], Any]:
         operation = getattr(target, "operation", None)
         if callable(target) and isinstance(operation, OperationModel):
             return operation, lambda: target(*args, **kwargs), None
@@ -369,8 +285,17 @@ class Client:
                 return rule_from_enum(name, enum) if isinstance(enum, list) else StatusRule(name, {})
         raise ParamError(f"{op.name} returns no status field to wait on")
 
-    def raw(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None,
-            data: bytes | None = None, headers: dict[str, str] | None = None, binary: bool = False) -> Any:
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: JSON = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        binary: bool = False,
+    ) -> Any:
         """Call an endpoint outside the spec (CML's API v1, say) with the same key, TLS and errors.
 
         ``path`` is relative to the host (``/api/v1/projects``).
@@ -378,13 +303,27 @@ class Client:
         if not path.startswith("/"):
             raise ParamError(f"raw() takes a path starting with '/', got {path!r}")
         query = [(k, str(v)) for k, v in (params or {}).items() if v is not None]
-        request = PreparedRequest(method.upper(), path, query=query, headers=dict(headers or {}),
-                                  json_body=to_plain(json, drop_none=True), has_json_body=json is not None, data=data,
-                                  operation=f"{method.upper()} {path}", binary_response=binary)
+        request = PreparedRequest(
+            method.upper(),
+            path,
+            query=query,
+            headers=dict(headers or {}),
+            json_body=to_plain(json, drop_none=True),
+            has_json_body=json is not None,
+            data=data,
+            operation=f"{method.upper()} {path}",
+            binary_response=binary,
+        )
         response = self._transport.send(request)
         if response.status >= 400:
-            raise error_from_response(response.status, response.reason, response.body, response.headers,
-                                      operation=request.operation, secrets=self._transport.secrets)
+            raise error_from_response(
+                response.status,
+                response.reason,
+                response.body,
+                response.headers,
+                operation=request.operation,
+                secrets=self._transport.secrets,
+            )
         if binary:
             return response.body
         return _wrap_response(decode_body(response.body, response.content_type), None, response.status, response.headers)
@@ -403,20 +342,22 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<cmldyn.Client {self.host} {self.spec.title!r} {self.spec.api_version} ({len(self.model.operations)} operations)>"
+        return (
+            f"<cmldyn.Client {self.host} {self.spec.title!r} {self.spec.api_version} ({len(self.model.operations)} operations)>"
+        )
 
 
-_RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
-    "spec", "model", "host", "base_url", "ready_seconds", "progress", "spec_state", "spec_changes",
+RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
+    "spec",
+    "model",
+    "host",
+    "base_url",
+    "ready_seconds",
+    "progress",
+    "loader",
+    "loaded",
 }
-# A cached operation index is reused only by the cmldyn version (and reserved names) that made it.
-_TABLE_MAKER = f"{__version__}:{hashlib.sha256(' '.join(sorted(_RESERVED)).encode()).hexdigest()[:12]}"
-
-
-def _as_doc(value: JSON) -> dict[str, JSON]:
-    if not isinstance(value, dict):
-        raise SpecError("spec is not a JSON object")
-    return value
+"""Names an operation cannot take as an attribute (it gets a trailing ``_`` instead)."""
 
 
 def _item_path(method: str, path: str) -> tuple[str, bool]:
@@ -436,7 +377,7 @@ def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> Pre
 
     A copy: the caller's request keeps its own path, so sending it twice sends it to the same URL.
     """
-    prefix = base_url[len(transport_base):]
+    prefix = base_url[len(transport_base) :]
     return replace(request, path=prefix + request.path) if prefix else request
 
 
@@ -455,7 +396,7 @@ def _wrap_response(data: JSON, schema: JSON, status: int, headers: dict[str, str
 
 def _build_callable(client: Client, op: OperationModel) -> Callable[..., Any]:
     def operation(*args: Any, **kwargs: Any) -> Any:
-        return client._invoke(op, args, kwargs)
+        return client.call(op, *args, **kwargs)
 
     operation.__name__ = op.name
     operation.__qualname__ = f"Client.{op.name}"
@@ -483,8 +424,13 @@ def _build_callable(client: Client, op: OperationModel) -> Callable[..., Any]:
 def _signature(op: OperationModel) -> inspect.Signature:
     params = []
     for p in op.positional:
-        params.append(inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                        annotation=type_label(p.schema) if p.location != "body" else type_label(p.schema)))
+        params.append(
+            inspect.Parameter(
+                p.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=type_label(p.schema) if p.location != "body" else type_label(p.schema),
+            )
+        )
     for p in op.params:
         if p in op.positional:
             continue
@@ -496,30 +442,64 @@ def _signature(op: OperationModel) -> inspect.Signature:
     return inspect.Signature(params, return_annotation=ret)
 
 
+def connect(
+    settings: Settings, *, cache: SpecCache | str | bool | None = None, on_wait: Callable[[str], None] | None = None
+) -> Client:
+    """The client for resolved settings: transport, then loader, then the loaded spec, then Client.
+
+    This is the route every entry point takes (the CLI, the REPL, ``default_client()``,
+    the cmlapi layer): the spec is ``settings.spec`` or the workspace's own
+    ``/api/v2/swagger.json``, fetched with the same key, TLS settings and time limits as calls.
+    """
+    transport = Transport.from_settings(settings, on_wait=on_wait)
+    loader = spec_loader(settings, transport, cache=cache)
+    loaded = loader.load(settings.spec or default_spec_url(settings.base_url))
+    return Client(transport=transport, loader=loader, loaded=loaded)
+
+
+def spec_loader(
+    settings: Settings, transport: Transport | None = None, *, cache: SpecCache | str | bool | None = None
+) -> SpecLoader:
+    """The loader a client of these settings would use (``cmldyn spec diff`` compares through it)."""
+    transport = transport or Transport.from_settings(settings)
+    return SpecLoader(
+        transport,
+        cache=open_cache(cache),
+        offline=settings.offline and cache not in (None, False),
+        refresh=settings.refresh,
+        reserved=RESERVED,
+    )
+
+
 def default_client(url: str | None = None, cml_api_key: str | None = None, **options: Any) -> Client:
     """The client for the current CML session, as ``cmlapi.default_client()`` gives it.
 
     With no arguments inside a CML session it reads ``CDSW_API_URL`` (its ``/api/v1``
-    suffix dropped) or ``https://$CDSW_DOMAIN``, and ``CDSW_APIV2_KEY``.
+    suffix dropped) or ``https://$CDSW_DOMAIN``, and ``CDSW_APIV2_KEY``; elsewhere the
+    same chain as the command line (``CML_HOST``, ``CML_API_KEY``, the default profile).
+    ``options`` are Client's keyword arguments (``ca_cert``, ``timeout``, ``cache`` ...).
 
     Raises:
-        ValueError: outside a session with no ``url`` (as cmlapi does).
+        ValueError: no host anywhere (as cmlapi does outside a session).
+        CredentialError: no API key anywhere.
     """
-    if url is None:
-        if os.environ.get("CDSW_API_URL"):
-            url = os.environ["CDSW_API_URL"]
-        elif os.environ.get("CDSW_DOMAIN"):
-            url = "https://" + os.environ["CDSW_DOMAIN"]
-        else:
-            raise ValueError("default_client() needs url= outside a CML session (no CDSW_API_URL or CDSW_DOMAIN set)")
-    if cml_api_key is None:
-        cml_api_key = os.environ.get("CDSW_APIV2_KEY")
-    if not cml_api_key:
+    settings = resolve_settings({"host": url, "token": cml_api_key}, os.environ)
+    if not settings.host:
+        raise ValueError("default_client() needs url= outside a CML session (no CDSW_API_URL or CDSW_DOMAIN set)")
+    if not settings.token:
         raise CredentialError("no API key: pass cml_api_key= or set CDSW_APIV2_KEY")
-    return Client(url, cml_api_key, **options)
+    cache = options.pop("cache", None)
+    if options:
+        fields = {"ca_cert", "timeout", "deadline", "retries", "spec", "offline", "refresh"}
+        unknown = sorted(set(options) - fields - {"verify"})
+        if unknown:
+            raise ParamError(f"default_client() got an unknown option {unknown[0]!r}{did_you_mean(unknown[0], fields)}")
+        if "verify" in options:
+            options["insecure"] = not options.pop("verify")
+        settings = replace(settings, **options)
+    return connect(settings, cache=cache)
 
 
 def from_spec(spec: dict[str, JSON], host: str, token: str | None = None, **options: Any) -> Client:
     """A client for a spec you already hold as a dict."""
     return Client(host, token, spec=build_spec(spec), **options)
-

@@ -8,7 +8,7 @@
     client.list_projects(page_size=10)
 
 The spec is fetched on the first call, not at construction, as cmlapi needs no
-network to build its client objects. May import: client, errors.
+network to build its client objects. May import: client, errors, settings.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .client import Client
+from .client import Client, connect
+from .settings import Settings
+
+__all__ = ["ApiClient", "CMLServiceApi", "Configuration"]
 
 
 class Configuration:
@@ -76,10 +79,9 @@ class CMLServiceApi:
         with self._lock:
             if self._client is None:
                 config = self.api_client.configuration
-                options: dict[str, Any] = dict(ca_cert=config.ssl_ca_cert, verify=config.verify_ssl)
-                if config.timeout:
-                    options["timeout"] = config.timeout
-                self._client = Client(config.host, self.api_client.token(), **options)
+                settings = Settings(host=config.host, token=self.api_client.token(), ca_cert=config.ssl_ca_cert,
+                                    insecure=not config.verify_ssl, timeout=config.timeout or None)
+                self._client = connect(settings)
             return self._client
 
     def __getattr__(self, name: str) -> Any:

@@ -17,12 +17,14 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError, CredentialError, StorageError
 from .storage import read_private, write_private
 
+__all__ = ["FIELDS", "Profile", "default_config_path", "load_profiles", "save_profile"]
 
 FIELDS = ("host", "key", "key_env", "key_command", "ca_cert", "insecure", "spec", "timeout")
 
@@ -45,7 +47,7 @@ class Profile:
     spec: str | None = None
     timeout: float | None = None
 
-    def resolve_key(self, env: dict[str, str]) -> str | None:
+    def resolve_key(self, env: Mapping[str, str]) -> str | None:
         """The key: written in the profile, named by an environment variable, or printed by a command."""
         if self.key:
             return self.key

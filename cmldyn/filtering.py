@@ -12,9 +12,9 @@ import jmespath
 from jmespath import exceptions as jp_exceptions
 
 from .errors import FilterError
-from .jsonvalue import to_plain
+from .jsonvalue import JSON, to_plain
 
-JSON = Any
+__all__ = ["caret_line", "compile_expression", "search"]
 
 
 @lru_cache(maxsize=256)

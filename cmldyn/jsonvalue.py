@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import CmldynError
 
-__all__ = ["JSON", "looks_like_html", "loads_strict", "media_type", "to_plain"]
+__all__ = ["JSON", "loads_strict", "looks_like_html", "media_type", "to_plain"]
 
 JSON = Any
 

@@ -1,62 +1,32 @@
-"""Read-only views over a resolved spec: ServiceModel, OperationModel, Param; and naming.
+"""Read-only views over a checked spec: ServiceModel, OperationModel, Param.
 
-Owns: the operation index (built once, cheaply), each operation's parameter table
-(built on first use), the Python names of operations and parameters, and the
-plain-text documentation of an operation. May import: errors, spec.
+Owns: the operation index (built once, cheaply; or taken from the spec cache), each
+operation's parameter table (built on first use), which Python name each operation and
+parameter gets (the spelling rules are in naming.py), and whether an operation pages or
+answers in bytes. May import: docs, errors, naming, schema, spec.
 Must not: do I/O or build requests.
-
-Naming follows the generated ``cmlapi`` client (swagger-codegen's snake_case), so
-``ListProjects`` is ``list_projects`` and ``ValidateAPIKey`` is ``validate_api_key``.
 """
 
 from __future__ import annotations
 
-import keyword
 import re
-import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
+from .docs import render_doc
 from .errors import CmldynError, OperationError, SpecError, did_you_mean
-from .spec import HTTP_METHODS, NAME_KEY, Spec
+from .jsonvalue import JSON
+from .naming import derive_operation_id, identifier, lower_camel, snake_case
+from .schema import schema_properties, type_label
+from .spec import HTTP_METHODS, Spec
 
-JSON = Any
+__all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "spec_guard"]
 
-_ACRONYM_SPLIT = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_WORD_SPLIT = re.compile(r"([a-z\d])([A-Z])")
-_NOT_IDENT = re.compile(r"\W+")
+
 _PATH_PARAM = re.compile(r"\{([^{}]+)\}")
-# Soft keywords of every Python we support (3.12 added "type"), so names do not depend on the version.
-_SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"match", "case", "type", "_"}
 _GRPC_V2_ID = re.compile(r"^([A-Za-z][A-Za-z0-9]*Service)_([A-Za-z][A-Za-z0-9_]*)$")
-
-
-def snake_case(text: str) -> str:
-    """``ListProjects`` -> ``list_projects``; ``ValidateAPIKey`` -> ``validate_api_key``."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _ACRONYM_SPLIT.sub(r"\1_\2", text)
-    text = _WORD_SPLIT.sub(r"\1_\2", text)
-    return text.replace("-", "_").replace(".", "_").lower()
-
-
-def lower_camel(name: str) -> str:
-    """``page_size`` -> ``pageSize``."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def identifier(text: str, reserved: Iterable[str] = ()) -> str:
-    """Make ``text`` a valid, non-keyword, non-dunder Python identifier (NFKC first)."""
-    name = _NOT_IDENT.sub("_", unicodedata.normalize("NFKC", text)).strip("_") or "op"
-    name = re.sub(r"_+", "_", name)
-    if not name.isidentifier():  # leading digit, or a character \w allows but identifiers do not
-        name = "op_" + name
-        if not name.isidentifier():
-            name = "op_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in name)
-    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS or name in reserved or name.startswith("__"):
-        name = name.strip("_") + "_"
-    return name
 
 
 _SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
@@ -114,60 +84,6 @@ class Param:
         if self.location == "path" and "." in self.wire:
             return self.wire.split(".", 1)[1]
         return None
-
-
-def type_label(schema: JSON, depth: int = 0) -> str:
-    """A short type name for docs and completion meta: ``integer(int32)``, ``array[Project]``."""
-    if not isinstance(schema, dict):
-        return "any"
-    if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1] + " (recursive)"
-    if NAME_KEY in schema and depth > 0:
-        return str(schema[NAME_KEY])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = "|".join(str(k) for k in kind if k != "null")
-    if kind == "array":
-        return f"array[{type_label(schema.get('items', {}), depth + 1) if depth < 4 else '...'}]"
-    if kind is None:
-        if NAME_KEY in schema:
-            return str(schema[NAME_KEY])
-        if "properties" in schema:
-            return "object"
-        for combo in ("allOf", "oneOf", "anyOf"):
-            if isinstance(schema.get(combo), list):
-                return f" {combo} ".join(type_label(s, depth + 1) for s in schema[combo][:3])
-        return "any"
-    if kind == "object" and NAME_KEY in schema:
-        return str(schema[NAME_KEY])
-    fmt = schema.get("format")
-    return f"{kind}({fmt})" if fmt and fmt != kind else str(kind)
-
-
-def schema_name(schema: JSON) -> str | None:
-    if isinstance(schema, dict):
-        if NAME_KEY in schema:
-            return str(schema[NAME_KEY])
-        if "$ref" in schema:
-            return str(schema["$ref"]).rsplit("/", 1)[-1]
-    return None
-
-
-def schema_properties(schema: JSON, spec: Spec | None = None) -> dict[str, JSON]:
-    """The properties of an object schema, following allOf and a cycle-closing $ref."""
-    if not isinstance(schema, dict):
-        return {}
-    if "$ref" in schema and spec is not None:
-        try:
-            schema = spec.lookup(str(schema["$ref"]))
-        except KeyError:
-            return {}
-    props: dict[str, JSON] = {}
-    for part in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
-        props.update(schema_properties(part, spec))
-    if isinstance(schema.get("properties"), dict):
-        props.update(schema["properties"])
-    return props
 
 
 @dataclass
@@ -287,7 +203,7 @@ class OperationModel:
                     continue
             if self.spec.is_openapi3:
                 content = response.get("content") or {}
-                for media, body in content.items():
+                for _media, body in content.items():
                     if isinstance(body, dict):
                         return code, body.get("schema"), list(content.keys())
                 return code, None, list(content.keys())
@@ -315,7 +231,8 @@ class OperationModel:
         if isinstance(schema, dict) and schema.get("format") == "binary":
             return True
         if schema is None and media and not any("json" in m for m in media):
-            return any(m.startswith(("application/octet-stream", "application/zip", "application/x-tar", "image/")) for m in media)
+            binary = ("application/octet-stream", "application/zip", "application/x-tar", "image/")
+            return any(m.startswith(binary) for m in media)
         return False
 
     @cached_property
@@ -361,8 +278,16 @@ def _build_params(op: OperationModel) -> list[Param]:
         location = str(raw["in"])
         wire = str(raw["name"])
         if location == "body":
-            drafts.append(dict(base="body", wire=wire, location="body", required=bool(raw.get("required")),
-                               schema=raw.get("schema") or {}, description=str(raw.get("description") or "")))
+            drafts.append(
+                dict(
+                    base="body",
+                    wire=wire,
+                    location="body",
+                    required=bool(raw.get("required")),
+                    schema=raw.get("schema") or {},
+                    description=str(raw.get("description") or ""),
+                )
+            )
             continue
         if oas3:
             found = raw.get("schema")
@@ -374,12 +299,19 @@ def _build_params(op: OperationModel) -> list[Param]:
             schema = {k: v for k, v in raw.items() if k not in ("name", "in", "required", "description")}
             fmt = str(raw.get("collectionFormat") or "csv")
             explode = fmt == "multi"
-        drafts.append(dict(
-            base=wire, wire=wire, location="form" if location == "formData" else location,
-            required=bool(raw.get("required")) or location == "path", schema=schema,
-            description=str(raw.get("description") or ""), collection_format=fmt, explode=explode,
-            is_file=schema.get("type") == "file",
-        ))
+        drafts.append(
+            dict(
+                base=wire,
+                wire=wire,
+                location="form" if location == "formData" else location,
+                required=bool(raw.get("required")) or location == "path",
+                schema=schema,
+                description=str(raw.get("description") or ""),
+                collection_format=fmt,
+                explode=explode,
+                is_file=schema.get("type") == "file",
+            )
+        )
     body = op.part("requestBody") if oas3 else None
     if isinstance(body, dict):
         drafts.extend(_oas3_body_drafts(body))
@@ -401,17 +333,32 @@ def _oas3_body_drafts(body: dict[str, JSON]) -> list[dict[str, Any]]:
         drafts = []
         for name, prop in (schema.get("properties") or {}).items() if isinstance(schema, dict) else []:
             prop = prop if isinstance(prop, dict) else {}
-            drafts.append(dict(
-                base=name, wire=name, location="form", required=name in needed, schema=prop,
-                description=str(prop.get("description") or ""),
-                is_file=prop.get("format") == "binary" or prop.get("type") == "file",
-            ))
+            drafts.append(
+                dict(
+                    base=name,
+                    wire=name,
+                    location="form",
+                    required=name in needed,
+                    schema=prop,
+                    description=str(prop.get("description") or ""),
+                    is_file=prop.get("format") == "binary" or prop.get("type") == "file",
+                )
+            )
         return drafts
     if content:
         media = next(iter(content))
         schema = (content[media] or {}).get("schema") or {"type": "string", "format": "binary"}
-        return [dict(base="body", wire="body", location="body", required=required, schema=schema,
-                     description=description, raw_body=True)]
+        return [
+            dict(
+                base="body",
+                wire="body",
+                location="body",
+                required=required,
+                schema=schema,
+                description=description,
+                raw_body=True,
+            )
+        ]
     return []
 
 
@@ -478,7 +425,7 @@ class ServiceModel:
         for op_id, method, path, op in drafts:
             derived = not op_id
             if derived:
-                op_id = _derive_id(method, path)
+                op_id = derive_operation_id(method, path)
             short_id = op_id
             match = _GRPC_V2_ID.match(op_id)
             if match and match.group(1) in grpc_prefixes:
@@ -496,8 +443,9 @@ class ServiceModel:
                     f"({method.upper()} {path}) both map to {base!r}; the second is {name!r}"
                 )
             aliases = {op_id, lower_camel(name), identifier(snake_case(op_id), self._reserved)} - {name}
-            model = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=op,
-                                   spec=self.spec, derived_id=derived)
+            model = OperationModel(
+                name=name, operation_id=op_id, method=method, path=path, raw_op=op, spec=self.spec, derived_id=derived
+            )
             self.operations[name] = model
             for alias in aliases:
                 claimed.setdefault(alias, name)
@@ -518,7 +466,9 @@ class ServiceModel:
                 if isinstance(op, dict):
                     op_id = op.get("operationId")
                     if op.get("servers"):
-                        self.warnings.append(f"{method.upper()} {path} names its own servers; ignored, calls go to the configured host")
+                        self.warnings.append(
+                            f"{method.upper()} {path} names its own servers; ignored, calls go to the configured host"
+                        )
                     yield (str(op_id) if op_id else "", method, str(path), op)
 
     def get(self, name: str) -> OperationModel:
@@ -529,8 +479,10 @@ class ServiceModel:
         """
         found = self.find(name)
         if found is None:
-            raise OperationError(f"unknown operation {name!r}{did_you_mean(name, self.operations)}",
-                                 hint="list the operations with 'cmldyn ops' or api.operations")
+            raise OperationError(
+                f"unknown operation {name!r}{did_you_mean(name, self.operations)}",
+                hint="list the operations with 'cmldyn ops' or api.operations",
+            )
         return found
 
     def find(self, name: str) -> OperationModel | None:
@@ -555,7 +507,7 @@ class ServiceModel:
                 pattern = ""
                 pos = 0
                 for found in _PATH_PARAM.finditer(op.path):
-                    pattern += re.escape(op.path[pos:found.start()]) + "([^/:]+)"
+                    pattern += re.escape(op.path[pos : found.start()]) + "([^/:]+)"
                     names.append(found.group(1))
                     pos = found.end()
                 pattern += re.escape(op.path[pos:])
@@ -567,7 +519,7 @@ class ServiceModel:
                 continue
             found = regex.match(path)
             if found:
-                return op, {n: unquote(v) for n, v in zip(names, found.groups())}
+                return op, {n: unquote(v) for n, v in zip(names, found.groups(), strict=False)}
         return None
 
     def infos(self) -> list[OperationInfo]:
@@ -595,8 +547,16 @@ class _LazyOperations(Mapping[str, OperationModel]):
         if made is None:
             _, op_id, method, path, derived, aliases = self._rows[name]
             raw_op = self._spec.raw["paths"][path][method]
-            made = self._made[name] = OperationModel(name=name, operation_id=op_id, method=method, path=path, raw_op=raw_op,
-                                                      spec=self._spec, aliases=tuple(aliases), derived_id=derived)
+            made = self._made[name] = OperationModel(
+                name=name,
+                operation_id=op_id,
+                method=method,
+                path=path,
+                raw_op=raw_op,
+                spec=self._spec,
+                aliases=tuple(aliases),
+                derived_id=derived,
+            )
         return made
 
     def __contains__(self, name: object) -> bool:
@@ -607,76 +567,3 @@ class _LazyOperations(Mapping[str, OperationModel]):
 
     def __len__(self) -> int:
         return len(self._rows)
-
-
-def _derive_id(method: str, path: str) -> str:
-    words = [w for w in re.split(r"[/{}.:\-]+", path) if w]
-    return "_".join([method.lower(), *words]) if words else method.lower() + "_root"
-
-
-# ---------------------------------------------------------------- documentation
-
-_DOC_FIELD_LIMIT = 60
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def field_lines(schema: JSON, spec: Spec, *, indent: str = "  ", depth: int = 1, budget: list[int] | None = None) -> list[str]:
-    """``name: type  description`` lines for an object schema's fields, nested ``depth`` levels."""
-    budget = budget if budget is not None else [_DOC_FIELD_LIMIT]
-    lines: list[str] = []
-    target = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
-    props = schema_properties(target, spec)
-    required = set(target.get("required") or []) if isinstance(target, dict) else set()
-    for name, prop in props.items():
-        if budget[0] <= 0:
-            lines.append(f"{indent}…")
-            break
-        budget[0] -= 1
-        marks = " (required)" if name in required else ""
-        if isinstance(prop, dict) and prop.get("readOnly"):
-            marks += " (read-only)"
-        enum = prop.get("enum") if isinstance(prop, dict) else None
-        desc = _one_line(prop.get("description", "")) if isinstance(prop, dict) else ""
-        extra = f" one of {', '.join(map(str, enum[:12]))}" if isinstance(enum, list) else ""
-        lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
-        if depth > 1 and isinstance(prop, dict) and "$ref" not in prop:
-            inner = prop.get("items") if prop.get("type") == "array" else prop
-            if schema_properties(inner, None):
-                lines.extend(field_lines(prop, spec, indent=indent + "  ", depth=depth - 1, budget=budget))
-    return lines
-
-
-def render_doc(op: OperationModel, *, width: int = 100) -> str:
-    out = [op.summary or op.name, "", f"{op.method.upper()} {op.path}", f"operationId: {op.operation_id}"]
-    if op.deprecated:
-        out.append("(deprecated)")
-    if op.description and op.description != op.summary:
-        out += ["", _one_line(op.description, 1000)]
-    out += ["", f"Call: {op.signature_text()}"]
-    if op.params:
-        out += ["", "Parameters:"]
-        for p in op.params:
-            marks = "required" if p.required else "optional"
-            enum = f"; one of {', '.join(map(str, p.enum[:20]))}" if p.enum else ""
-            where = p.location if p.wire == p.name or p.location == "body" else f"{p.location} '{p.wire}'"
-            out.append(f"  {p.name}: {p.type_label if p.location != 'body' else type_label(p.schema) or 'object'} ({marks}, {where}){enum}")
-            if p.description:
-                out.append(f"      {_one_line(p.description, width * 3)}")
-    body = op.body_param
-    if body is not None:
-        lines = field_lines(body.schema, op.spec, depth=2)
-        if lines:
-            out += ["", f"Body fields ({type_label(body.schema)}):", *lines]
-    code, schema, media = op.success
-    if op.binary_response:
-        out += ["", f"Returns: bytes ({', '.join(media) or 'binary'})"]
-    elif schema is not None:
-        out += ["", f"Returns: {type_label(schema)} (HTTP {code})"]
-        out += field_lines(schema, op.spec, depth=2)
-    else:
-        out += ["", f"Returns: nothing (HTTP {code})"]
-    return "\n".join(out)

@@ -14,9 +14,22 @@ import re
 from typing import Any
 
 from .errors import ApiError, CmldynError, FilterError, redact
-from .jsonvalue import to_plain
+from .jsonvalue import JSON, to_plain
 
-JSON = Any
+__all__ = [
+    "FORMATS",
+    "error_lines",
+    "highlight_json",
+    "is_terminal",
+    "operations_table",
+    "progress_printer",
+    "render",
+    "render_table",
+    "render_yaml",
+    "safe_text",
+    "traceback_text",
+]
+
 FORMATS = ("json", "yaml", "table", "raw")
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -46,7 +59,9 @@ def render(value: Any, fmt: str = "json", *, pretty: bool = True) -> str:
             return safe_text(data)
         if isinstance(data, list) and all(not isinstance(v, (dict, list)) for v in data):
             return "\n".join(safe_text(str(v)) for v in data)
-    text = json.dumps(data, indent=2 if pretty else None, ensure_ascii=False, separators=None if pretty else (",", ":"), default=str)
+    text = json.dumps(
+        data, indent=2 if pretty else None, ensure_ascii=False, separators=None if pretty else (",", ":"), default=str
+    )
     return safe_text(text)
 
 
@@ -101,8 +116,8 @@ def render_table(data: JSON, *, max_columns: int = 8) -> str:
     columns = (preferred + [c for c in columns if c not in preferred])[:max_columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(safe_text(c).upper().ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    lines = ["  ".join(safe_text(c).upper().ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
     return "\n".join(lines)
 
 

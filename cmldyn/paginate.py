@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterator
 from .errors import PaginationError
 from .results import field_of
 
+__all__ = ["Cursor", "MAX_PAGES", "iter_items", "iter_pages"]
+
 MAX_PAGES = 10_000
 
 

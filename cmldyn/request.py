@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from .errors import ParamError, did_you_mean
-from .jsonvalue import to_plain
-from .model import OperationModel, Param, schema_properties, spec_guard
+from .jsonvalue import JSON, to_plain
+from .model import OperationModel, Param, spec_guard
+from .schema import schema_name, schema_properties, type_label
 
-JSON = Any
+__all__ = [
+    "PreparedRequest",
+    "bind",
+    "check_body",
+    "check_value",
+    "encode_path_value",
+    "prepare",
+    "scalar_text",
+    "serialize_query",
+]
 
 _SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 
@@ -66,7 +76,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     if len(args) > len(positional):
         names = ", ".join(p.name for p in positional) or "none"
         raise ParamError(f"{op.name}() takes {len(positional)} positional argument(s) ({names}) but {len(args)} were given")
-    for param, value in zip(positional, args):
+    for param, value in zip(positional, args, strict=False):
         bound[param] = value
     body_fields: dict[str, Any] = {}
     unknown: list[str] = []
@@ -89,7 +99,9 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
         raise ParamError(f"unknown parameter {key!r} for {op.name}{did_you_mean(key, choices)}")
     if body_fields:
         if body is not None and bound.get(body) is not None:
-            raise ParamError(f"{op.name}(): give the body either as 'body' or as field keywords ({', '.join(body_fields)}), not both")
+            raise ParamError(
+                f"{op.name}(): give the body either as 'body' or as field keywords ({', '.join(body_fields)}), not both"
+            )
         assert body is not None
         bound[body] = body_fields
     # A dotted path name (PATCH /projects/{project.id}) is filled from the body's field.
@@ -236,7 +248,10 @@ def _check_scalar(op: OperationModel, param: Param, value: Any, schema: dict[str
         else:
             bad = isinstance(value, (dict, list, tuple, bytes))
     if bad:
-        raise ParamError(f"wrong type for {param.name} ({param.location}): expected {param.type_label}, got {type(value).__name__} {_short(value)}")
+        raise ParamError(
+            f"wrong type for {param.name} ({param.location}): expected {param.type_label}, "
+            f"got {type(value).__name__} {_short(value)}"
+        )
     enum = schema.get("enum")
     if isinstance(enum, list) and enum and value not in enum and scalar_text(value) not in [scalar_text(e) for e in enum]:
         raise ParamError(f"invalid value for {param.name}: {_short(value)} is not one of {', '.join(map(str, enum))}")
@@ -271,22 +286,23 @@ def check_body(op: OperationModel, param: Param, body: JSON) -> JSON:
         if value is None or not isinstance(prop, dict):
             continue
         if not _json_type_ok(prop, value):
-            raise ParamError(f"wrong type for body field {key!r} of {op.name}: expected {_label(prop)}, got {type(value).__name__} {_short(value)}")
+            raise ParamError(
+                f"wrong type for body field {key!r} of {op.name}: expected {_label(prop)}, "
+                f"got {type(value).__name__} {_short(value)}"
+            )
         enum = prop.get("enum")
         if isinstance(enum, list) and enum and value not in enum:
-            raise ParamError(f"invalid value for body field {key!r} of {op.name}: {_short(value)} is not one of {', '.join(map(str, enum))}")
+            raise ParamError(
+                f"invalid value for body field {key!r} of {op.name}: {_short(value)} is not one of {', '.join(map(str, enum))}"
+            )
     return body
 
 
 def _label(prop: dict[str, Any]) -> str:
-    from .model import type_label
-
     return type_label(prop, 1)
 
 
 def _name_of(param: Param) -> str:
-    from .model import schema_name
-
     return schema_name(param.schema) or "object"
 
 
@@ -329,7 +345,11 @@ def _file_parts(param: Param, value: Any) -> list[tuple[str, tuple[str, Any, str
     if isinstance(value, Mapping):
         parts = []
         for name, content in value.items():
-            parts.extend(_file_parts(Param(name=str(name), wire=str(name), location="form", required=False, schema={}, is_file=True), content))
+            parts.extend(
+                _file_parts(
+                    Param(name=str(name), wire=str(name), location="form", required=False, schema={}, is_file=True), content
+                )
+            )
         return parts
     octet = "application/octet-stream"
     if isinstance(value, tuple) and len(value) == 2:

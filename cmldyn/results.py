@@ -12,10 +12,10 @@ import json
 from typing import Any, Iterator
 
 from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
-from .jsonvalue import looks_like_html, loads_strict, media_type, to_plain
-from .model import schema_properties
+from .jsonvalue import JSON, loads_strict, looks_like_html, media_type, to_plain
+from .schema import schema_properties
 
-JSON = Any
+__all__ = ["Result", "ResultList", "decode_body", "error_from_response", "field_of", "wrap"]
 
 
 class Result:
@@ -156,8 +156,10 @@ def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JS
         return None
     ctype = content_type or "(no content type)"
     if looks_like_html(body, content_type):
-        raise ResponseError(f"expected JSON but got {'text/html' if 'html' not in ctype else ctype} ({_size(body)}); a login or SSO page?",
-                            hint="check the host and the API key; run with --debug to see the page")
+        raise ResponseError(
+            f"expected JSON but got {'text/html' if 'html' not in ctype else ctype} ({_size(body)}); a login or SSO page?",
+            hint="check the host and the API key; run with --debug to see the page",
+        )
     if ctype not in ("(no content type)",) and "json" not in ctype and not ctype.startswith("text/plain"):
         raise ResponseError(f"expected JSON but got {ctype} ({_size(body)})")
     return loads_strict(body, what=what, error=ResponseError, content_type=content_type)
@@ -168,8 +170,16 @@ def _size(body: bytes) -> str:
     return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KB"
 
 
-def error_from_response(status: int, reason: str, body: bytes, headers: dict[str, str], *,
-                        operation: str | None, secrets: tuple[str, ...] = (), context: str = "") -> ApiError:
+def error_from_response(
+    status: int,
+    reason: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    operation: str | None,
+    secrets: tuple[str, ...] = (),
+    context: str = "",
+) -> ApiError:
     """Build the ApiError for a >= 400 answer, with the server's message where it sent one."""
     ctype = media_type(headers.get("content-type"))
     parsed: JSON = None
@@ -204,7 +214,14 @@ def error_from_response(status: int, reason: str, body: bytes, headers: dict[str
         cls = NotFoundError
     text_body = body.decode("utf-8", "replace") if body else ""
     return cls(
-        message, status=status, reason=reason, operation=operation, body=redact(text_body, secrets),
-        headers=headers, code=code, server_message=server_message,
-        result=wrap(parsed) if parsed is not None else None, hint=hint,
+        message,
+        status=status,
+        reason=reason,
+        operation=operation,
+        body=redact(text_body, secrets),
+        headers=headers,
+        code=code,
+        server_message=server_message,
+        result=wrap(parsed) if parsed is not None else None,
+        hint=hint,
     )

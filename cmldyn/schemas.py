@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .errors import ParamError, did_you_mean
-from .jsonvalue import to_plain
-from .model import schema_properties, type_label
+from .jsonvalue import JSON, to_plain
+from .schema import schema_properties, type_label
 
-JSON = Any
+__all__ = ["RequestModel", "SchemaClasses", "builtin_class", "make_class"]
 
 
 class RequestModel:

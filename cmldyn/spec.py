@@ -1,15 +1,15 @@
-"""Turn a spec source (URL bytes, local file, or dict) into one resolved, checked dict.
+"""Turn spec bytes, a local file or a dict into one checked document whose refs resolve on use.
 
-Owns: parsing (strict JSON; YAML only from local files, safe loader), the safety
-pre-scan (external ``$ref`` refused, size / depth / expansion bounded), and the
-internal ``$ref`` resolution with prance. May import: errors, prance, yaml.
-Must not: touch the network (the caller hands in the bytes it fetched) or open
+Owns: parsing (strict JSON; YAML only from local files, safe loader), the Spec and
+its base path and schema names, and the internal ``$ref`` resolution with prance
+(per operation part, on first use). May import: errors, jsonvalue, prescan, prance, yaml.
+Must not: touch the network (the loader hands in the bytes it fetched) or open
 any file other than the one local spec it is asked to read.
 
-Why the pre-scan comes first (RELIABILITY.md rules 1-3): prance follows every
-reference it meets, remote or local, and its validators do too; we therefore
-refuse anything that is not an internal ``#/...`` pointer before prance sees
-the document, and only ever hand prance a dict whose refs are all internal.
+The safety pre-scan (prescan.py) comes first: prance follows every reference it
+meets, remote or local, and its validators do too; anything that is not an
+internal ``#/...`` pointer is refused before prance sees the document, so prance
+is only ever handed a dict whose refs are all internal.
 """
 
 from __future__ import annotations
@@ -18,21 +18,25 @@ import copy
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from .errors import SpecError
-from .jsonvalue import looks_like_html, loads_strict, media_type
+from .jsonvalue import JSON, loads_strict, looks_like_html, media_type
+from .prescan import MAX_NODES, MAX_SPEC_BYTES, follow, prescan
 
-JSON = Any
-
-MAX_SPEC_BYTES = 20 * 1024 * 1024
-MAX_DEPTH = 200
-MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about 3,400
-# Inlined size over the ref graph. prance shares resolved subtrees, so memory stays
-# linear, but anything that walks the resolved tree (help, completion, samples)
-# would pay for the expansion; a spec that expands past this is refused.
-MAX_EXPANDED_NODES = 20_000_000
+__all__ = [
+    "HTTP_METHODS",
+    "NAME_KEY",
+    "Spec",
+    "build_spec",
+    "decode_json",
+    "load_spec",
+    "read_spec_file",
+    "resolve",
+    "spec_from_bytes",
+    "validate",
+]
 
 # After this many single resolutions the whole document is resolved at once instead.
 PARTS_BEFORE_FULL = 24
@@ -104,11 +108,11 @@ class Spec:
 
     def raw_lookup(self, pointer: str) -> JSON:
         """Follow an internal pointer in the raw document (no resolution; KeyError if it leads nowhere)."""
-        return _follow(self.raw, pointer)
+        return follow(self.raw, pointer)
 
     def lookup(self, pointer: str) -> JSON:
         """Follow an internal JSON pointer (``#/definitions/X``), resolved."""
-        _follow(self.raw, pointer)  # KeyError for a pointer that leads nowhere
+        follow(self.raw, pointer)  # KeyError for a pointer that leads nowhere
         return self.resolved(tuple(_segments(pointer)))
 
     def schema_table_location(self) -> tuple[str, ...]:
@@ -156,7 +160,7 @@ def _resolve_part(raw: dict[str, JSON], location: tuple[str, ...]) -> JSON:
         if isinstance(item, dict):
             ref = item.get("$ref")
             if isinstance(ref, str) and ref not in targets:
-                targets[ref] = target = _follow(raw, ref)
+                targets[ref] = target = follow(raw, ref)
                 stack.append(target)
             stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
         elif isinstance(item, list):
@@ -247,40 +251,33 @@ def _as_object(value: JSON, origin: str) -> dict[str, JSON]:
     return value
 
 
-def load_spec(
-    source: str | os.PathLike[str] | dict[str, JSON],
-    *,
-    fetch: Callable[[str], tuple[bytes, str | None]] | None = None,
-) -> Spec:
-    """Load, check and resolve a spec.
+def spec_from_bytes(data: bytes, origin: str, *, what: str | None = None, content_type: str | None = None,
+                    checked: bool = False, warnings: list[str] | None = None) -> Spec:
+    """Check a spec given as JSON bytes (fetched by the loader, or read back from its cache).
 
-    Args:
-        source: an ``http(s)://`` URL (read through ``fetch``), a local path, or a parsed dict
-            (which is copied, never changed).
-        fetch: ``url -> (body bytes, content type)``; the client passes its transport's,
-            so the spec is fetched with the same key, TLS settings and timeouts as calls.
+    ``checked`` skips the pre-scan for bytes that passed it before (the cache verifies
+    their checksum first).
+    """
+    doc = _as_object(decode_json(data, what=what or f"spec at {origin}", content_type=content_type), origin)
+    return build_spec(doc, origin, checked=checked, warnings=warnings, from_json=True)
+
+
+def load_spec(source: str | os.PathLike[str] | dict[str, JSON]) -> Spec:
+    """Check a local spec: a file (JSON, or YAML by its extension) or a parsed dict (copied, never changed).
+
+    A URL is the loader's job (``cmldyn.loader``), which fetches it through the transport
+    and hands the bytes to :func:`decode_json` and :func:`build_spec`.
 
     Raises:
-        SpecError: unusable, unsafe or too large.
+        SpecError: unreadable, unusable, unsafe or too large.
     """
-    from_json = False
     if isinstance(source, dict):
-        doc = copy.deepcopy(source)
-        origin = "<dict>"
-    else:
-        origin = os.fspath(source)
-        if origin.startswith(("http://", "https://")):
-            if fetch is None:
-                raise SpecError(f"cannot fetch {origin}: no transport given")
-            body, ctype = fetch(origin)
-            doc = _as_object(decode_json(body, what=f"spec at {origin}", content_type=ctype), origin)
-            from_json = True
-        elif "://" in origin:
-            raise SpecError(f"unsupported spec source {origin}; give an http(s) URL or a local file")
-        else:
-            doc = read_spec_file(origin)
-            from_json = not origin.lower().endswith((".yaml", ".yml"))
-    return build_spec(doc, origin, from_json=from_json)
+        return build_spec(copy.deepcopy(source), "<dict>")
+    origin = os.fspath(source)
+    if "://" in origin:
+        raise SpecError(f"unsupported spec source {origin}; give an http(s) URL or a local file")
+    doc = read_spec_file(origin)
+    return build_spec(doc, origin, from_json=not origin.lower().endswith((".yaml", ".yml")))
 
 
 def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = False,
@@ -361,163 +358,6 @@ def _base_path(doc: dict[str, JSON], version: str, warnings: list[str]) -> str:
     return base
 
 
-_DONE = object()
-
-
-def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
-    """Refuse external refs and bound the document's size, depth and inlined size.
-
-    Walks the raw document once (iteratively, so deep nesting cannot overflow the
-    stack), then computes how large the fully inlined document would be over the
-    graph of internal refs, with cycles counted once.
-    Dangling internal refs are replaced by a described empty schema, with a warning.
-    """
-    warnings = warnings if warnings is not None else []
-    if may_share:  # JSON text never shares objects; YAML anchors and hand-built dicts can
-        _check_shared_size(doc)
-    nodes = 0
-    refs: list[dict[str, JSON]] = []
-    # A stack of iterators, not of nodes: memory stays proportional to the depth, however wide
-    # the document (a million-element array would otherwise be a million stack entries).
-    stack: list[Iterator[JSON]] = [iter((doc,))]
-    while stack:
-        node = next(stack[-1], _DONE)
-        if node is _DONE:
-            stack.pop()
-            continue
-        if not isinstance(node, (dict, list)):
-            continue
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
-        if len(stack) > MAX_DEPTH:
-            raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, dict):
-            if "$ref" in node:
-                ref = node["$ref"]
-                if not isinstance(ref, str) or not ref.startswith("#"):
-                    shown = ref if isinstance(ref, str) else type(ref).__name__
-                    raise SpecError(f"external $ref not allowed: {str(shown)[:120]!r} (only '#/...' pointers inside the spec are followed)")
-                refs.append(node)
-            stack.append(iter(node.values()))
-        else:
-            stack.append(iter(node))
-    for node in refs:
-        try:
-            _follow(doc, node["$ref"])
-        except KeyError:
-            warnings.append(f"unresolvable $ref {node['$ref']!r}; treated as an empty schema")
-            target = node.pop("$ref")
-            node["description"] = f"(unresolvable reference {target})"
-    _check_expansion(doc, refs)
-
-
-def _check_shared_size(doc: JSON) -> None:
-    """Count containers as a walk would see them, with each shared object sized once.
-
-    JSON never shares objects, but YAML anchors do: a 1 KB alias bomb is a few
-    hundred objects that a walk would visit billions of times. Sizes are memoised
-    by identity, so this costs one pass over the distinct objects.
-    """
-    size: dict[int, int] = {}
-    active: set[int] = set()
-    stack: list[tuple[JSON, bool]] = [(doc, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            children = node.values() if isinstance(node, dict) else node
-            total = 1 + sum(size[id(c)] for c in children if isinstance(c, (dict, list)))
-            if total > MAX_NODES:
-                raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
-            size[key] = total
-            active.discard(key)
-            continue
-        if key in size:
-            continue
-        if key in active:
-            raise SpecError("spec contains a recursive YAML alias")
-        active.add(key)
-        stack.append((node, True))
-        children = node.values() if isinstance(node, dict) else node
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if id(child) in active:
-                    raise SpecError("spec contains a recursive YAML alias")
-                stack.append((child, False))
-
-
-def _follow(doc: JSON, pointer: str) -> JSON:
-    node = doc
-    if pointer in ("#", "#/"):
-        return doc
-    for raw_part in pointer[2:].split("/") if pointer.startswith("#/") else [pointer]:
-        part = unquote(raw_part).replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(pointer)
-    return node
-
-
-def _check_expansion(doc: JSON, ref_nodes: list[dict[str, JSON]]) -> None:
-    """Bound the inlined size: size(t) = own nodes + sum over its refs of (size(ref target) - 1)."""
-    targets = sorted({str(n["$ref"]) for n in ref_nodes if "$ref" in n})
-    if not targets:
-        return
-    local: dict[str, tuple[int, list[str]]] = {}
-    for target in targets:
-        local[target] = _count_local(_follow(doc, target))
-    size: dict[str, int] = {}
-    state: dict[str, int] = {}  # 1 = on the DFS path, 2 = done
-    for start in targets:
-        if start in state:
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        state[start] = 1
-        while stack:
-            target, index = stack[-1]
-            deps = local[target][1]
-            if index < len(deps):
-                stack[-1] = (target, index + 1)
-                dep = deps[index]
-                if dep not in state:
-                    state[dep] = 1
-                    stack.append((dep, 0))
-                continue
-            total = local[target][0]
-            for dep in deps:
-                # A dep still on the DFS path closes a cycle: it stays a $ref (one node).
-                total += size[dep] - 1 if state.get(dep) == 2 else 0
-                if total > MAX_EXPANDED_NODES:
-                    raise SpecError(
-                        f"spec expands too much: inlining its $refs from {target} gives more than "
-                        f"{MAX_EXPANDED_NODES:,} nodes (a reference fan-out?)"
-                    )
-            size[target] = total
-            state[target] = 2
-            stack.pop()
-
-
-def _count_local(node: JSON) -> tuple[int, list[str]]:
-    count = 0
-    deps: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str):
-                deps.append(ref)
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
-    return count, deps
-
-
 def resolve(doc: dict[str, JSON]) -> dict[str, JSON]:
     """Inline internal refs with prance, keeping the ref that closes a cycle as a ``$ref``.
 
@@ -574,8 +414,10 @@ def validate(doc: dict[str, JSON]) -> list[str]:
     except Exception:
         return ["validation skipped: install cmldyn[validate] (openapi-spec-validator) for the validator's findings"]
     version = str(doc.get("swagger") or doc.get("openapi") or "")
-    cls = OpenAPIV2SpecValidator if version.startswith("2") else (
-        OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    cls = (
+        OpenAPIV2SpecValidator
+        if version.startswith("2")
+        else (OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator)
     )
     findings: list[str] = []
     try:

@@ -14,6 +14,8 @@ import tempfile
 
 from .errors import StorageError
 
+__all__ = ["private_dir", "read_private", "write_private"]
+
 
 def private_dir(path: str) -> str:
     """Create (or tighten) a 0700 directory that is not a symlink and is ours.

@@ -9,8 +9,11 @@ Must not: know about operations or parse bodies (results.py does).
 
 from __future__ import annotations
 
+import http.client
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 import warnings
@@ -19,11 +22,15 @@ from typing import Any, Callable
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.auth import AuthBase
 
 from ._version import __version__
 from .errors import ApiError, CredentialError, ResponseError, TransportError, redact
 from .request import PreparedRequest
+from .settings import Settings
+
+__all__ = ["BearerAuth", "DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "Response", "RetryPolicy", "Transport", "clean_token"]
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_DEADLINE = 120.0
@@ -133,8 +140,19 @@ class Transport:
             warnings.warn(f"TLS verification is off for {self.origin}: the connection can be intercepted", stacklevel=3)
         self._verify: bool | str = self.ca_cert if (self.verify and self.ca_cert) else self.verify
 
+    @classmethod
+    def from_settings(cls, settings: Settings, *, on_wait: Callable[[str], None] | None = None) -> Transport:
+        """The transport for resolved settings: their host, key, TLS choice and time limits."""
+        options: dict[str, Any] = {}
+        if settings.deadline is not None:
+            options["deadline"] = float(settings.deadline)
+        return cls(settings.base_url, settings.token, verify=not settings.insecure, ca_cert=settings.ca_cert,
+                   timeout=settings.timeouts(DEFAULT_TIMEOUT), retry=RetryPolicy(attempts=max(1, settings.retries)),
+                   on_wait=on_wait, **options)
+
     @property
     def secrets(self) -> tuple[str, ...]:
+        """The credential this transport sends: what its error texts are redacted against."""
         return (self.token,) if self.token else ()
 
     def _session(self) -> requests.Session:
@@ -210,7 +228,8 @@ class Transport:
                 what = "deadline" if self.deadline <= policy.budget else "retry budget"
                 raise TransportError(f"gave up after {attempt + 1} attempts: the {limit:.0f} s {what} is spent")
             if self.on_wait is not None:
-                self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s (attempt {attempt + 2} of {policy.attempts})")
+                self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s "
+                             f"(attempt {attempt + 2} of {policy.attempts})")
             policy.sleep(delay)
             attempt += 1
 
@@ -227,7 +246,9 @@ class Transport:
             if _origin(target) != origin:
                 raise ApiError(
                     f"refusing redirect to other origin {_origin(target)} (from {origin})",
-                    status=response.status, reason=response.reason, operation=request.operation,
+                    status=response.status,
+                    reason=response.reason,
+                    operation=request.operation,
                     hint="check the host; cmldyn never sends the key to another origin",
                 )
             hops += 1
@@ -282,56 +303,73 @@ class Transport:
         source = raw.raw
         # read1 returns what has arrived (a drip cannot hold one read open past the deadline);
         # stream() would block until 64 KB or the end.
-        chunks_in = iter(lambda: source.read1(65536, decode_content=True), b"") if hasattr(source, "read1") else source.stream(65536, decode_content=True)
+        chunks_in = (
+            iter(lambda: source.read1(65536, decode_content=True), b"")
+            if hasattr(source, "read1")
+            else source.stream(65536, decode_content=True)
+        )
         try:
             for chunk in chunks_in:
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise ResponseError(f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading",
-                                        hint="narrow the request (page_size, search_filter)")
+                    raise ResponseError(
+                        f"response larger than {self.max_bytes // (1024 * 1024)} MB; stopped reading",
+                        hint="narrow the request (page_size, search_filter)",
+                    )
                 chunks.append(chunk)
                 if self.clock() - start > self.deadline:
-                    raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline (still receiving)",
-                                         retryable=False)
+                    raise TransportError(
+                        f"no complete response within the {self.deadline:.0f} s deadline (still receiving)", retryable=False
+                    )
         except (TransportError, ResponseError):
             raise
-        except Exception as exc:  # urllib3 ProtocolError, ReadTimeoutError, DecodeError...
-            text = str(exc)
-            if "IncompleteRead" in text or "Connection broken" in text or "ended" in text.lower():
-                have = _incomplete(text) or size
-                raise TransportError(
-                    f"connection closed mid-response ({have} of {expected or '?'} bytes)"
-                ) from None
-            if "timed out" in text.lower():
-                raise TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout)") from None
-            raise TransportError(f"reading the response failed: {redact(text, self.secrets)[:200]}") from None
+        except Exception as exc:  # urllib3 and http.client errors while reading, told apart by type
+            raise self._reading_error(exc, size, expected) from None
         return b"".join(chunks)
 
+    def _reading_error(self, exc: BaseException, size: int, expected: str | None) -> TransportError:
+        """What went wrong while the body was arriving, from the library exception's type."""
+        incomplete = _find(exc, urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
+        if incomplete is not None or _find(exc, urllib3.exceptions.ProtocolError, ConnectionError) is not None:
+            partial = getattr(incomplete, "partial", None)
+            have = partial if isinstance(partial, int) else (len(partial) if isinstance(partial, bytes) else size)
+            return TransportError(f"connection closed mid-response ({have} of {expected or '?'} bytes)")
+        if _find(exc, urllib3.exceptions.ReadTimeoutError, socket.timeout) is not None:
+            return TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout)")
+        if _find(exc, urllib3.exceptions.DecodeError) is not None:
+            return TransportError("the response could not be decompressed (a corrupt gzip or deflate body)",
+                                  retryable=False)
+        return TransportError(f"reading the response failed: {type(exc).__name__}: {redact(str(exc), self.secrets)[:200]}")
+
     def _translate(self, exc: requests.exceptions.RequestException, url: str) -> TransportError:
+        """A requests exception as a TransportError, told apart by the types in its cause chain."""
         parts = urlsplit(url)
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        text = redact(str(exc), self.secrets)
         if isinstance(exc, requests.exceptions.SSLError):
-            error = TransportError(f"TLS verification failed for {where}: {_tls_reason(text)}",
-                                   hint="give the CA bundle with --ca-cert FILE (ca_cert=...)")
-            error.retryable = False
-            return error
+            return TransportError(f"TLS verification failed for {where}: {_tls_reason(exc)}",
+                                  hint="give the CA bundle with --ca-cert FILE (ca_cert=...)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return TransportError(f"cannot connect to {where} (connect timeout after {self.timeout[0]:.0f} s)")
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout) from {where}")
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            return TransportError("a header value is invalid (not shown)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectionError):
-            reason = "connection refused" if "refused" in text.lower() else (
-                "name not resolved" if "resolve" in text.lower() or "name or service" in text.lower() else
-                "connection reset" if any(w in text.lower() for w in ("reset", "aborted", "remotedisconnected", "closed connection"))
-                else "connection failed")
+            if _find(exc, ConnectionRefusedError) is not None:
+                reason = "connection refused"
+            elif _find(exc, urllib3.exceptions.NameResolutionError, socket.gaierror) is not None:
+                reason = "name not resolved"
+            elif _find(exc, ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
+                       urllib3.exceptions.ProtocolError) is not None:
+                reason = "connection reset"
+            else:
+                reason = "connection failed"
             # A refused connection is not retried: nothing listens, and waiting rarely changes that.
             error = TransportError(f"cannot connect to {where} ({reason})", hint="check --host and that the server is reachable",
                                    retryable=reason != "connection refused")
             error.reset = reason == "connection reset"  # type: ignore[attr-defined]
             return error
-        if isinstance(exc, requests.exceptions.InvalidHeader):
-            return TransportError("a header value is invalid (not shown)", retryable=False)
+        text = redact(str(exc), self.secrets)
         return TransportError(f"request to {where} failed: {type(exc).__name__}: {text[:200]}")
 
 
@@ -366,14 +404,30 @@ def _human(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def _incomplete(text: str) -> int | None:
-    match = re.search(r"IncompleteRead\((\d+) bytes read", text)
-    return int(match.group(1)) if match else None
+def _find(exc: BaseException, *types: type[BaseException]) -> Any:
+    """The first exception of one of ``types`` in ``exc``'s chain: itself, what it wraps (urllib3 keeps
+    the underlying error in ``reason`` or ``args``), its cause and its context."""
+    seen: set[int] = set()
+    queue: list[BaseException] = [exc]
+    while queue and len(seen) < 32:
+        item = queue.pop(0)
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, types):
+            return item
+        inner = [getattr(item, "reason", None), *getattr(item, "args", ()), item.__cause__, item.__context__]
+        queue.extend(e for e in inner if isinstance(e, BaseException))
+    return None
 
 
-def _tls_reason(text: str) -> str:
-    for marker in ("certificate verify failed", "hostname mismatch", "self-signed", "self signed", "wrong version number"):
-        if marker in text:
-            start = text.find(marker)
-            return text[start:start + 120].split(")")[0].rstrip("'\" ")
+def _tls_reason(exc: BaseException) -> str:
+    """Why the TLS handshake failed, from the ssl module's own error."""
+    verify = _find(exc, ssl.SSLCertVerificationError)
+    if verify is not None:
+        return str(getattr(verify, "verify_message", "") or "certificate verify failed").rstrip(".")
+    failure = _find(exc, ssl.SSLError)
+    reason = getattr(failure, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason.lower().replace("_", " ")
     return "the certificate was not accepted"

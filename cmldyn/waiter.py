@@ -22,6 +22,8 @@ from typing import Any, Callable, Iterable
 from .errors import WaiterError
 from .results import field_of
 
+__all__ = ["StatusRule", "rule_from_enum", "wait_until"]
+
 SUCCESS_WORDS = ("SUCCEEDED", "SUCCESS", "COMPLETED", "FINISHED", "DONE", "BUILT", "DEPLOYED")
 FAILURE_WORDS = ("FAILED", "FAILURE", "ERROR", "TIMEDOUT", "TIMED_OUT", "KILLED", "ABORTED")
 ENDED_WORDS = ("STOPPED", "SKIPPED", "CANCELLED", "CANCELED", "DELETED")

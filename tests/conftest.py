@@ -20,6 +20,13 @@ from cmldyn.simulator import Simulator
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SPECS = FIXTURES / "specs"
+# The CML spec lives once in the repo, as the package's own data (the drop-in's request classes use it).
+CML_SPEC = ROOT / "cmldyn" / "data" / "cml-api-v2.swagger.json"
+
+
+def spec_file(name: str) -> Path:
+    """A spec by file name: the packaged CML spec, or one of fixtures/specs."""
+    return CML_SPEC if name == CML_SPEC.name else SPECS / name
 CANARY = f"cmlcanary_{uuid.uuid4().hex}"
 
 

@@ -98,11 +98,11 @@ def test_offline_without_a_cache_is_a_spec_error(fresh_sim: Simulator, tmp_path:
 def test_a_changed_spec_reports_operations_added_and_removed(fresh_sim: Simulator, tmp_path: Path) -> None:
     cache = SpecCache(str(tmp_path / "c"))
     client = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
-    entry = cache.get(client._transport.origin, client._spec_source)  # type: ignore[arg-type]
+    entry = cache.get(client.transport.origin, client.spec_source)  # type: ignore[arg-type]
     assert entry is not None
     # Pretend the cached copy was an older workspace: one operation fewer, one that has gone since.
     names = [n for n in entry.operations if n != "list_projects"] + ["old_gone_operation"]
-    cache.put(client._transport.origin, client._spec_source, entry.text + " ", etag='"old"', last_modified=None, operations=names)  # type: ignore[arg-type]
+    cache.put(client.transport.origin, client.spec_source, entry.text + " ", etag='"old"', last_modified=None, operations=names)  # type: ignore[arg-type]
     refreshed = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
     assert refreshed.spec_state == "fetched"
     assert refreshed.spec_changes == (["list_projects"], ["old_gone_operation"])
@@ -135,7 +135,9 @@ def test_symlinked_cache_file_is_not_followed(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ profiles
 
-def test_profiles_supply_host_and_key_after_flags_and_environment(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_profiles_supply_host_and_key_after_flags_and_environment(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "config.toml"
     save_profile(Profile(name="lab", host=sim.url, key_env="LAB_KEY"), str(config))
     save_profile(Profile(name="default", host="http://127.0.0.1:9", key="not-used"), str(config))
@@ -144,7 +146,9 @@ def test_profiles_supply_host_and_key_after_flags_and_environment(sim: Simulator
     assert code == 0, err
     assert json.loads(out) >= 6
     # flags win over the profile
-    code, out, _ = run(["--profile", "default", "--host", sim.url, "--token", CANARY, "call", "list_projects", "-q", "length(projects)"])
+    code, out, _ = run(
+        ["--profile", "default", "--host", sim.url, "--token", CANARY, "call", "list_projects", "-q", "length(projects)"]
+    )
     assert code == 0
     code, _, err = run(["--profile", "nope", "call", "list_projects"])
     assert code == 2 and "no profile 'nope'" in err
@@ -158,7 +162,9 @@ def test_key_command_profile(sim: Simulator, tmp_path: Path, monkeypatch: pytest
     assert code == 0, err
 
 
-def test_configure_asks_for_the_key_and_writes_a_private_file(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configure_asks_for_the_key_and_writes_a_private_file(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "conf" / "config.toml"
     monkeypatch.setattr("cmldyn.config.default_config_path", lambda: str(config))
     old = os.umask(0)
@@ -197,6 +203,7 @@ def test_a_key_in_a_readable_config_warns_with_the_fix(sim: Simulator, tmp_path:
 
 # ------------------------------------------------------------------ spec command and completion
 
+
 def test_spec_show_refresh_diff(fresh_sim: Simulator) -> None:
     g = ["--host", fresh_sim.url, "--token", CANARY]
     code, out, _ = run(g + ["spec"])
@@ -226,8 +233,9 @@ def test_completion_scripts_and_candidates(fresh_sim: Simulator) -> None:
     assert fresh_sim.seen == []  # completion reads the cache only
 
 
-def test_a_cache_hit_reuses_the_operation_index_only_from_the_same_version(fresh_sim: Simulator, tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cache_hit_reuses_the_operation_index_only_from_the_same_version(
+    fresh_sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = str(tmp_path / "c")
     cold = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
     calls: list[int] = []
@@ -247,9 +255,9 @@ def test_a_cache_hit_reuses_the_operation_index_only_from_the_same_version(fresh
 
 
 def test_spec_diff_honours_the_timeout(tmp_path: Path) -> None:
-    from .helpers import RawServer
-
     import time as clock
+
+    from .helpers import RawServer
 
     server = RawServer(lambda conn: clock.sleep(5))  # never answers the spec request
     try:

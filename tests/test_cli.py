@@ -14,7 +14,7 @@ import pytest
 from cmldyn.cli import main
 from cmldyn.simulator import Simulator
 
-from .conftest import CANARY, ROOT, SPECS, assert_no_canary, free_port
+from .conftest import CANARY, CML_SPEC, ROOT, assert_no_canary, free_port
 
 
 def run(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -25,7 +25,7 @@ def run(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> 
 
 
 def one_error_line(err: str) -> str:
-    lines = [l for l in err.splitlines() if not l.startswith("hint: ")]
+    lines = [line for line in err.splitlines() if not line.startswith("hint: ")]
     assert len(lines) == 1, err
     assert lines[0].startswith("cmldyn: error: ")
     assert "Traceback" not in err
@@ -53,7 +53,9 @@ def test_all_follows_every_page(g: list[str], sim: Simulator) -> None:
 
 
 def test_environment_supplies_host_and_key(sim: Simulator) -> None:
-    code, out, err = run(["call", "list_projects", "page_size=1", "-q", "projects[0].name"], env={"CML_HOST": sim.url, "CML_API_KEY": CANARY})
+    code, out, err = run(
+        ["call", "list_projects", "page_size=1", "-q", "projects[0].name"], env={"CML_HOST": sim.url, "CML_API_KEY": CANARY}
+    )
     assert code == 0, err
     assert json.loads(out) == "demo"
 
@@ -96,17 +98,24 @@ def test_dry_run_redacts_and_sends_nothing(fresh_sim: Simulator) -> None:
     assert [s.path for s in fresh_sim.seen] == ["/api/v2/swagger.json"]
 
 
-@pytest.mark.parametrize("argv,code,message", [
-    (["call", "list_projectz"], 2, "unknown operation 'list_projectz'; did you mean 'list_projects'"),
-    (["call", "list_projects", "-q", "projects[.name"], 2, "invalid JMESPath"),
-    (["call", "list_projects", "--page-sise", "2"], 2, "unknown parameter '--page-sise' for list_projects; did you mean --page-size"),
-    (["call", "list_projects", "--page-size", "two"], 2, "wrong type for page_size"),
-    (["call", "get_project", "no-such-project"], 1, "HTTP 404 for get_project: project not found: no-such-project"),
-    (["call", "get_project", ".."], 2, "invalid value for path parameter project_id"),
-    (["call", "get_job"], 2, "missing required parameter project_id"),
-    (["frobnicate"], 2, "invalid choice"),
-    (["call", "list_projects", "-o", "xml"], 2, "--output takes json, yaml, table or raw"),
-])
+@pytest.mark.parametrize(
+    "argv,code,message",
+    [
+        (["call", "list_projectz"], 2, "unknown operation 'list_projectz'; did you mean 'list_projects'"),
+        (["call", "list_projects", "-q", "projects[.name"], 2, "invalid JMESPath"),
+        (
+            ["call", "list_projects", "--page-sise", "2"],
+            2,
+            "unknown parameter '--page-sise' for list_projects; did you mean --page-size",
+        ),
+        (["call", "list_projects", "--page-size", "two"], 2, "wrong type for page_size"),
+        (["call", "get_project", "no-such-project"], 1, "HTTP 404 for get_project: project not found: no-such-project"),
+        (["call", "get_project", ".."], 2, "invalid value for path parameter project_id"),
+        (["call", "get_job"], 2, "missing required parameter project_id"),
+        (["frobnicate"], 2, "invalid choice"),
+        (["call", "list_projects", "-o", "xml"], 2, "invalid choice: 'xml' (choose from 'json', 'yaml', 'table', 'raw')"),
+    ],
+)
 def test_errors_have_codes_and_one_line(g: list[str], argv: list[str], code: int, message: str) -> None:
     got, out, err = run(g + argv)
     assert got == code, err
@@ -134,7 +143,9 @@ def test_network_error_exits_3() -> None:
 
 def test_spec_error_exits_5(tmp_path: Any) -> None:
     bad = tmp_path / "spec.json"
-    bad.write_text('{"swagger": "2.0", "paths": {"/x": {"get": {"responses": {"200": {"schema": {"$ref": "http://127.0.0.1:9/x.json"}}}}}}}')
+    bad.write_text(
+        '{"swagger": "2.0", "paths": {"/x": {"get": {"responses": {"200": {"schema": {"$ref": "http://127.0.0.1:9/x.json"}}}}}}}'
+    )
     code, _, err = run(["--spec", str(bad), "ops"])
     assert code == 5 and "external $ref not allowed" in one_error_line(err)
 
@@ -145,7 +156,7 @@ def test_debug_shows_a_traceback_without_the_key(g: list[str]) -> None:
 
 
 def test_ops_and_describe_from_a_local_spec() -> None:
-    spec = str(SPECS / "cml-api-v2.swagger.json")
+    spec = str(CML_SPEC)
     code, out, _ = run(["--spec", spec, "ops", "job_run"])
     assert code == 0 and out.count("\n") == 4 and "stop_job_run" in out
     code, out, _ = run(["--spec", spec, "ops", "-o", "json"])
@@ -167,21 +178,32 @@ def test_terminal_controls_in_api_data_are_escaped(fresh_sim: Simulator) -> None
     evil = "evil\x1b]8;;http://x\x07link\x1b[2J\u202egnp.exe\x9b31m"
     assert run(g + ["call", "create_project", f"name={evil}"])[0] == 0
     for fmt in ("json", "yaml", "table", "raw"):
-        code, out, _ = run(g + ["call", "list_projects", "--page-size", "50", "-o", fmt] + (["-q", "projects[].name"] if fmt == "raw" else []))
+        code, out, _ = run(
+            g + ["call", "list_projects", "--page-size", "50", "-o", fmt] + (["-q", "projects[].name"] if fmt == "raw" else [])
+        )
         assert code == 0
         for bad in ("\x1b", "\x07", "\u202e", "\x9b"):
             assert bad not in out, (fmt, bad)
         assert any(shown in out for shown in ("\\x1b", "\\u001b", "\\e"))
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["call", "list_projects", "-q", "length(projects)"], 0),
-    (["call", "get_project", "nope"], 1),
-    (["call", "nope"], 2),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["call", "list_projects", "-q", "length(projects)"], 0),
+        (["call", "get_project", "nope"], 1),
+        (["call", "nope"], 2),
+    ],
+)
 def test_real_entry_point(sim: Simulator, argv: list[str], expected: int) -> None:
-    proc = subprocess.run([sys.executable, "-m", "cmldyn", "--host", sim.url, *argv], capture_output=True, text=True,
-                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cmldyn", "--host", sim.url, *argv],
+        capture_output=True,
+        text=True,
+        env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == expected, proc.stderr
     assert CANARY not in proc.stdout + proc.stderr
     if expected:
@@ -190,15 +212,23 @@ def test_real_entry_point(sim: Simulator, argv: list[str], expected: int) -> Non
 
 
 def test_broken_pipe_is_quiet(sim: Simulator) -> None:
-    proc = subprocess.run(f"{sys.executable} -m cmldyn --host {sim.url} call list_runtimes --all -o raw -q 'runtimes[].image_identifier' | head -1",
-                          shell=True, capture_output=True, text=True, timeout=60, cwd=ROOT,
-                          env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+    proc = subprocess.run(
+        f"{sys.executable} -m cmldyn --host {sim.url} call list_runtimes --all -o raw -q 'runtimes[].image_identifier' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
+    )
     assert proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
 def test_token_from_stdin(sim: Simulator) -> None:
-    code, out, err = run(["--host", sim.url, "--token-stdin", "call", "list_projects", "-q", "length(projects)"], stdin=CANARY + "\n")
+    code, out, err = run(
+        ["--host", sim.url, "--token-stdin", "call", "list_projects", "-q", "length(projects)"], stdin=CANARY + "\n"
+    )
     assert code == 0, err
     assert json.loads(out) >= 6
 
@@ -210,3 +240,65 @@ def test_describe_and_argument_errors_show_the_command_line(g: list[str]) -> Non
     assert code == 2 and "hint: usage: cmldyn call get_job PROJECT_ID JOB_ID" in err
     code, _, err = run(g + ["call", "list_projects", "--page-size", "x"])
     assert "hint: usage: cmldyn call list_projects [--search-filter SEARCH_FILTER]" in err
+
+
+# ------------------------------------------------------------------ global options, before or after the command
+
+def test_demo_before_or_after_the_command_gives_the_same_answer() -> None:
+    before = run(["--demo", "call", "list_projects", "-q", "projects[].name"])
+    after = run(["call", "list_projects", "--demo", "-q", "projects[].name"])
+    assert before == after
+    assert before[0] == 0 and "demo" in json.loads(before[1])
+
+
+@pytest.mark.parametrize("options", [
+    ["--timeout", "5", "--deadline", "30", "--refresh"],
+    ["--spec", str(CML_SPEC), "--debug"],
+    ["--offline"],
+    ["--token-stdin"],
+], ids=["times-refresh", "spec-debug", "offline", "token-stdin"])
+def test_global_options_work_in_either_place(sim: Simulator, options: list[str]) -> None:
+    """Against a server on loopback: the same exit code and output with the options before the
+    command, after the operation, and between the call's own words."""
+    key = [] if "--token-stdin" in options else ["--token", CANARY]
+    stdin = CANARY + "\n" if "--token-stdin" in options else ""
+    auth = key or ["--token-stdin"]
+    warm = run(["--host", sim.url, *auth, "call", "list_projects"], stdin=stdin)  # fills the cache --offline reads
+    assert warm[0] == 0, warm[2]
+    words = ["call", "list_projects", "--page-size", "2", "-q", "projects[].name"]
+    runs = [
+        run(["--host", sim.url, *key, *options, *words], stdin=stdin),
+        run([*words, "--host", sim.url, *key, *options], stdin=stdin),
+        run(["call", "list_projects", *options, "--page-size", "2", "--host", sim.url, *key, "-q", "projects[].name"],
+            stdin=stdin),
+    ]
+    assert runs[0][0] == 0, runs[0][2]
+    assert len(json.loads(runs[0][1])) == 2
+    assert runs[1] == runs[0] and runs[2] == runs[0]
+
+
+def test_every_global_option_parses_the_same_before_and_after_the_command() -> None:
+    from cmldyn.cli.parser import GLOBAL_OPTIONS, build_parser, global_flags
+
+    for option in GLOBAL_OPTIONS:
+        words = [option.flag] + (["7" if option.seconds else "v"] if option.metavar else [])
+        for command in (["ops"], ["describe", "x"], ["spec", "show"], ["repl"], ["configure"], ["call", "x"]):
+            first, _ = build_parser().parse_known_args(words + command)
+            last, _ = build_parser().parse_known_args(command + words)
+            assert global_flags(first) == global_flags(last), (option.flag, command)
+            assert global_flags(first)[option.dest] not in (None, False), (option.flag, command)
+
+
+def test_a_bad_global_option_value_fails_the_same_in_either_place() -> None:
+    before = run(["--timeout", "soon", "call", "list_projects"])
+    after = run(["call", "list_projects", "--timeout", "soon"])
+    assert before == after
+    assert before[0] == 2 and "--timeout takes seconds, got 'soon'" in one_error_line(before[2])
+
+
+def test_configure_takes_the_host_option(tmp_path: Any) -> None:
+    """configure reads the one --host option (it used to declare its own, shadowed by the global one)."""
+    config = tmp_path / "config.toml"
+    code, out, err = run(["configure", "--config", str(config), "--host", "https://ml-x.example", "--key-env", "MY_KEY"])
+    assert code == 0, err
+    assert 'host = "https://ml-x.example"' in config.read_text() and 'key_env = "MY_KEY"' in config.read_text()

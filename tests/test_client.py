@@ -13,7 +13,7 @@ import cmldyn
 from cmldyn import errors
 from cmldyn.simulator import Simulator
 
-from .conftest import CANARY, SPECS, EchoServer, assert_no_canary
+from .conftest import CANARY, CML_SPEC, SPECS, EchoServer, assert_no_canary
 
 
 def test_every_cml_operation_is_an_attribute_with_help(api: cmldyn.Client) -> None:
@@ -24,7 +24,9 @@ def test_every_cml_operation_is_an_attribute_with_help(api: cmldyn.Client) -> No
         assert info.path in fn.__doc__
         assert str(inspect.signature(fn)).startswith("(")
     assert "list_projects" in dir(api)
-    assert str(inspect.signature(api.create_job_run)).startswith("(body: 'CreateJobRunRequest', project_id: 'string', job_id: 'string'")
+    assert str(inspect.signature(api.create_job_run)).startswith(
+        "(body: 'CreateJobRunRequest', project_id: 'string', job_id: 'string'"
+    )
 
 
 def test_list_and_attribute_access(api: cmldyn.Client) -> None:
@@ -152,28 +154,33 @@ def test_raw_escape_hatch(api: cmldyn.Client) -> None:
 
 
 def test_html_login_page_is_a_clear_error(echo: EchoServer) -> None:
-    client = cmldyn.Client(echo.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+    client = cmldyn.Client(echo.url, CANARY, spec=CML_SPEC)
     echo.replies.append((200, {"Content-Type": "text/html"}, b"<!DOCTYPE html><html>Sign in with SSO</html>"))
     with pytest.raises(errors.ResponseError, match="expected JSON but got text/html.*login or SSO page"):
         client.list_projects()
 
 
-@pytest.mark.parametrize("payload,message", [
-    (b'{"name": "\xff"}', "not valid UTF-8 at byte 10"),
-    (b'{"n": NaN}', "not JSON"),
-    (b"[" * 100000 + b"]" * 100000, "too deeply nested"),
-    (b'{"n": ' + b"9" * 5000 + b"}", "number too large"),
-])
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (b'{"name": "\xff"}', "not valid UTF-8 at byte 10"),
+        (b'{"n": NaN}', "not JSON"),
+        (b"[" * 100000 + b"]" * 100000, "too deeply nested"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "number too large"),
+    ],
+)
 def test_bad_bodies_are_response_errors(echo: EchoServer, payload: bytes, message: str) -> None:
-    client = cmldyn.Client(echo.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+    client = cmldyn.Client(echo.url, CANARY, spec=CML_SPEC)
     echo.replies.append((200, {"Content-Type": "application/json"}, payload))
     with pytest.raises(errors.ResponseError, match=message):
         client.list_projects()
 
 
 def test_short_error_body_shape(echo: EchoServer) -> None:
-    client = cmldyn.Client(echo.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
-    echo.replies.append((403, {"Content-Type": "application/json"}, b'{"code":7,"message":"User is not an observability machine user"}'))
+    client = cmldyn.Client(echo.url, CANARY, spec=CML_SPEC)
+    echo.replies.append(
+        (403, {"Content-Type": "application/json"}, b'{"code":7,"message":"User is not an observability machine user"}')
+    )
     with pytest.raises(errors.AuthError) as info:
         client.list_workload_executions()
     assert info.value.code == 7

@@ -15,7 +15,7 @@ from cmldyn import errors
 from cmldyn.simulator import Simulator
 from cmldyn.utils import Cursor
 
-from .conftest import CANARY, ROOT
+from .conftest import CANARY, CML_SPEC, ROOT
 
 
 @pytest.fixture()
@@ -73,7 +73,9 @@ def test_vendor_call_shapes(client: Any, fresh_sim: Simulator) -> None:
     build = client.create_model_build(cmlapi.CreateModelBuildRequest(file_path="p.py", function_name="f"), project.id, model.id)
     fresh_sim.clock.step(6)
     assert client.get_model_build(project.id, model.id, build.id).status == "built"
-    deployment = client.create_model_deployment(cmlapi.CreateModelDeploymentRequest(cpu=1, memory=2), project.id, model.id, build.id)
+    deployment = client.create_model_deployment(
+        cmlapi.CreateModelDeploymentRequest(cpu=1, memory=2), project.id, model.id, build.id
+    )
     fresh_sim.clock.step(5)
     assert client.get_model_deployment(project.id, model.id, build.id, deployment.id).status == "deployed"
     request = cmlapi.CreateApplicationRequest(name="a", subdomain="shapes-app", script="app.py")
@@ -112,9 +114,8 @@ def test_pages_and_items_follow_tokens_and_repeat_arguments(fresh_sim: Simulator
 
 
 def test_a_repeated_page_token_is_an_error(echo: Any) -> None:
-    from .conftest import SPECS
 
-    api = cmldyn.Client(echo.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+    api = cmldyn.Client(echo.url, CANARY, spec=CML_SPEC)
     page = json.dumps({"projects": [{"id": "a"}], "next_page_token": "same"}).encode()
     for _ in range(3):
         echo.replies.append((200, {"Content-Type": "application/json"}, page))
@@ -138,7 +139,9 @@ def test_wait_for_model_build_then_deployment(client: Any, fresh_sim: Simulator)
     step = fresh_sim.clock.step
     pid = demo_id(client)
     model = client.create_model({"name": "wm"}, pid)
-    build = client.wait(client.create_model_build({"file_path": "p.py", "function_name": "f"}, pid, model.id), sleep=step, delay=1)
+    build = client.wait(
+        client.create_model_build({"file_path": "p.py", "function_name": "f"}, pid, model.id), sleep=step, delay=1
+    )
     assert build.status == "built"
     deployment = client.create_model_deployment({"cpu": 1, "memory": 2}, pid, model.id, build.id)
     assert client.wait(deployment, sleep=step, delay=1).status == "deployed"
@@ -176,8 +179,12 @@ def test_cli_wait(fresh_sim: Simulator) -> None:
     pid = next(p["id"] for p in fresh_sim.workspace.store("projects").values() if p["name"] == "demo")
     jid = next(iter(fresh_sim.workspace.store("projects/*/jobs", (pid,))))
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--host", fresh_sim.url, "--token", CANARY, "call", "create_job_run", pid, jid, "--wait", "-q", "status"],
-                stdout=out, stderr=err, env={})
+    code = main(
+        ["--host", fresh_sim.url, "--token", CANARY, "call", "create_job_run", pid, jid, "--wait", "-q", "status"],
+        stdout=out,
+        stderr=err,
+        env={},
+    )
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue()) == "ENGINE_SUCCEEDED"
     code = main(["--host", fresh_sim.url, "--token", CANARY, "call", "list_projects", "--wait"], stdout=out, stderr=err, env={})
@@ -186,9 +193,14 @@ def test_cli_wait(fresh_sim: Simulator) -> None:
 
 def test_a_cmlapi_script_runs_unchanged_but_for_its_import() -> None:
     with Simulator(token=CANARY, speed=200) as sim:
-        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "scripts" / "cmlapi_workflow.py")],
-                              env={"CML_HOST": sim.url, "CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "scripts" / "cmlapi_workflow.py")],
+            env={"CML_HOST": sim.url, "CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "project" in out and "run" in out and "ENGINE_SUCCEEDED" in out
@@ -206,4 +218,7 @@ def test_progress_printer_writes_a_line_per_status_change() -> None:
     show = progress_printer(stream)
     for text in ("status: A (0 s, attempt 1)", "status: A (2 s, attempt 2)", "status: B\x1b[2J (4 s, attempt 3)"):
         show(text)
-    assert stream.getvalue().splitlines() == ["waiting: status: A (0 s, attempt 1)", "waiting: status: B\\x1b[2J (4 s, attempt 3)"]
+    assert stream.getvalue().splitlines() == [
+        "waiting: status: A (0 s, attempt 1)",
+        "waiting: status: B\\x1b[2J (4 s, attempt 3)",
+    ]

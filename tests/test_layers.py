@@ -1,103 +1,171 @@
-"""Imports point down (STYLE.md): read each module's imports with ast and fail on an upward one."""
+"""Imports point down (ARCHITECTURE.md): read each module's imports with ast and fail on an upward one.
+
+A unit is a module of cmldyn/ or one of its packages (cli, repl, simulator). Every unit is
+listed here with what it may import, so a new module has to be placed in the layers on purpose.
+"""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
+PACKAGES = ("cli", "repl", "simulator")
 
-# What each client module may import from cmldyn (besides itself).
-ALLOWED = {
-    "errors": set(),
-    "jsonvalue": {"errors"},
+# What each unit may import from cmldyn (besides itself), lowest layer first.
+ALLOWED: dict[str, set[str]] = {
     "_version": set(),
-    "spec": {"jsonvalue", "errors"},
-    "model": {"errors", "spec"},
-    "request": {"jsonvalue", "errors", "model"},
-    "schemas": {"jsonvalue", "errors", "model", "spec"},
-    "transport": {"errors", "request", "_version"},
-    "results": {"jsonvalue", "errors", "model"},
-    "filtering": {"jsonvalue", "errors", "results"},
-    "paginate": {"errors", "results"},
-    "waiter": {"errors", "results"},
-    "compat": {"client"},
-    "rest": {"errors"},
-    "utils": {"paginate"},
-    "output": {"jsonvalue", "errors", "results"},
-    "client": {"jsonvalue", "_version", "errors", "spec", "model", "request", "transport", "results", "schemas", "paginate", "waiter", "cache"},
-    "cache": {"errors", "storage"},
+    "errors": set(),
+    "naming": set(),
+    "jsonvalue": {"errors"},
     "storage": {"errors"},
     "config": {"errors", "storage"},
+    "cache": {"errors", "storage"},
+    "settings": {"errors", "config"},
+    "prescan": {"errors", "jsonvalue"},
+    "spec": {"errors", "jsonvalue", "prescan"},
+    "schema": {"jsonvalue", "spec"},
+    "docs": {"jsonvalue", "schema", "spec", "model"},  # model only under TYPE_CHECKING (checked below)
+    "model": {"docs", "errors", "jsonvalue", "naming", "schema", "spec"},
+    "request": {"errors", "jsonvalue", "model", "schema"},
+    "results": {"errors", "jsonvalue", "schema"},
+    "schemas": {"errors", "jsonvalue", "schema", "spec"},
+    "transport": {"_version", "errors", "request", "settings"},
+    "filtering": {"errors", "jsonvalue"},
+    "paginate": {"errors", "results"},
+    "waiter": {"errors", "results"},
+    "output": {"errors", "jsonvalue"},
+    "loader": {"_version", "cache", "errors", "model", "results", "spec", "transport"},
+    "client": {"cache", "errors", "jsonvalue", "loader", "model", "paginate", "request", "results", "schema", "schemas",
+               "settings", "spec", "transport", "waiter"},
+    "compat": {"client", "settings"},
+    "rest": {"errors"},
+    "utils": {"paginate"},
     "__init__": {"_version", "client", "compat", "errors", "rest", "results", "schemas", "utils"},
-    "cli": {"_version", "errors", "client", "model", "filtering", "output", "paginate", "simulator", "repl", "cache",
-            "config", "transport"},
+    "repl": {"_version", "client", "errors", "filtering", "jsonvalue", "output", "results", "schema", "schemas", "settings",
+             "storage", "model"},
+    "cli": {"_version", "client", "config", "errors", "filtering", "loader", "model", "output", "paginate", "repl", "schema",
+            "settings", "simulator", "transport"},
+    "simulator": set(),
     "__main__": {"cli"},
 }
-THIRD_PARTY_HOMES = {"prance": {"spec"}, "requests": {"transport"}, "jmespath": {"filtering"}, "prompt_toolkit": {"repl"}}
+THIRD_PARTY_HOMES = {"prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
+                     "prompt_toolkit": {"repl"}}
 
 
-def cmldyn_imports(path: Path) -> tuple[set[str], set[str]]:
+def unit_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if rel.parts[0] in PACKAGES else rel.stem
+
+
+def cmldyn_imports(path: Path, *, runtime_only: bool = False) -> tuple[set[str], set[str]]:
+    """(cmldyn units imported, third-party top-level packages imported) by one file."""
     tree = ast.parse(path.read_text())
+    skipped: set[int] = set()
+    if runtime_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skipped.update(id(n) for n in ast.walk(node))
     ours, theirs = set(), set()
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = list(parts[: len(parts) - node.level])
                 target = base + (node.module.split(".") if node.module else [])
                 if node.module is None:
-                    for alias in node.names:
-                        ours.add(".".join(target[1:] + [alias.name]))
+                    ours.update(".".join([*target[1:], alias.name]) for alias in node.names)
                 else:
                     ours.add(".".join(target[1:]))
             elif node.module:
-                (ours if node.module.startswith("cmldyn") else theirs).add(node.module.removeprefix("cmldyn.").removeprefix("cmldyn"))
+                (ours if node.module.startswith("cmldyn") else theirs).add(
+                    node.module.removeprefix("cmldyn.").removeprefix("cmldyn")
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                (ours if alias.name.startswith("cmldyn") else theirs).add(alias.name.removeprefix("cmldyn.").removeprefix("cmldyn"))
-    return {o for o in ours if o}, {t.split(".")[0] for t in theirs}
+                (ours if alias.name.startswith("cmldyn") else theirs).add(
+                    alias.name.removeprefix("cmldyn.").removeprefix("cmldyn")
+                )
+    return {o.split(".")[0] for o in ours if o}, {t.split(".")[0] for t in theirs}
 
 
-@pytest.mark.parametrize("module", sorted(ALLOWED))
-def test_client_modules_import_only_downwards(module: str) -> None:
-    ours, _ = cmldyn_imports(PACKAGE / f"{module}.py")
-    top = {o.split(".")[0] for o in ours}
-    assert top <= ALLOWED[module] | {module}, f"{module} imports {sorted(top - ALLOWED[module])}"
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_module_is_placed_in_the_layers() -> None:
+    assert {unit_of(p) for p in SOURCES} <= set(ALLOWED), sorted({unit_of(p) for p in SOURCES} - set(ALLOWED))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_import_only_downwards(path: Path) -> None:
+    unit = unit_of(path)
+    ours, _ = cmldyn_imports(path)
+    assert ours - {unit} <= ALLOWED[unit], f"{unit} imports {sorted(ours - {unit} - ALLOWED[unit])}"
+
+
+def test_the_allowed_imports_have_no_cycle() -> None:
+    """Ignoring imports made only for type checking, the units form a DAG: there is a 'down'."""
+    runtime: dict[str, set[str]] = {u: set() for u in ALLOWED}
+    for path in SOURCES:
+        ours, _ = cmldyn_imports(path, runtime_only=True)
+        runtime[unit_of(path)] |= ours - {unit_of(path)}
+    done: set[str] = set()
+
+    def visit(unit: str, trail: tuple[str, ...]) -> None:
+        assert unit not in trail, " -> ".join((*trail, unit))
+        if unit in done:
+            return
+        for below in runtime.get(unit, ()):
+            visit(below, (*trail, unit))
+        done.add(unit)
+
+    for unit in runtime:
+        visit(unit, ())
 
 
 def test_simulator_imports_nothing_from_the_client() -> None:
     for path in (PACKAGE / "simulator").glob("*.py"):
         ours, _ = cmldyn_imports(path)
-        assert all(o.startswith("simulator") for o in ours), (path.name, ours)
-
-
-def test_nothing_in_the_client_imports_the_simulator_except_the_cli() -> None:
-    for path in PACKAGE.rglob("*.py"):
-        if "simulator" in path.parts or path.name == "cli.py":
-            continue
-        ours, _ = cmldyn_imports(path)
-        assert not any(o.startswith("simulator") for o in ours), path
+        assert ours <= {"simulator"}, (path.name, ours)
 
 
 def test_each_third_party_library_has_one_home() -> None:
-    for path in PACKAGE.rglob("*.py"):
+    for path in SOURCES:
         if "simulator" in path.parts:
             continue
         _, theirs = cmldyn_imports(path)
-        module = path.stem if path.parent == PACKAGE else path.parent.name
         for library, homes in THIRD_PARTY_HOMES.items():
             if library in theirs:
-                assert module in homes, f"{path.name} imports {library}"
+                assert unit_of(path) in homes, f"{path.name} imports {library}"
+
+
+def test_no_module_reads_another_objects_underscore_attributes() -> None:
+    """``x._name`` only on ``self``/``cls`` (or an object of the same class, inside that class):
+    nothing outside client.py reaches into a Client, nothing reaches into anything else's privates."""
+    own_class = {("schemas.py", "type(self)._fields"), ("results.py", "other._data")}
+    found = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue
+                if (path.name, ast.unparse(node)) in own_class:
+                    continue
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
 
 
 def test_call_does_not_import_prompt_toolkit() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, cmldyn.cli; cmldyn.cli.build_parser(); print('prompt_toolkit' in sys.modules, 'cmldyn.simulator' in sys.modules)"
+    code = (
+        "import sys, cmldyn.cli.parser; cmldyn.cli.parser.build_parser(); "
+        "print('prompt_toolkit' in sys.modules, 'cmldyn.simulator' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out == ["False", "False"]
 
@@ -106,12 +174,37 @@ def test_a_get_without_refs_in_its_parameters_never_imports_prance(sim) -> None:
     """The CLI's hot path: list_projects piped to JSON resolves nothing, so prance stays unloaded."""
     from .conftest import CANARY
 
-    code = ("import io, json, sys; from cmldyn.cli import main; out = io.StringIO(); "
-            f"rc = main(['--host', {sim.url!r}, '--token', {CANARY!r}, 'call', 'list_projects', '-q', 'projects[0].name'], stdout=out, env={{}}); "
-            "print(rc, json.loads(out.getvalue()), 'prance' in sys.modules)")
-    import subprocess
-    import sys
-
+    code = (
+        "import io, json, sys; from cmldyn.cli import main; out = io.StringIO(); "
+        f"rc = main(['--host', {sim.url!r}, '--token', {CANARY!r}, 'call', 'list_projects', '-q', 'projects[0].name'], "
+        "stdout=out, env={}); "
+        "print(rc, json.loads(out.getvalue()), 'prance' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["0", "demo", "False"], done.stderr
 
+
+def test_no_source_file_is_over_600_lines() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > 600}
+    assert long == {}
+
+
+def test_every_public_module_has_a_sorted_all() -> None:
+    """``__all__`` in every public module (not ``_version``, ``__main__``), sorted, naming what exists."""
+    import importlib
+
+    missing, unsorted, dangling = [], [], []
+    for path in SOURCES:
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        if rel.name.startswith("_") and rel.name != "__init__":
+            continue
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        module = importlib.import_module(name)
+        names = getattr(module, "__all__", None)
+        if names is None:
+            missing.append(name)
+            continue
+        if list(names) != sorted(names):
+            unsorted.append(name)
+        dangling += [f"{name}.{n}" for n in names if not hasattr(module, n)]
+    assert (missing, unsorted, dangling) == ([], [], [])

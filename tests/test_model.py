@@ -7,10 +7,11 @@ import keyword
 
 import pytest
 
-from cmldyn.model import ServiceModel, identifier, snake_case
+from cmldyn.model import ServiceModel
+from cmldyn.naming import identifier, snake_case
 from cmldyn.spec import load_spec
 
-from .conftest import FIXTURES, SPECS
+from .conftest import CML_SPEC, FIXTURES, SPECS
 
 CML_OPS = json.loads((FIXTURES / "cases" / "cml_operations.json").read_text())
 NAMING = json.loads((FIXTURES / "cases" / "naming.json").read_text(encoding="utf-8"))
@@ -18,7 +19,7 @@ NAMING = json.loads((FIXTURES / "cases" / "naming.json").read_text(encoding="utf
 
 @pytest.fixture(scope="module")
 def cml_model() -> ServiceModel:
-    return ServiceModel(load_spec(SPECS / "cml-api-v2.swagger.json"))
+    return ServiceModel(load_spec(CML_SPEC))
 
 
 def test_cml_spec_has_every_listed_operation(cml_model: ServiceModel) -> None:

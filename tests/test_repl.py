@@ -121,19 +121,26 @@ def test_save_writes_a_runnable_private_script(console: Console, tmp_path: Path,
     text = target.read_text()
     assert CANARY not in text and "1/0" not in text
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    proc = subprocess.run([sys.executable, str(target)], env={"CML_HOST": sim.url, "CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(target)],
+        env={"CML_HOST": sim.url, "CML_API_KEY": CANARY, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "demo" in proc.stdout
 
 
 def test_key_never_shown(console: Console) -> None:
     console.namespace["secret"] = CANARY
-    for line in ("secret", "print(secret)", "api._transport.token", "raise ValueError(secret)"):
+    for line in ("secret", "print(secret)", "api.transport.token", "raise ValueError(secret)"):
         assert_no_canary(console.run(line).text)
 
 
 # ------------------------------------------------------------------ completion
+
 
 @pytest.fixture()
 def suggest(console: Console) -> Any:
@@ -205,6 +212,7 @@ def test_completion_never_calls_the_api(suggest: Any, fresh_sim: Any) -> None:
 
 
 # ------------------------------------------------------------------ prompt layer
+
 
 @pytest.fixture()
 def pipe() -> Iterator[Any]:
@@ -283,12 +291,26 @@ def test_lines_from_a_pipe(console: Console) -> None:
 
 
 def test_repl_demo_from_a_pipe_subprocess() -> None:
-    proc = subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo"], input="api.list_projects() | projects[].name\n",
-                          capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+    proc = subprocess.run(
+        [sys.executable, "-m", "cmldyn", "repl", "--demo"],
+        input="api.list_projects() | projects[].name\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
+    )
     assert proc.returncode == 0, proc.stderr
     assert '"demo"' in proc.stdout
-    bad = subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo"], input="api.get_project('x')\n",
-                         capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+    bad = subprocess.run(
+        [sys.executable, "-m", "cmldyn", "repl", "--demo"],
+        input="api.get_project('x')\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
+    )
     assert bad.returncode == 1 and "HTTP 404" in bad.stdout
 
 

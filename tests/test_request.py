@@ -10,7 +10,7 @@ import pytest
 import cmldyn
 from cmldyn import errors
 
-from .conftest import CANARY, FIXTURES, SPECS, EchoServer
+from .conftest import CANARY, FIXTURES, SPECS, EchoServer, spec_file
 
 CASES = json.loads((FIXTURES / "cases" / "requests.json").read_text(encoding="utf-8"))
 _clients: dict[str, cmldyn.Client] = {}
@@ -26,7 +26,7 @@ def server() -> Iterator[EchoServer]:
 def client_for(server: EchoServer, spec: str) -> cmldyn.Client:
     key = f"{server.url}:{spec}"
     if key not in _clients:
-        _clients[key] = cmldyn.Client(server.url, CANARY, spec=SPECS / spec, retries=1)
+        _clients[key] = cmldyn.Client(server.url, CANARY, spec=spec_file(spec), retries=1)
     return _clients[key]
 
 

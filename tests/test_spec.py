@@ -15,7 +15,7 @@ import cmldyn
 from cmldyn.errors import SpecError
 from cmldyn.spec import build_spec, decode_json, load_spec
 
-from .conftest import CANARY, SPECS, EchoServer
+from .conftest import CANARY, CML_SPEC, SPECS, EchoServer
 
 ALL_SPECS = sorted(p.name for p in SPECS.iterdir())
 
@@ -48,9 +48,16 @@ def audit() -> Iterator[list[tuple[str, Any]]]:
 
 
 def minimal(**extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {
-        "/x": {"get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}}},
-        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}}}
+    doc: dict[str, Any] = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/x": {
+                "get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}
+            }
+        },
+        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    }
     doc.update(extra)
     return doc
 
@@ -97,7 +104,7 @@ def test_non_string_ref_is_refused(audit: list) -> None:
 
 
 def test_loading_a_dict_opens_nothing_and_connects_nowhere(audit: list) -> None:
-    doc = json.loads((SPECS / "cml-api-v2.swagger.json").read_text())
+    doc = json.loads((CML_SPEC).read_text())
     audit.clear()
     spec = build_spec(doc)
     assert spec.version == "2.0"
@@ -107,7 +114,10 @@ def test_loading_a_dict_opens_nothing_and_connects_nowhere(audit: list) -> None:
 def test_reference_fan_out_is_refused_quickly() -> None:
     definitions: dict[str, Any] = {"S0": {"type": "string"}}
     for i in range(1, 40):
-        definitions[f"S{i}"] = {"type": "object", "properties": {"a": {"$ref": f"#/definitions/S{i-1}"}, "b": {"$ref": f"#/definitions/S{i-1}"}}}
+        definitions[f"S{i}"] = {
+            "type": "object",
+            "properties": {"a": {"$ref": f"#/definitions/S{i - 1}"}, "b": {"$ref": f"#/definitions/S{i - 1}"}},
+        }
     doc = minimal(definitions={**definitions, "X": {"$ref": "#/definitions/S39"}})
     started = time.monotonic()
     with pytest.raises(SpecError, match="expands too much"):
@@ -116,9 +126,14 @@ def test_reference_fan_out_is_refused_quickly() -> None:
 
 
 def test_yaml_alias_bomb_is_refused(tmp_path: Path, audit: list) -> None:
-    lines = ['swagger: "2.0"', "info: {title: bomb, version: '1'}", "paths: {}", 'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines = [
+        'swagger: "2.0"',
+        "info: {title: bomb, version: '1'}",
+        "paths: {}",
+        'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]',
+    ]
     for i in range(1, 10):
-        refs = ", ".join([f"*a{i-1}"] * 9)
+        refs = ", ".join([f"*a{i - 1}"] * 9)
         lines.append(f"a{i}: &a{i} [{refs}]")
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -160,12 +175,15 @@ def test_spec_host_is_ignored_with_a_warning() -> None:
     assert any("evil.example.invalid" in w and "ignored" in w for w in spec.warnings)
 
 
-@pytest.mark.parametrize("body,ctype,message", [
-    (b"<!DOCTYPE html><html><body>Sign in</body></html>", "text/html", "not JSON \\(text/html\\)"),
-    (b'{"swagger": "2.0", "x": "\xff\xfe"}', "application/json", "not valid UTF-8 at byte"),
-    (b'{"swagger": NaN}', "application/json", "not JSON"),
-    (b"[1, 2", "application/json", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "body,ctype,message",
+    [
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "text/html", "not JSON \\(text/html\\)"),
+        (b'{"swagger": "2.0", "x": "\xff\xfe"}', "application/json", "not valid UTF-8 at byte"),
+        (b'{"swagger": NaN}', "application/json", "not JSON"),
+        (b"[1, 2", "application/json", "not JSON"),
+    ],
+)
 def test_bad_spec_bytes_are_spec_errors(body: bytes, ctype: str, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         decode_json(body, content_type=ctype)
@@ -220,7 +238,7 @@ def test_a_large_generated_spec_loads_and_every_operation_is_callable(audit: lis
 
 
 def test_resolution_is_per_operation_and_on_first_use() -> None:
-    spec = load_spec(SPECS / "cml-api-v2.swagger.json")
+    spec = load_spec(CML_SPEC)
     model = cmldyn.model.ServiceModel(spec)
     assert spec._parts == {}  # indexing the operations resolved nothing
     op = model.get("list_projects")
@@ -228,7 +246,10 @@ def test_resolution_is_per_operation_and_on_first_use() -> None:
     props = op.response_schema["properties"]["projects"]["items"]["properties"]
     assert props["creator"]["properties"]["username"]["type"] == "string"
     assert spec._full is None
-    assert set(spec._parts) == {("paths", "/api/v2/projects", "get", "parameters"), ("paths", "/api/v2/projects", "get", "responses")}
+    assert set(spec._parts) == {
+        ("paths", "/api/v2/projects", "get", "parameters"),
+        ("paths", "/api/v2/projects", "get", "responses"),
+    }
     assert spec.schema("Project")["properties"]["name"]["type"] == "string"
     assert spec.raw["definitions"]["ListProjectsResponse"]["properties"]["projects"]["items"] == {"$ref": "#/definitions/Project"}
 

@@ -90,7 +90,7 @@ def test_retries_on_503_then_succeeds_honouring_retry_after(fresh_sim: Simulator
     fresh_sim.faults.add(path="^/api/v2/projects$", status=503, times=2, retry_after="0.2")
     sleeps: list[float] = []
     client = cmldyn.Client(fresh_sim.url, CANARY)
-    client._transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
+    client.transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
     assert client.list_projects().projects
     assert sleeps == [0.2, 0.2]
 
@@ -99,7 +99,7 @@ def test_gives_up_after_the_attempts_with_the_last_status(fresh_sim: Simulator) 
     fresh_sim.faults.add(path="^/api/v2/projects$", status=503)
     sleeps: list[float] = []
     client = cmldyn.Client(fresh_sim.url, CANARY)
-    client._transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append, rand=lambda: 1.0)
+    client.transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append, rand=lambda: 1.0)
     with pytest.raises(errors.ApiError, match="HTTP 503") as info:
         client.list_projects()
     assert info.value.status == 503
@@ -110,7 +110,7 @@ def test_gives_up_after_the_attempts_with_the_last_status(fresh_sim: Simulator) 
 def test_post_is_not_retried(fresh_sim: Simulator) -> None:
     fresh_sim.faults.add(path="^/api/v2/projects$", method="POST", status=503, times=1)
     client = cmldyn.Client(fresh_sim.url, CANARY)
-    client._transport.retry = RetryPolicy(attempts=3, sleep=lambda s: None)
+    client.transport.retry = RetryPolicy(attempts=3, sleep=lambda s: None)
     fresh_sim.forget()
     with pytest.raises(errors.ApiError, match="503"):
         client.create_project(name="once-only")
@@ -120,7 +120,7 @@ def test_post_is_not_retried(fresh_sim: Simulator) -> None:
 def test_huge_retry_after_fails_fast(fresh_sim: Simulator) -> None:
     fresh_sim.faults.add(path="^/api/v2/projects$", status=429, retry_after=str(11 * 86400))
     client = cmldyn.Client(fresh_sim.url, CANARY)
-    client._transport.retry = RetryPolicy(attempts=3, sleep=lambda s: pytest.fail("slept"))
+    client.transport.retry = RetryPolicy(attempts=3, sleep=lambda s: pytest.fail("slept"))
     with pytest.raises(errors.ApiError) as info:
         client.list_projects()
     assert "server asked to wait 11 days" in info.value.reason
@@ -153,7 +153,8 @@ def test_same_origin_redirect_is_followed_with_the_key() -> None:
 
 def test_stale_keep_alive_reconnects(raw) -> None:  # type: ignore[no-untyped-def]
     def answer_once(conn: socket.socket) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}")
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                     b"Connection: keep-alive\r\n\r\n{}")
         # then close without saying so: the pooled connection goes stale
 
     server = raw(answer_once)

@@ -20,7 +20,8 @@ from ..errors import CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
 from ..output import error_lines, operations_table, render, safe_text, traceback_text
 
-JSON = Any
+__all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "scan", "split_filter"]
+
 OUTPUT_FORMATS = ("json", "yaml", "table")
 
 

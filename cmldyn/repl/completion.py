@@ -17,10 +17,12 @@ from typing import Any, Callable, Iterable
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
-from ..model import schema_properties, type_label
+from ..jsonvalue import JSON
+from ..schema import schema_properties, type_label
 from .commands import scan, split_filter
 
-JSON = Any
+__all__ = ["ReplCompleter", "Suggester", "Suggestion"]
+
 _CALL_HEAD = re.compile(r"(?:\bapi\.)?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z0-9_]*)$")
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)$")
@@ -110,7 +112,11 @@ class Suggester:
         if api is not None and value is api:
             out = [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if n.startswith(prefix)]
             if len(out) < _MAX and prefix:
-                out += [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if prefix in n and not n.startswith(prefix)]
+                out += [
+                    Suggestion(n, -len(prefix), n, s[:80])
+                    for n, s in self._operations()
+                    if prefix in n and not n.startswith(prefix)
+                ]
             members = ("call", "raw", "operations", "models", "spec_warnings", "refresh", "close")
             out += [Suggestion(m, -len(prefix), m, "client") for m in members if m.startswith(prefix)]
             return out[:_MAX]
@@ -118,13 +124,20 @@ class Suggester:
             names = dir(value)
         except Exception:
             return []
-        return [Suggestion(n, -len(prefix), n) for n in names if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_"))][:_MAX]
+        return [
+            Suggestion(n, -len(prefix), n)
+            for n in names
+            if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_"))
+        ][:_MAX]
 
     def _names(self, prefix: str) -> list[Suggestion]:
         namespace = self._namespace()
         pool = set(namespace) | set(dir(builtins)) | set(keyword.kwlist)
-        return [Suggestion(n, -len(prefix), n) for n in sorted(pool)
-                if n.startswith(prefix) and not n.startswith("__") and n != prefix][:_MAX]
+        return [
+            Suggestion(n, -len(prefix), n)
+            for n in sorted(pool)
+            if n.startswith(prefix) and not n.startswith("__") and n != prefix
+        ][:_MAX]
 
     def _in_call(self, head: str, inside: str) -> list[Suggestion] | None:
         """Inside ``api.op(`` or ``RequestClass(``: parameter names, then enum values."""
@@ -161,8 +174,10 @@ class Suggester:
         if api is not None and (is_api or name not in self._namespace()):
             op = api.model.find(name) if is_api else None
             if op is not None:
-                fields = {p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
-                          for p in op.params}
+                fields = {
+                    p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
+                    for p in op.params
+                }
                 if op.body_param is not None:  # body fields are keywords too: api.create_project(name=...)
                     for key, prop in schema_properties(op.body_param.schema).items():
                         fields.setdefault(key, (f"body field {type_label(prop, 1)}", False, prop))
@@ -248,7 +263,7 @@ def _open_call(text: str) -> tuple[str, str] | None:
     match = re.search(r"((?:api\.)?[A-Za-z_][A-Za-z0-9_]*)\s*$", text[:pos])
     if not match:
         return None
-    return match.group(1), text[pos + 1:]
+    return match.group(1), text[pos + 1 :]
 
 
 def _last_argument(inside: str) -> str:
@@ -277,7 +292,7 @@ def _jmes_path(segment: str) -> tuple[list[str] | None, str]:
     """``projects[].na`` -> (["projects", "[]"], "na"); ``projects[?na`` -> (["projects", "[]"], "na")."""
     open_filter = segment.rfind("[?")
     if open_filter >= 0 and "]" not in segment[open_filter:]:
-        inner = segment[open_filter + 2:]
+        inner = segment[open_filter + 2 :]
         prefix_match = re.search(r"([A-Za-z_][A-Za-z0-9_]*)?$", inner)
         prefix = prefix_match.group(1) or "" if prefix_match else ""
         outer, _ = _jmes_path(segment[:open_filter] + ".")

@@ -11,19 +11,21 @@ from __future__ import annotations
 import os
 import re
 import stat
-
 import time
-import warnings
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 
 from .._version import __version__
-from ..output import highlight_json, safe_text
+from ..output import highlight_json, is_terminal, safe_text
 from .commands import Console, Outcome
 from .completion import ReplCompleter, Suggester
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..settings import Settings
 
 _SECRET_LINE = re.compile(r"(?i)bearer\s|token\s*=|api_key|apikey|cml_api_key|authorization")
 
@@ -97,8 +99,11 @@ def make_namespace(api: Any) -> dict[str, Any]:
 def banner(api: Any, seconds: float) -> str:
     spec = api.spec
     title = safe_text(f"{spec.title} {spec.api_version}".strip())
-    return (f"cmldyn {__version__} · {api.host} · {title} · {len(api.model.operations)} operations · ready in {seconds * 1000:.0f} ms\n"
-            "`api` is your client. Try: api.list_projects() | projects[].name   ·   .help   ·   Tab completes")
+    return (
+        f"cmldyn {__version__} · {api.host} · {title} · {len(api.model.operations)} operations"
+        f" · ready in {seconds * 1000:.0f} ms\n"
+        "`api` is your client. Try: api.list_projects() | projects[].name   ·   .help   ·   Tab completes"
+    )
 
 
 def toolbar_text(console: Console, text: str) -> str:
@@ -123,35 +128,39 @@ def show(outcome: Outcome, out: TextIO, *, color: bool) -> None:
     out.flush()
 
 
-def run_repl(ctx: Any, *, demo: bool = False, interactive: bool | None = None, history: str | None = None) -> int:
-    """Start the REPL for the CLI's context; return the exit code."""
-    started = time.perf_counter()
-    stdin = ctx.stdin
-    interactive = _isatty(stdin) if interactive is None else interactive
-    if demo:
-        ctx.start_demo()
-    settings = ctx.settings
-    if not settings.token and not demo and settings.host:
-        if not interactive:
-            from ..errors import CredentialError
+def run_repl(
+    api: Client,
+    settings: Settings,
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO,
+    started: float | None = None,
+    interactive: bool | None = None,
+    history: str | None = None,
+) -> int:
+    """Run the console for a client that is ready; return the exit code.
 
-            raise CredentialError("no API key: set CML_API_KEY or pass --token (stdin is not a terminal, so it cannot be asked)")
-        settings.token = ask_key(settings.host)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        api = ctx.client()
-    secrets = (settings.token,) if settings.token else ()
+    ``settings`` say what to redact and whether to show tracebacks; the caller (the CLI) has
+    already started the simulator for ``--demo`` and asked for the key where none was given.
+    """
+    started = time.perf_counter() if started is None else started
+    interactive = is_terminal(stdin) if interactive is None else interactive
     if interactive:
         from ..output import progress_printer
 
-        api.progress = progress_printer(ctx.stderr)  # api.wait(run) shows each status change
-        api.on_wait(lambda text: (ctx.stderr.write(f"cmldyn: {text}\n"), ctx.stderr.flush()))
-    console = Console(make_namespace(api), secrets=secrets, debug=settings.debug, refresh=api.refresh)
+        def announce(text: str) -> None:
+            stderr.write(f"cmldyn: {text}\n")
+            stderr.flush()
+
+        api.progress = progress_printer(stderr)  # api.wait(run) shows each status change
+        api.on_wait(announce)
+    console = Console(make_namespace(api), secrets=settings.secrets, debug=settings.debug, refresh=api.refresh)
     if not interactive:
-        return run_lines(console, stdin, ctx.stdout)
-    ctx.stdout.write(banner(api, time.perf_counter() - started) + "\n")
-    ctx.stdout.flush()
-    return run_prompt(console, ctx.stdout, history or history_path(), ctx.stderr)
+        return run_lines(console, stdin, stdout)
+    stdout.write(banner(api, time.perf_counter() - started) + "\n")
+    stdout.flush()
+    return run_prompt(console, stdout, history or history_path(), stderr)
 
 
 def ask_key(host: str) -> str:
@@ -221,7 +230,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) ->
         bottom_toolbar=lambda: toolbar_text(console, session.default_buffer.document.text_before_cursor),
         enable_history_search=False,
     )
-    color = _isatty(out) and not os.environ.get("NO_COLOR")
+    color = is_terminal(out) and not os.environ.get("NO_COLOR")
     while True:
         try:
             text = session.prompt()
@@ -245,13 +254,4 @@ def _indent_for(text: str) -> str:
     return indent + ("    " if last.rstrip().endswith(":") else "")
 
 
-def _isatty(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:
-        return False
-
-
-__all__ = ["run_repl", "run_lines", "run_prompt", "PrivateHistory", "make_namespace"]
-
+__all__ = ["PrivateHistory", "make_namespace", "run_lines", "run_prompt", "run_repl"]

@@ -21,7 +21,7 @@ from .routes import SpecIndex
 from .server import Faults, Seen, SimServer
 from .state import SimClock, Workspace
 
-__all__ = ["Simulator", "SimClock", "Faults", "Seen"]
+__all__ = ["Faults", "Seen", "SimClock", "Simulator"]
 
 
 class Simulator:

@@ -17,6 +17,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
+__all__ = ["BadRequest", "EXTRA_REQUIRED", "METHODS", "Route", "SpecIndex", "load_packaged_spec"]
+
 JSON = Any
 METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -220,9 +222,12 @@ class SpecIndex:
             return
         ok = True
         if kind == "string":
-            ok = isinstance(value, str) or (schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool))
+            wide_int = schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
+            ok = isinstance(value, str) or wide_int
         elif kind == "integer":
-            ok = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value)))
+            ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+                isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value))
+            )
         elif kind == "number":
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         elif kind == "boolean":
@@ -245,7 +250,9 @@ EXTRA_REQUIRED: dict[str, list[str]] = {
 
 
 def _json_kind(value: JSON) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), "null"
+    )
 
 
 def _lower_camel(name: str) -> str:
@@ -258,7 +265,7 @@ def _compile(template: str) -> tuple[re.Pattern[str], list[str]]:
     pattern = ""
     pos = 0
     for found in re.finditer(r"\{([^{}]+)\}", template):
-        pattern += re.escape(template[pos:found.start()])
+        pattern += re.escape(template[pos : found.start()])
         names.append(found.group(1))
         # Values arrive percent-encoded, so one value never holds a raw "/" or ":".
         pattern += r"([^/:]+)"

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from .routes import BadRequest, SpecIndex
 from .state import ApiFailure, Reply, Workspace
 
+__all__ = ["Fault", "Faults", "Handler", "Seen", "SimServer"]
+
 SPEC_PATH = "/api/v2/swagger.json"
 MAX_BODY = 32 * 1024 * 1024
 MISSING_PREFIX = 'missing "Bearer " prefix in "authorization" header'

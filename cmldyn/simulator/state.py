@@ -2,7 +2,7 @@
 
 Owns: every resource the simulator keeps (projects, jobs, runs, models, builds,
 deployments, applications, collaborators, runtimes, add-ons, files), the timers
-that move statuses along, pagination / search_filter / sort, and the demo seed.
+that move statuses along, and the demo seed (lists are paged, filtered and sorted by listing.py).
 Anything the spec defines but this module has no rule for answers with an object
 built from the operation's success schema, so every operation responds.
 Imports nothing from the cmldyn client.
@@ -18,7 +18,6 @@ Documented lifecycles (simulated seconds; ``Simulator.clock`` can step them):
 
 from __future__ import annotations
 
-import base64
 import copy
 import heapq
 import itertools
@@ -32,10 +31,13 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, Callable
 
-from .routes import BadRequest, Route, SpecIndex
+from .listing import paginate
+from .routes import Route, SpecIndex
+from .seed import seed_catalogue, seed_demo
+
+__all__ = ["ApiFailure", "Reply", "RouteKind", "SimClock", "Workspace", "classify", "not_found"]
 
 JSON = Any
-DEFAULT_PAGE_SIZE = 10
 SIM_USER = {"username": "simuser", "name": "Sim User", "email": "simuser@example.com"}
 
 
@@ -134,9 +136,9 @@ class Workspace:
         self.kinds = {route.operation_id: classify(route) for route in index.routes}
         if seed not in ("demo", "empty"):
             raise ValueError(f"unknown seed {seed!r}; use demo or empty")
-        self.seed_catalogue()
+        seed_catalogue(self)
         if seed == "demo":
-            self.seed_demo()
+            seed_demo(self)
 
     # ------------------------------------------------------------ basics
 
@@ -264,7 +266,8 @@ class Workspace:
             nested = [k for k in self.items if k.endswith("/" + collection)]
             objects = [o for k in nested for group in self.items[k].values() for o in group.values()]
         objects = [self.public(o) for o in objects]
-        return Reply(200, paginate(objects, field_name, query, has_pages="page_token" in {p["name"] for p in route.params("query")}))
+        pages = "page_token" in {p["name"] for p in route.params("query")}
+        return Reply(200, paginate(objects, field_name, query, has_pages=pages))
 
     # ------------------------------------------------------------ lifecycles
 
@@ -286,8 +289,12 @@ class Workspace:
 
     def created_projects_jobs(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON]) -> None:
         project = self.store("projects")[parents[0]]
-        obj["project"] = {"public_identifier": project["id"], "name": project["name"], "slug": project.get("slug", ""),
-                          "default_project_engine": project.get("default_engine_type", "ml_runtime")}
+        obj["project"] = {
+            "public_identifier": project["id"],
+            "name": project["name"],
+            "slug": project.get("slug", ""),
+            "default_project_engine": project.get("default_engine_type", "ml_runtime"),
+        }
         obj["type"] = "dependent" if body.get("parent_job_id") else ("cron" if body.get("schedule") else "manual")
         obj["parent_id"] = body.get("parent_job_id") or body.get("parent_id") or ""
         obj["timeout"] = str(body.get("timeout") or 0)
@@ -309,13 +316,17 @@ class Workspace:
         obj["status"] = "ENGINE_SCHEDULING"
         obj["scheduling_at"] = self.clock.iso()
         final = "ENGINE_FAILED" if fails else "ENGINE_SUCCEEDED"
-        steps: list[tuple[float, str, str]] = [(1, "ENGINE_STARTING", "starting_at"), (2, "ENGINE_RUNNING", "running_at"),
-                                               (5, final, "finished_at")]
-        self._schedule_statuses(obj, steps, start)
+        steps: list[tuple[float, str, str]] = [
+            (1, "ENGINE_STARTING", "starting_at"),
+            (2, "ENGINE_RUNNING", "running_at"),
+            (5, final, "finished_at"),
+        ]
+        self.schedule_statuses(obj, steps, start)
 
-    def _schedule_statuses(self, obj: dict[str, JSON], steps: list[tuple[float, str, str]], start: float = 0.0) -> None:
+    def schedule_statuses(self, obj: dict[str, JSON], steps: list[tuple[float, str, str]], start: float = 0.0) -> None:
         generation = obj["_sim_gen"] = obj.get("_sim_gen", 0) + 1
         for delay, status, stamp in steps:
+
             def move(status: str = status, stamp: str = stamp) -> None:
                 if obj.get("_sim_gen") == generation:
                     obj["status"] = status
@@ -323,6 +334,7 @@ class Workspace:
                         obj[stamp] = self.clock.iso()
                     if "updated_at" in obj:
                         obj["updated_at"] = self.clock.iso()
+
             if delay - start <= 0:
                 move()
             else:
@@ -330,23 +342,33 @@ class Workspace:
 
     def created_projects_models(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON]) -> None:
         project = self.store("projects")[parents[0]]
-        obj["project"] = {"public_identifier": project["id"], "name": project["name"], "slug": project.get("slug", ""),
-                          "default_project_engine": project.get("default_engine_type", "ml_runtime")}
+        obj["project"] = {
+            "public_identifier": project["id"],
+            "name": project["name"],
+            "slug": project.get("slug", ""),
+            "default_project_engine": project.get("default_engine_type", "ml_runtime"),
+        }
         obj["access_key"] = "m" + "".join(self.rng.choice("0123456789abcdef") for _ in range(31))
         obj["crn"] = f"crn:cdp:ml:us-west-1:sim:workspace:sim/{obj['id']}"
         obj["visibility"] = body.get("visibility") or "private"
 
-    def created_projects_models_builds(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0) -> None:
+    def created_projects_models_builds(
+        self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0
+    ) -> None:
         obj["model_id"] = parents[1]
         obj["crn"] = f"crn:cdp:ml:us-west-1:sim:workspace:sim/{obj['id']}"
         fails = "fail" in str(body.get("file_path", ""))
         obj["status"] = "pending"
-        self._schedule_statuses(obj, [(1, "building", ""), (5, "build failed" if fails else "built", "built_at")], start)
+        self.schedule_statuses(obj, [(1, "building", ""), (5, "build failed" if fails else "built", "built_at")], start)
 
-    def created_projects_models_builds_deployments(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0) -> None:
+    def created_projects_models_builds_deployments(
+        self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0
+    ) -> None:
         build = self.store("projects/*/models/*/builds", parents[:2]).get(parents[2], {})
         if build.get("status") != "built":
-            raise ApiFailure(400, 9, f"model build {parents[2]} is {build.get('status') or 'unknown'}; deploy a build once it is built")
+            raise ApiFailure(
+                400, 9, f"model build {parents[2]} is {build.get('status') or 'unknown'}; deploy a build once it is built"
+            )
         obj["project_id"], obj["model_id"], obj["build_id"] = parents
         obj["cpu"] = body.get("cpu") or 1
         obj["memory"] = body.get("memory") or 2
@@ -358,9 +380,11 @@ class Workspace:
     def deploy_lifecycle(self, obj: dict[str, JSON], start: float = 0.0) -> None:
         obj["status"] = "pending"
         obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
-        self._schedule_statuses(obj, [(1, "deploying", ""), (4, "deployed", "")], start)
+        self.schedule_statuses(obj, [(1, "deploying", ""), (4, "deployed", "")], start)
 
-    def created_projects_applications(self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0) -> None:
+    def created_projects_applications(
+        self, obj: dict[str, JSON], parents: tuple[str, ...], body: dict[str, JSON], start: float = 0.0
+    ) -> None:
         for other in self.store("projects/*/applications", parents).values():
             if body.get("subdomain") and other.get("subdomain") == body.get("subdomain"):
                 raise ApiFailure(409, 6, f"subdomain {body['subdomain']!r} is already used by application {other['id']}")
@@ -372,7 +396,7 @@ class Workspace:
         obj["status"] = "APPLICATION_STARTING"
         obj["starting_at"] = self.clock.iso()
         obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
-        self._schedule_statuses(obj, [(3, "APPLICATION_RUNNING", "running_at")], start)
+        self.schedule_statuses(obj, [(3, "APPLICATION_RUNNING", "running_at")], start)
 
     def action_stop(self, collection: str, obj: dict[str, JSON]) -> None:
         obj["_sim_gen"] = obj.get("_sim_gen", 0) + 1  # cancels pending status moves
@@ -398,7 +422,9 @@ class Workspace:
 
     # ------------------------------------------------------------ special operations
 
-    def op_AddProjectCollaborator(self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, raw: bytes, ctype: str) -> Reply:
+    def op_AddProjectCollaborator(
+        self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, raw: bytes, ctype: str
+    ) -> Reply:
         self.check_parents("projects/*/collaborators", (path["project_id"],))
         permission = (body or {}).get("permission") or "read"
         if permission not in ("read", "write", "admin", "operator"):
@@ -435,7 +461,7 @@ class Workspace:
         for name, data in files.items():
             if not name.startswith(prefix):
                 continue
-            rest_name = name[len(prefix):]
+            rest_name = name[len(prefix) :]
             head, _, tail = rest_name.partition("/")
             if tail:
                 entries.setdefault(head, {"path": head, "is_dir": True, "file_size": "0"})
@@ -445,7 +471,9 @@ class Workspace:
             raise not_found("path", prefix[:-1])
         return Reply(200, {"files": sorted(entries.values(), key=lambda e: e["path"])})
 
-    def op_UploadFile(self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, raw: bytes, ctype: str) -> Reply:
+    def op_UploadFile(
+        self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, raw: bytes, ctype: str
+    ) -> Reply:
         files = self._files(path["project_id"])
         if "multipart/form-data" not in ctype:
             raise ApiFailure(400, 3, "upload expects multipart/form-data; the form field name is the destination path")
@@ -482,7 +510,9 @@ class Workspace:
             del files[key]
         return Reply(200, {})
 
-    def op_UpdateProjectFileMetadata(self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, *rest: Any) -> Reply:
+    def op_UpdateProjectFileMetadata(
+        self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON, *rest: Any
+    ) -> Reply:
         files = self._files(path["project_id"])
         name = path["path"].strip("/")
         if name not in files:
@@ -497,69 +527,6 @@ class Workspace:
         return self.files.setdefault(project_id, {})
 
     # ------------------------------------------------------------ seed
-
-    def seed_catalogue(self) -> None:
-        """Runtimes and add-ons exist in every workspace, demo or empty."""
-        runtimes = self.store("runtimes")
-        for editor, kernel, edition in (
-            ("JupyterLab", "Python 3.10", "Standard"), ("JupyterLab", "Python 3.11", "Standard"),
-            ("JupyterLab", "Python 3.12", "Standard"), ("JupyterLab", "Python 3.11", "Nvidia GPU"),
-            ("Workbench", "Python 3.10", "Standard"), ("Workbench", "Python 3.11", "Standard"),
-            ("Workbench", "Python 3.12", "Standard"), ("Workbench", "R 4.3", "Standard"),
-            ("Workbench", "R 4.4", "Standard"), ("PBJ Workbench", "Python 3.11", "Standard"),
-            ("PBJ Workbench", "Python 3.12", "Standard"), ("VS Code", "Python 3.11", "Standard"),
-            ("Workbench", "Scala 2.12", "Standard"), ("JupyterLab", "Python 3.9", "Standard"),
-        ):
-            slug = f"{editor.lower().replace(' ', '-')}-{kernel.lower().replace(' ', '')}-{edition.lower().replace(' ', '-')}"
-            image = f"docker.repository.cloudera.com/cloudera/cdsw/ml-runtime-{slug}:2025.09.1-b5"
-            runtimes[image] = {
-                "image_identifier": image, "editor": editor, "kernel": kernel, "edition": edition,
-                "description": f"{kernel} with {editor}", "full_version": "2025.09.1-b5",
-                "status": "DEPRECATED" if kernel.endswith("3.9") else "ENABLED", "register_user_id": 0,
-            }
-        addons = self.store("runtimeaddons")
-        for i, (ident, name, comp) in enumerate((
-            ("spark341-b2-hadoop3", "Spark 3.4.1 - CDE 1.20 - HOTFIX-2", "Spark"),
-            ("spark352-b1-hadoop3", "Spark 3.5.2 - CDE 1.23", "Spark"),
-            ("hadoop-cli-7.2.18", "Hadoop CLI - CDP 7.2.18", "HadoopCLI"),
-        ), start=1):
-            addons[ident] = {"identifier": ident, "component": comp, "display_name": name, "status": "AVAILABLE",
-                             "manageable": True, "created_at": self.clock.iso(), "id": i, "reason": ""}
-
-    def seed_demo(self) -> None:
-        """A handful of projects (one named demo), jobs with runs in several statuses,
-        a model with a built build and a deployed deployment, and a running application."""
-        names = [("demo", "Demo project for trying cmldyn"), ("churn-analysis", "Customer churn models"),
-                 ("fraud-detection", "Card fraud scoring"), ("nlp-sandbox", "Text experiments"),
-                 ("forecasting", "Demand forecasting"), ("DSE-sandbox", "Data science enablement")]
-        route = self.index.by_id["CreateProject"]
-        ids = {}
-        for name, description in names:
-            ids[name] = self.create(route, "projects", (), {"name": name, "description": description, "template": "Python"})["id"]
-        self.clock_jump(3)
-        demo = ids["demo"]
-        job_route = self.index.by_id["CreateJob"]
-        run_route = self.index.by_id["CreateJobRun"]
-        jobs = [self.create(job_route, "projects/*/jobs", (demo,), {"name": n, "script": s, "runtime_identifier": next(iter(self.store("runtimes")), "")})
-                for n, s in (("nightly-train", "train.py"), ("score", "score.py"), ("flaky-report", "fail_report.py"))]
-        for job, elapsed in zip(jobs, (10, 2, 10)):
-            run = self.create(run_route, "projects/*/jobs/*/runs", (demo, job["id"]), {})
-            stored = self.store("projects/*/jobs/*/runs", (demo, job["id"]))[run["id"]]
-            self.run_lifecycle(stored, "fail" in job["script"], start=elapsed)
-        model = self.create(self.index.by_id["CreateModel"], "projects/*/models", (demo,), {"name": "churn-model", "description": "Predicts churn"})
-        build_route = self.index.by_id["CreateModelBuild"]
-        build = self.create(build_route, "projects/*/models/*/builds", (demo, model["id"]), {"file_path": "predict.py", "function_name": "predict", "comment": "first build"})
-        stored_build = self.store("projects/*/models/*/builds", (demo, model["id"]))[build["id"]]
-        self._schedule_statuses(stored_build, [(0, "built", "built_at")])
-        self.create(self.index.by_id["CreateModelDeployment"], "projects/*/models/*/builds/*/deployments",
-                    (demo, model["id"], build["id"]), {"cpu": 1, "memory": 2})
-        for dep in self.store("projects/*/models/*/builds/*/deployments", (demo, model["id"], build["id"])).values():
-            self._schedule_statuses(dep, [(0, "deployed", "")])
-        app = self.create(self.index.by_id["CreateApplication"], "projects/*/applications", (demo,),
-                          {"name": "dashboard", "subdomain": "demo-dashboard", "script": "app.py", "description": "Streamlit dashboard"})
-        self._schedule_statuses(self.store("projects/*/applications", (demo,))[app["id"]], [(0, "APPLICATION_RUNNING", "running_at")])
-        self.store("projects/*/collaborators", (demo,))["alice"] = {
-            "user": {"username": "alice", "name": "Alice", "email": "alice@example.com"}, "permission": "write"}
 
     def clock_jump(self, seconds: float) -> None:
         """Run the timers due within ``seconds`` without moving the clock (seeding only)."""
@@ -584,78 +551,3 @@ def _free_name(files: dict[str, bytes], dest: str) -> str:
 
 def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
-
-
-# ---------------------------------------------------------------- lists
-
-def paginate(objects: list[dict[str, JSON]], field_name: str, query: dict[str, str], *, has_pages: bool = True) -> dict[str, JSON]:
-    """search_filter, sort, then page_size / page_token, as CML's list calls do."""
-    search = query.get("search_filter")
-    if search:
-        objects = [o for o in objects if matches(o, search)]
-    if query.get("sort"):
-        objects = sort_objects(objects, query["sort"])
-    if not has_pages:
-        return {field_name: objects}
-    size = int(query.get("page_size") or DEFAULT_PAGE_SIZE)
-    if size <= 0:
-        size = DEFAULT_PAGE_SIZE
-    offset = decode_token(query.get("page_token", ""))
-    page = objects[offset: offset + size]
-    next_offset = offset + size
-    token = encode_token(next_offset) if next_offset < len(objects) else ""
-    return {field_name: page, "next_page_token": token}
-
-
-def encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset = int(data["o"])
-        if offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest(f"invalid page_token {token!r}") from None
-
-
-def _dig(obj: JSON, dotted: str) -> JSON:
-    for part in dotted.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
-def matches(obj: dict[str, JSON], search: str) -> bool:
-    """A JSON object of field -> case-sensitive substring (dotted keys); a bare word matches the name."""
-    try:
-        wanted = json.loads(search)
-    except ValueError:
-        wanted = None
-    if not isinstance(wanted, dict):
-        name = obj.get("name", obj.get("image_identifier", ""))
-        return search in str(name)
-    for key, value in wanted.items():
-        have = _dig(obj, key)
-        if have is None:
-            return False
-        if isinstance(value, bool) or isinstance(have, bool):
-            if str(have).lower() != str(value).lower():
-                return False
-        elif str(value) not in str(have):
-            return False
-    return True
-
-
-def sort_objects(objects: list[dict[str, JSON]], spec: str) -> list[dict[str, JSON]]:
-    for key in reversed([k.strip() for k in spec.split(",") if k.strip()]):
-        reverse = key.startswith("-")
-        name = key.lstrip("+-")
-        objects = sorted(objects, key=lambda o: (_dig(o, name) is None, str(_dig(o, name) or "")), reverse=reverse)
-    return objects

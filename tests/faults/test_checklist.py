@@ -21,7 +21,7 @@ import pytest
 import cmldyn
 from cmldyn.simulator import Simulator
 
-from ..conftest import CANARY, ROOT, SPECS, EchoServer, free_port
+from ..conftest import CANARY, CML_SPEC, ROOT, SPECS, EchoServer, free_port
 from ..helpers import RawServer, dripping
 from .conftest import cli, fails_cleanly
 from .dashboard import DASHBOARD
@@ -62,7 +62,7 @@ def http_reply(status: str, body: bytes, ctype: str = "application/json", extra:
 
 def local_spec(url: str) -> list[str]:
     """Global options for a fault server that only ever sees the call: the spec comes from a file."""
-    return ["--host", url, "--token", CANARY, "--spec", str(SPECS / "cml-api-v2.swagger.json")]
+    return ["--host", url, "--token", CANARY, "--spec", str(CML_SPEC)]
 
 
 # ------------------------------------------------------------------ network
@@ -85,7 +85,7 @@ def _(tmp: Path) -> None:
                    check=True, capture_output=True, timeout=60)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    spec = (SPECS / "cml-api-v2.swagger.json").read_bytes()
+    spec = (CML_SPEC).read_bytes()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -117,7 +117,9 @@ def _(tmp: Path) -> None:
     try:
         host = f"https://127.0.0.1:{port}"
         expect_failure(["--host", host, "--token", CANARY, "call", "list_projects"], 3, "TLS verification failed")
-        code, out, err = cli(["--host", host, "--token", CANARY, "--ca-cert", str(cert), "call", "list_projects", "-q", "projects"])
+        code, out, err = cli(
+            ["--host", host, "--token", CANARY, "--ca-cert", str(cert), "call", "list_projects", "-q", "projects"]
+        )
         assert code == 0 and json.loads(out) == [], err
     finally:
         stop.set()
@@ -155,7 +157,10 @@ def _(tmp: Path) -> None:
 @case("net-truncated")
 def _(tmp: Path) -> None:
     server = raw_server(
-        lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 90\r\n\r\n{\"projects\": ["))
+        lambda conn: conn.sendall(
+            b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 90\r\n\r\n{"projects": ['
+        )
+    )
     try:
         expect_failure(local_spec(server.url) + ["call", "list_projects"], 3, "connection closed mid-response (14 of 90 bytes)")
     finally:
@@ -164,9 +169,11 @@ def _(tmp: Path) -> None:
 
 @case("net-stale-keep-alive")
 def _(tmp: Path) -> None:
-    server = raw_server(lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
+    server = raw_server(
+        lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+    )
     try:
-        api = cmldyn.Client(server.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+        api = cmldyn.Client(server.url, CANARY, spec=CML_SPEC)
         assert api.raw("GET", "/a") == {}
         time.sleep(0.1)  # the server has closed the pooled connection without a word
         assert api.raw("GET", "/b") == {}
@@ -177,11 +184,14 @@ def _(tmp: Path) -> None:
 @pytest.mark.parametrize("status", ["302 Found", "307 Temporary Redirect"])
 def redirect_case(status: str, tmp: Path) -> None:
     other = EchoServer()
-    server = EchoServer(SPECS / "cml-api-v2.swagger.json")
+    server = EchoServer(CML_SPEC)
     try:
         server.replies.append((int(status[:3]), {"Location": other.url + "/api/v2/projects"}, b""))
-        expect_failure(["--host", server.url, "--token", CANARY, "--spec", server.url + "/spec.json", "call", "create_project", "name=x"],
-                       1, f"refusing redirect to other origin http://127.0.0.1:{other.server.server_address[1]}")
+        expect_failure(
+            ["--host", server.url, "--token", CANARY, "--spec", server.url + "/spec.json", "call", "create_project", "name=x"],
+            1,
+            f"refusing redirect to other origin http://127.0.0.1:{other.server.server_address[1]}",
+        )
         assert other.requests == []
     finally:
         server.close()
@@ -220,7 +230,8 @@ MEMORY_CHILD = (
     "    c.close()\n"
     "threading.Thread(target=serve, daemon=True).start()\n"
     "try:\n"
-    "    Transport(f'http://127.0.0.1:{s.getsockname()[1]}', 'k', retry=RetryPolicy(attempts=1)).send(PreparedRequest('GET', '/x'))\n"
+    "    Transport(f'http://127.0.0.1:{s.getsockname()[1]}', 'k', retry=RetryPolicy(attempts=1))"
+    ".send(PreparedRequest('GET', '/x'))\n"
     "except CmldynError as e:\n"
     "    print(type(e).__name__, e)\n"
     "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
@@ -228,8 +239,14 @@ MEMORY_CHILD = (
 
 
 def memory_case(kind: str, label: str) -> None:
-    done = subprocess.run([os.sys.executable, "-c", MEMORY_CHILD, kind], capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [os.sys.executable, "-c", MEMORY_CHILD, kind],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     lines = done.stdout.strip().splitlines()
     assert lines and lines[0].startswith("ResponseError response larger than 64 MB"), done.stdout + done.stderr
     peak_kb = int(lines[-1])
@@ -242,6 +259,7 @@ CASES["net-oversized-body"] = lambda tmp: memory_case("plain", "200 MB body")
 
 
 # ------------------------------------------------------------------ HTTP status and body
+
 
 @case("http-401")
 def _(tmp: Path) -> None:
@@ -278,7 +296,9 @@ def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
         page = b"<html><body>" + b"Bad gateway " * 100 + b"</body></html>"
         sim.faults.add(path="^/api/v2/projects$", status=502, body=page, content_type="text/html")
-        err = expect_failure(sim_args(sim, "call", "list_projects"), 1, "HTTP 502 for list_projects from a proxy or gateway (text/html, 1.2 KB)")
+        err = expect_failure(
+            sim_args(sim, "call", "list_projects"), 1, "HTTP 502 for list_projects from a proxy or gateway (text/html, 1.2 KB)"
+        )
         assert "Bad gateway" not in err
 
 
@@ -294,7 +314,9 @@ def _(tmp: Path) -> None:
 @case("http-200-html-login-page")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
-        sim.faults.add(path="^/api/v2/projects$", status=200, body=b"<!DOCTYPE html><html>Sign in</html>", content_type="text/html")
+        sim.faults.add(
+            path="^/api/v2/projects$", status=200, body=b"<!DOCTYPE html><html>Sign in</html>", content_type="text/html"
+        )
         expect_failure(sim_args(sim, "call", "list_projects"), 1, "expected JSON but got text/html")
 
 
@@ -322,11 +344,16 @@ def _(tmp: Path) -> None:
 @case("http-repeated-cursor")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
-        sim.faults.add(path="^/api/v2/projects$", status=200, body=json.dumps({"projects": [{"id": "x"}], "next_page_token": "again"}).encode())
+        sim.faults.add(
+            path="^/api/v2/projects$",
+            status=200,
+            body=json.dumps({"projects": [{"id": "x"}], "next_page_token": "again"}).encode(),
+        )
         expect_failure(sim_args(sim, "call", "list_projects", "--all"), 1, "pagination did not advance")
 
 
 # ------------------------------------------------------------------ spec
+
 
 def spec_file(tmp: Path, doc: Any, name: str = "spec.json") -> str:
     path = tmp / name
@@ -335,9 +362,16 @@ def spec_file(tmp: Path, doc: Any, name: str = "spec.json") -> str:
 
 
 def tiny(**extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {
-        "/x": {"get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}}},
-        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}}}
+    doc: dict[str, Any] = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/x": {
+                "get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}
+            }
+        },
+        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    }
     doc.update(extra)
     return doc
 
@@ -400,7 +434,7 @@ def _(tmp: Path) -> None:
 @case("spec-foreign-host-ignored")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
-        doc = json.loads((SPECS / "cml-api-v2.swagger.json").read_text())
+        doc = json.loads((CML_SPEC).read_text())
         doc["host"] = "evil.example.invalid"
         doc["schemes"] = ["http"]
         code, out, err = cli(sim_args(sim, "--spec", spec_file(tmp, doc), "call", "list_projects", "-q", "length(projects)"))
@@ -431,6 +465,7 @@ def _(tmp: Path) -> None:
 
 # ------------------------------------------------------------------ arguments
 
+
 @case("arg-missing-required")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
@@ -449,10 +484,38 @@ def _(tmp: Path) -> None:
 
 @case("arg-wrong-type-or-enum")
 def _(tmp: Path) -> None:
-    expect_failure(["--spec", str(SPECS / "petstore-2.0.json"), "--host", "http://127.0.0.1:9", "--token", CANARY,
-                    "call", "list_pets", "--limit", "many"], 2, "wrong type for limit")
-    expect_failure(["--spec", str(SPECS / "petstore-2.0.json"), "--host", "http://127.0.0.1:9", "--token", CANARY,
-                    "call", "list_pets", "--status", "lost"], 2, "not one of available, pending, sold")
+    expect_failure(
+        [
+            "--spec",
+            str(SPECS / "petstore-2.0.json"),
+            "--host",
+            "http://127.0.0.1:9",
+            "--token",
+            CANARY,
+            "call",
+            "list_pets",
+            "--limit",
+            "many",
+        ],
+        2,
+        "wrong type for limit",
+    )
+    expect_failure(
+        [
+            "--spec",
+            str(SPECS / "petstore-2.0.json"),
+            "--host",
+            "http://127.0.0.1:9",
+            "--token",
+            CANARY,
+            "call",
+            "list_pets",
+            "--status",
+            "lost",
+        ],
+        2,
+        "not one of available, pending, sold",
+    )
 
 
 @case("arg-path-value-encoded")
@@ -469,27 +532,59 @@ def _(tmp: Path) -> None:
 @case("arg-path-value-dots")
 def _(tmp: Path) -> None:
     for value in ("", ".", ".."):
-        expect_failure(["--spec", str(SPECS / "cml-api-v2.swagger.json"), "--host", "http://127.0.0.1:9", "--token", CANARY,
-                        "call", "get_project", "--project-id", value], 2, "invalid value for path parameter")
+        expect_failure(
+            [
+                "--spec",
+                str(CML_SPEC),
+                "--host",
+                "http://127.0.0.1:9",
+                "--token",
+                CANARY,
+                "call",
+                "get_project",
+                "--project-id",
+                value,
+            ],
+            2,
+            "invalid value for path parameter",
+        )
 
 
 @case("arg-header-crlf")
 def _(tmp: Path) -> None:
-    err = expect_failure(["--spec", str(SPECS / "petstore-2.0.json"), "--host", "http://127.0.0.1:9", "--token", CANARY,
-                          "call", "list_pets", "--x-request-id", "a\r\nX-Evil: 1"], 2, "invalid value for header parameter x_request_id")
+    err = expect_failure(
+        [
+            "--spec",
+            str(SPECS / "petstore-2.0.json"),
+            "--host",
+            "http://127.0.0.1:9",
+            "--token",
+            CANARY,
+            "call",
+            "list_pets",
+            "--x-request-id",
+            "a\r\nX-Evil: 1",
+        ],
+        2,
+        "invalid value for header parameter x_request_id",
+    )
     assert "X-Evil" not in err
 
 
 # ------------------------------------------------------------------ secrets
 
+
 @case("secret-token-whitespace-and-bad-characters")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
-        code, out, _ = cli(["--host", sim.url, "call", "list_projects", "-q", "length(projects)"], env={"CML_API_KEY": CANARY + "\n"})
+        code, out, _ = cli(
+            ["--host", sim.url, "call", "list_projects", "-q", "length(projects)"], env={"CML_API_KEY": CANARY + "\n"}
+        )
         assert code == 0
         for bad in (CANARY[:10] + " " + CANARY[10:], CANARY + "ü"):
-            err = expect_failure(["--host", sim.url, "call", "list_projects"], 4, "API key contains invalid characters",
-                                 env={"CML_API_KEY": bad})
+            err = expect_failure(
+                ["--host", sim.url, "call", "list_projects"], 4, "API key contains invalid characters", env={"CML_API_KEY": bad}
+            )
             assert bad.strip() not in err
 
 
@@ -530,15 +625,22 @@ def _(tmp: Path) -> None:
         "import cmldyn\n"
         "from cmldyn.repl.commands import Console\n"
         "from cmldyn.repl.session import make_namespace, run_prompt\n"
-        f"api = cmldyn.Client('http://127.0.0.1:9', {CANARY!r}, spec={str(SPECS / 'cml-api-v2.swagger.json')!r})\n"
+        f"api = cmldyn.Client('http://127.0.0.1:9', {CANARY!r}, spec={str(CML_SPEC)!r})\n"
         f"console = Console(make_namespace(api), secrets=({CANARY!r},))\n"
         "with create_pipe_input() as pipe:\n"
         "    with create_app_session(input=pipe, output=DummyOutput()):\n"
         f"        pipe.send_text({typed!r})\n"
         f"        run_prompt(console, io.StringIO(), {str(history)!r}, io.StringIO())\n"
     )
-    done = subprocess.run([os.sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, preexec_fn=lambda: os.umask(0))
+    done = subprocess.run(
+        [os.sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        preexec_fn=lambda: os.umask(0),
+    )
     assert done.returncode == 0, done.stderr
     text = history.read_text()
     assert "+1 + 1" in text and CANARY not in text and "Bearer" not in text
@@ -546,6 +648,7 @@ def _(tmp: Path) -> None:
 
 
 # ------------------------------------------------------------------ REPL and terminal
+
 
 @case("term-invalid-jmespath")
 def _(tmp: Path) -> None:
@@ -570,18 +673,52 @@ def _(tmp: Path) -> None:
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
         cli(sim_args(sim, "call", "create_project", "name=Ünïcødé-项目"))
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT),
-               "CML_API_KEY": CANARY, "HOME": str(tmp)}
-        done = subprocess.run(f"{os.sys.executable} -m cmldyn --host {sim.url} call list_projects --page-size 50 -o raw "
-                              f"-q 'projects[].name' | head -1", shell=True, capture_output=True, text=True, env=env, timeout=60)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C",
+            "LC_ALL": "C",
+            "PYTHONIOENCODING": "ascii",
+            "PYTHONPATH": str(ROOT),
+            "CML_API_KEY": CANARY,
+            "HOME": str(tmp),
+        }
+        done = subprocess.run(
+            f"{os.sys.executable} -m cmldyn --host {sim.url} call list_projects --page-size 50 -o raw "
+            f"-q 'projects[].name' | head -1",
+            shell=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
-        done = subprocess.run([os.sys.executable, "-m", "cmldyn", "--host", sim.url, "call", "list_projects", "--page-size", "50",
-                               "-o", "raw", "-q", "projects[].name"], capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run(
+            [
+                os.sys.executable,
+                "-m",
+                "cmldyn",
+                "--host",
+                sim.url,
+                "call",
+                "list_projects",
+                "--page-size",
+                "50",
+                "-o",
+                "raw",
+                "-q",
+                "projects[].name",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         assert "\\xdc" in done.stdout or "\\u00dc" in done.stdout or "\\xc3" in done.stdout, done.stdout
 
 
 # ------------------------------------------------------------------ files
+
 
 @case("file-config-missing-invalid-readable")
 def _(tmp: Path) -> None:
@@ -622,11 +759,21 @@ def _(tmp: Path) -> None:
         assert api.list_projects(page_size=1).projects
         assert any("spec cache not written" in w for w in api.spec_warnings)
         # Disk full (a file-size limit in a child): the result still prints.
-        done = subprocess.run([os.sys.executable, "-m", "cmldyn", "--host", sim.url, "call", "list_projects", "-q", "length(projects)"],
-                              capture_output=True, text=True, timeout=60, cwd=ROOT,
-                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp / "fullhome"), "CML_API_KEY": CANARY,
-                                   "PYTHONDONTWRITEBYTECODE": "1"},  # a short .pyc write would corrupt the cache
-                              preexec_fn=_limit_file_size)
+        done = subprocess.run(
+            [os.sys.executable, "-m", "cmldyn", "--host", sim.url, "call", "list_projects", "-q", "length(projects)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+            env={
+                "PYTHONPATH": str(ROOT),
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp / "fullhome"),
+                "CML_API_KEY": CANARY,
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },  # a short .pyc write would corrupt the cache
+            preexec_fn=_limit_file_size,
+        )
         assert done.returncode == 0 and done.stdout.strip() == "6", done.stderr
 
 
@@ -654,10 +801,8 @@ def _(tmp: Path) -> None:
 
 # ------------------------------------------------------------------ the test
 
+
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_checklist_row(case_id: str, tmp_path: Path, record_row: Callable[[], None]) -> None:
     CASES[case_id](tmp_path)
     record_row()
-
-
-

@@ -16,7 +16,7 @@ from .dashboard import DASHBOARD
 
 CORPUS = sorted(p.name for p in (FIXTURES / "hostile").iterdir())
 
-CHILD = r'''
+CHILD = r"""
 import io, json, os, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
 import cmldyn.cli, cmldyn.spec, cmldyn.output, cmldyn.model, difflib, yaml
@@ -34,19 +34,26 @@ def hook(event, args):
 sys.addaudithook(hook)
 out, err = io.StringIO(), io.StringIO()
 started = time.perf_counter()
-code = cmldyn.cli.main(["--spec", path, "ops"], stdout=out, stderr=err, env={"CML_HOST": "http://127.0.0.1:9", "CML_API_KEY": "k"})
+code = cmldyn.cli.main(["--spec", path, "ops"], stdout=out, stderr=err,
+                       env={"CML_HOST": "http://127.0.0.1:9", "CML_API_KEY": "k"})
 took = time.perf_counter() - started
 found = list(opens)
 # VmHWM, not ru_maxrss: the latter can carry the parent's peak across fork and exec.
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"code": int(code), "seconds": took, "opens": found, "connects": connects[0], "stderr": err.getvalue(),
                   "maxrss_kb": peak}))
-'''
+"""
 
 
 def load_in_child(path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -77,7 +84,11 @@ def test_a_50_mb_spec_is_refused(tmp_path: Path) -> None:
 
 def test_a_spec_with_too_many_nodes_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "many.json"
-    path.write_text('{"swagger": "2.0", "info": {"title": "many", "version": "1"}, "paths": {}, "x-many": [' + ",".join(["[]"] * 1_200_000) + "]}")
+    path.write_text(
+        '{"swagger": "2.0", "info": {"title": "many", "version": "1"}, "paths": {}, "x-many": ['
+        + ",".join(["[]"] * 1_200_000)
+        + "]}"
+    )
     check("1.2 M nodes", path)
 
 

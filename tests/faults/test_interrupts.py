@@ -10,12 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-
 import pytest
 
 from cmldyn.simulator import Simulator
 
-from ..conftest import CANARY, ROOT, SPECS
+from ..conftest import CANARY, CML_SPEC, ROOT
 from ..helpers import RawServer, Terminal, dripping
 from .dashboard import DASHBOARD
 
@@ -40,7 +39,7 @@ def interrupt_cli(argv: list[str], after: float) -> tuple[int, float, str]:
 
 
 def stage_argv(stage: str, url: str) -> list[str]:
-    spec = ["--host", url, "--token", CANARY, "--spec", str(SPECS / "cml-api-v2.swagger.json")]
+    spec = ["--host", url, "--token", CANARY, "--spec", str(CML_SPEC)]
     return {"waiting for the answer": spec + ["call", "list_projects"],
             "reading the body": spec + ["call", "list_projects"],
             "backoff sleep": ["--host", url, "--token", CANARY, "call", "list_projects"],
@@ -71,7 +70,7 @@ def test_ctrl_c_in_the_cli_exits_130_within_a_second(stage: str) -> None:
 
 def test_ctrl_c_in_the_repl_returns_to_the_prompt(tmp_path: Path) -> None:
     server = RawServer(silent)
-    term = Terminal(["repl", "--host", server.url, "--token", CANARY, "--spec", str(SPECS / "cml-api-v2.swagger.json")],
+    term = Terminal(["repl", "--host", server.url, "--token", CANARY, "--spec", str(CML_SPEC)],
                     {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, str(ROOT))
     try:
         assert term.wait_for(b">>>", 30)

@@ -24,14 +24,16 @@ from cmldyn.model import ServiceModel
 from cmldyn.output import render, safe_text
 from cmldyn.spec import build_spec
 
-from ..conftest import SPECS
+from ..conftest import CML_SPEC
 from .dashboard import DASHBOARD
 
 EXAMPLES = int(os.environ.get("CMLDYN_FUZZ_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-API = cmldyn.Client("http://127.0.0.1:9", "k", spec=SPECS / "cml-api-v2.swagger.json")
-CML = json.loads((SPECS / "cml-api-v2.swagger.json").read_text())
-UNSAFE = {chr(c) for c in list(range(0, 9)) + list(range(11, 32)) + list(range(0x7F, 0xA0))} | {chr(c) for c in range(0x202A, 0x202F)}
+API = cmldyn.Client("http://127.0.0.1:9", "k", spec=CML_SPEC)
+CML = json.loads((CML_SPEC).read_text())
+UNSAFE = {chr(c) for c in list(range(0, 9)) + list(range(11, 32)) + list(range(0x7F, 0xA0))} | {
+    chr(c) for c in range(0x202A, 0x202F)
+}
 
 
 def count(name: str) -> None:
@@ -57,8 +59,12 @@ def test_url_building_keeps_the_prefix_and_the_segment_count(value: str) -> None
 @given(st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=25))
 def test_names_are_unique_valid_identifiers(ids: list[str]) -> None:
     count("name sanitising")
-    paths = {f"/p{i}": {"get": {"operationId": op_id, "responses": {"200": {"description": "ok"}}}} for i, op_id in enumerate(ids)}
-    model = ServiceModel(build_spec({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": paths}), reserved={"call", "raw"})
+    paths = {
+        f"/p{i}": {"get": {"operationId": op_id, "responses": {"200": {"description": "ok"}}}} for i, op_id in enumerate(ids)
+    }
+    model = ServiceModel(
+        build_spec({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": paths}), reserved={"call", "raw"}
+    )
     names = model.names()
     assert len(names) == len(set(names)) == len(ids)
     for name in names:
@@ -101,8 +107,14 @@ def mutate(doc: Any, data: st.DataObject) -> Any:
         if parent is None:
             continue
         choice = data.draw(st.sampled_from(["drop", "null", "string", "list", "number", "ref", "bad-ref"]))
-        replacement = {"null": None, "string": "x", "list": [1, {"a": None}], "number": -1,
-                       "ref": {"$ref": "#/definitions/Project"}, "bad-ref": {"$ref": "#/nowhere/at/all"}}.get(choice)
+        replacement = {
+            "null": None,
+            "string": "x",
+            "list": [1, {"a": None}],
+            "number": -1,
+            "ref": {"$ref": "#/definitions/Project"},
+            "bad-ref": {"$ref": "#/nowhere/at/all"},
+        }.get(choice)
         if choice == "drop" and isinstance(parent, dict):
             del parent[key]
         elif isinstance(parent, (dict, list)):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-
 import pytest
 
 import cmldyn
@@ -13,7 +12,7 @@ from cmldyn import errors
 from cmldyn.simulator import Simulator
 from cmldyn.transport import RetryPolicy
 
-from ..conftest import CANARY, SPECS, EchoServer
+from ..conftest import CANARY, CML_SPEC, EchoServer
 from .dashboard import DASHBOARD
 
 CALLS = 200
@@ -26,7 +25,7 @@ FAULTS = {
 
 def client(sim: Simulator, sleeps: list[float]) -> cmldyn.Client:
     api = cmldyn.Client(sim.url, CANARY)
-    api._transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
+    api.transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
     return api
 
 
@@ -55,7 +54,7 @@ def test_up_to_two_consecutive_faults_are_survived_and_three_fail_cleanly(kind: 
         DASHBOARD.faults[f"{kind}, <= 2 in a row"] = [ok, CALLS]
         DASHBOARD.faults[f"{kind}, 3 in a row (clean failure)"] = [clean, 20]
         assert ok == CALLS and clean == 20
-        cap = api._transport.retry.cap
+        cap = api.transport.retry.cap
         assert all(s <= max(cap, 1.0) for s in sleeps)
         if kind.startswith("429"):
             assert all(abs(s - 1.0) <= 0.1 for s in sleeps)
@@ -67,7 +66,7 @@ def test_the_stale_keep_alive_reconnects_every_time() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
     server = RawServer(lambda conn: conn.sendall(reply))  # answers once, then closes the kept-alive connection
     try:
-        api = cmldyn.Client(server.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+        api = cmldyn.Client(server.url, CANARY, spec=CML_SPEC)
         ok = sum(api.raw("GET", f"/x/{i}") == {} for i in range(CALLS))
     finally:
         server.close()
@@ -81,7 +80,9 @@ def test_posts_are_never_sent_twice() -> None:
         api = client(sim, sleeps)
         for i in range(50):
             sim.faults.clear()
-            sim.faults.add(path="^/api/v2/projects$", method="POST", times=1, **FAULTS["503" if i % 2 else "reset before response"])
+            sim.faults.add(
+                path="^/api/v2/projects$", method="POST", times=1, **FAULTS["503" if i % 2 else "reset before response"]
+            )
             with pytest.raises((errors.ApiError, errors.TransportError)):
                 api.create_project(name=f"p{i}")
         posts = [s for s in sim.seen if s.method == "POST"]
@@ -98,7 +99,7 @@ def test_retry_sleeps_are_capped_jittered_and_honour_retry_after() -> None:
     with Simulator(token=CANARY, speed=0) as sim:
         sleeps: list[float] = []
         api = client(sim, sleeps)
-        api._transport.retry.budget = 300  # room for two capped waits (the default budget is 30 s)
+        api.transport.retry.budget = 300  # room for two capped waits (the default budget is 30 s)
         sim.faults.add(path="^/api/v2/projects$", status=503, times=2, retry_after="90")
         api.list_projects()
         assert sleeps == [60.0, 60.0]  # capped at 60 s
@@ -108,7 +109,7 @@ def test_retry_sleeps_are_capped_jittered_and_honour_retry_after() -> None:
 def test_one_client_from_eight_threads() -> None:
     server = EchoServer()
     try:
-        api = cmldyn.Client(server.url, CANARY, spec=SPECS / "cml-api-v2.swagger.json")
+        api = cmldyn.Client(server.url, CANARY, spec=CML_SPEC)
 
         def worker(thread: int) -> tuple[int, int]:
             errors_seen = mismatched = 0
@@ -129,5 +130,3 @@ def test_one_client_from_eight_threads() -> None:
     mismatched = sum(r[1] for r in results)
     DASHBOARD.concurrency = (2000, errors_seen, mismatched)
     assert errors_seen == 0 and mismatched == 0
-
-

@@ -51,14 +51,18 @@ while build.status not in ["built", "build failed"]:
     build = client.get_model_build(project.id, model.id, build.id)
 print("build", build.status)
 
-deployment_body = cmlapi.CreateModelDeploymentRequest(project_id=project.id, model_id=model.id, build_id=build.id, cpu=1, memory=2)
+deployment_body = cmlapi.CreateModelDeploymentRequest(
+    project_id=project.id, model_id=model.id, build_id=build.id, cpu=1, memory=2
+)
 deployment = client.create_model_deployment(deployment_body, project.id, model.id, build.id)
 while deployment.status not in ["stopped", "failed", "deployed"]:
     time.sleep(0.05)
     deployment = client.get_model_deployment(project.id, model.id, build.id, deployment.id)
 print("deployment", deployment.status)
 
-request = cmlapi.CreateApplicationRequest(name="dashboard", subdomain="workflow-dash", script="app.py", runtime_identifier=runtime)
+request = cmlapi.CreateApplicationRequest(
+    name="dashboard", subdomain="workflow-dash", script="app.py", runtime_identifier=runtime
+)
 app = client.create_application(project_id=project.id, body=request)
 while client.get_application(project.id, app.id).status != "APPLICATION_RUNNING":
     time.sleep(0.05)

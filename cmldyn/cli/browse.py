@@ -1,0 +1,37 @@
+"""``cmldyn ops [PATTERN]`` and ``cmldyn describe OPERATION``: what the spec offers.
+
+Both work from a local ``--spec`` file with no host and no key. May import: errors, output.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .call import cli_usage
+from .context import Context
+from .exits import Exit
+
+__all__ = ["run_describe", "run_ops"]
+
+
+def run_ops(ctx: Context, args: argparse.Namespace) -> int:
+    from ..output import operations_table
+
+    api = ctx.client(need_host=False)
+    pattern = (args.pattern or "").lower()
+    rows = [(o.name, o.method, o.path, o.summary) for o in api.operations
+            if not pattern or pattern in o.name.lower() or pattern in o.path.lower() or pattern in o.summary.lower()]
+    if args.output == "json":
+        ctx.emit([dict(name=n, method=m, path=p, summary=s) for n, m, p, s in rows], "json")
+    else:
+        ctx.stdout.write(operations_table(rows) + "\n")
+    return Exit.OK
+
+
+def run_describe(ctx: Context, args: argparse.Namespace) -> int:
+    from ..output import safe_text
+
+    api = ctx.client(need_host=False)
+    op = api.operation(args.operation)
+    ctx.stdout.write(safe_text(op.doc()) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
+    return Exit.OK

@@ -1,0 +1,89 @@
+"""``cmldyn call OPERATION [words...]``: one call, its answer filtered and printed.
+
+Owns: the call command (dry run, ``--all`` paging with progress, ``--wait``, ``-q`` and ``-o``)
+and the command-line form of an operation (:func:`cli_usage`), which ``describe`` and argument
+errors show. May import: client (through the context), errors, filtering, output, paginate.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ParamError, UsageError
+from .callwords import parse_call_words
+from .context import Context
+from .exits import Exit
+
+if TYPE_CHECKING:
+    from ..model import OperationModel
+
+__all__ = ["cli_usage", "run"]
+
+
+def cli_usage(op: OperationModel) -> str:
+    """``cmldyn call create_job PROJECT_ID [--body JSON | field=value ...]``: the call as typed in a shell."""
+    words = ["cmldyn call", op.name]
+    words += [p.name.upper() for p in op.path_params]
+    for param in op.params:
+        if param.location in ("path", "body"):
+            continue
+        flag = "--" + param.name.replace("_", "-") + " " + param.name.upper()
+        words.append(flag if param.required else f"[{flag}]")
+    if op.body_param is not None:
+        words.append("[--body JSON|@FILE|- | field=value field:=json ...]")
+    return " ".join(words)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    from ..filtering import compile_expression, search
+    from ..output import is_terminal
+
+    api = ctx.client()
+    op = api.operation(args.operation)
+    try:
+        kwargs = parse_call_words(op, list(args.words), ctx.stdin)
+        if args.query:
+            compile_expression(args.query)  # a bad expression fails before any request
+        if args.dry_run:
+            request = api.prepare(op.name, **kwargs)
+            ctx.emit({"method": request.method, "url": api.url_for(request),
+                      "headers": {"authorization": "Bearer ***", **request.headers},
+                      "body": request.body_preview()}, args.output)
+            return Exit.OK
+        getter = api.waiter_for(op) if args.wait else None
+        if args.wait and getter is None:
+            raise UsageError(f"{op.name} has nothing to wait for (no status to poll); drop --wait")
+        result = _gather(ctx, api, op, kwargs) if args.all else api.call(op, **kwargs)
+    except ParamError as error:
+        if error.hint is None:  # an argument error is told how the call is written
+            error.hint = "usage: " + cli_usage(op)
+        raise
+    if getter is not None:
+        from ..output import progress_printer
+
+        result = api.wait(result, progress=progress_printer(ctx.stderr) if is_terminal(ctx.stderr) else None)
+    if args.query:
+        result = search(args.query, result)
+    ctx.emit(result, args.output)
+    return Exit.OK
+
+
+def _gather(ctx: Context, api: Any, op: OperationModel, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Every page of a list call as one answer, with a progress line on a terminal."""
+    from ..output import is_terminal
+    from ..paginate import iter_pages
+
+    field_name = op.page_list_field
+    if not field_name:
+        raise UsageError(f"{op.name} does not page (no page_token in, next_page_token out)")
+    items: list[Any] = []
+    progress = is_terminal(ctx.stderr)
+    for n, page in enumerate(iter_pages(lambda **kw: api.call(op, **kw), (), kwargs), start=1):
+        items.extend(page.get(field_name) or [])
+        if progress:
+            ctx.stderr.write(f"\rpage {n}: {len(items)} {field_name}")
+            ctx.stderr.flush()
+    if progress:
+        ctx.stderr.write("\n")
+    return {field_name: items}

@@ -1,0 +1,118 @@
+"""What a command runs with: the resolved settings, its streams, and a client made on demand.
+
+Owns: building the client from the settings (through ``client.connect``, the same route
+as every other entry point), starting the built-in simulator for ``--demo`` (the one
+lazy import of it), and closing both. May import: client, errors, output, settings, simulator.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..errors import CredentialError, UsageError
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..loader import SpecLoader
+    from ..simulator import Simulator
+
+__all__ = ["Context"]
+
+# A local spec read for `ops` or `describe` needs a URL to build a transport with; never contacted.
+_UNUSED_HOST = "http://127.0.0.1"
+
+
+@dataclass
+class Context:
+    """The settings and streams of one command, and the client and simulator it started."""
+
+    settings: Settings
+    stdout: TextIO
+    stderr: TextIO
+    stdin: TextIO
+    cache_dir: str | None = None  # None: the user's cache directory (tests point it elsewhere)
+    api: Client | None = field(default=None, init=False)
+    sim: Simulator | None = field(default=None, init=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.settings.secrets
+
+    @property
+    def cache(self) -> str | bool:
+        return self.cache_dir or True
+
+    def start_demo(self) -> None:
+        """Start the built-in simulator in-process and point the settings at it."""
+        if self.sim is not None:
+            return
+        from ..simulator import Simulator
+
+        self.sim = Simulator(port=0, seed="demo").start()
+        self.settings = self.settings.with_server(self.sim.url, self.sim.token)
+
+    def client(self, *, need_host: bool = True) -> Client:
+        """The client for these settings, made once. ``need_host=False``: a local ``--spec`` is enough."""
+        if self.api is not None:
+            return self.api
+        from ..client import connect
+
+        if self.settings.demo:
+            self.start_demo()
+        settings = self.settings
+        if not settings.host:
+            if settings.spec and not need_host:
+                settings = replace(settings, host=_UNUSED_HOST)
+            else:
+                raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
+        if need_host and not settings.token:
+            raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
+        if settings.insecure:
+            self.stderr.write(f"cmldyn: warning: TLS verification is off for {settings.host}\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.api = connect(settings, cache=self.cache)
+        if self.api.spec_changes:
+            added, removed = self.api.spec_changes
+            plus = f" (+{', '.join(added[:5])})" if added else ""
+            minus = f" (-{', '.join(removed[:5])})" if removed else ""
+            self.stderr.write(f"cmldyn: the spec changed: {len(added)} operation(s) added, {len(removed)} removed{plus}{minus}\n")
+        return self.api
+
+    def loader(self) -> SpecLoader:
+        """The spec loader these settings would use, without making a client."""
+        from ..client import spec_loader
+
+        if not self.settings.host or not self.settings.token:
+            raise UsageError("this needs --host and a key")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return spec_loader(self.settings, cache=self.cache)
+
+    def emit(self, value: Any, fmt: str | None) -> None:
+        """Print a result: pretty and coloured on a terminal, compact JSON in a pipe, bytes as they are."""
+        from ..output import highlight_json, is_terminal, render
+
+        tty = is_terminal(self.stdout)
+        if isinstance(value, (bytes, bytearray)) and fmt in (None, "raw"):
+            buffer = getattr(self.stdout, "buffer", None)
+            if buffer is not None and not tty:
+                self.stdout.flush()
+                buffer.write(value)
+                buffer.flush()
+                return
+        chosen = fmt or "json"
+        text = render(value, chosen, pretty=tty or chosen != "json")
+        if tty and chosen == "json" and not os.environ.get("NO_COLOR"):
+            text = highlight_json(text)
+        self.stdout.write(text + "\n")
+
+    def close(self) -> None:
+        if self.api is not None:
+            self.api.close()
+        if self.sim is not None:
+            self.sim.stop()

@@ -1,0 +1,53 @@
+"""Exit codes: the only place errors become numbers.
+
+    0 ok · 1 the API said no, or any other runtime failure · 2 usage (bad or unknown arguments,
+    unknown operation, invalid JMESPath, bad config) · 3 network, TLS or timeout · 4 auth (401/403,
+    or no key) · 5 the spec could not be loaded, or was refused · 130 interrupted (Ctrl-C)
+
+Mapped by class, never by message. May import: errors.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ..errors import (
+    AuthError,
+    ConfigError,
+    CredentialError,
+    FilterError,
+    OperationError,
+    ParamError,
+    SpecError,
+    TransportError,
+    UsageError,
+)
+
+__all__ = ["Exit", "exit_code"]
+
+
+class Exit(enum.IntEnum):
+    """What ``cmldyn`` exits with; scripts may rely on these."""
+
+    OK = 0
+    API = 1
+    USAGE = 2
+    NETWORK = 3
+    AUTH = 4
+    SPEC = 5
+    INTERRUPTED = 130
+
+
+def exit_code(error: BaseException) -> Exit:
+    """The documented code for an error, by its class."""
+    if isinstance(error, KeyboardInterrupt):
+        return Exit.INTERRUPTED
+    if isinstance(error, SpecError):
+        return Exit.SPEC
+    if isinstance(error, TransportError):
+        return Exit.NETWORK
+    if isinstance(error, (AuthError, CredentialError)):
+        return Exit.AUTH
+    if isinstance(error, (ParamError, OperationError, FilterError, UsageError, ConfigError)):
+        return Exit.USAGE
+    return Exit.API

@@ -1,0 +1,55 @@
+"""``cmldyn repl`` and ``cmldyn sim``: the two commands that stay in the foreground.
+
+``repl`` resolves what the console needs here (the simulator for ``--demo``, the key asked
+without echo when none was given) and hands the REPL an explicit client, settings and
+streams. May import: errors, output, repl, simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+from ..errors import CredentialError
+from .context import Context
+from .exits import Exit
+
+__all__ = ["run_repl", "run_sim"]
+
+
+def run_repl(ctx: Context, args: argparse.Namespace) -> int:
+    from ..output import is_terminal
+    from ..repl.session import ask_key
+    from ..repl.session import run_repl as start
+
+    started = time.perf_counter()
+    interactive = is_terminal(ctx.stdin)
+    if ctx.settings.demo:
+        ctx.start_demo()
+    settings = ctx.settings
+    if not settings.token and settings.host:
+        if not interactive:
+            raise CredentialError("no API key: set CML_API_KEY or pass --token (stdin is not a terminal, so it cannot be asked)")
+        ctx.settings = replace(settings, token=ask_key(settings.host) or None)
+    api = ctx.client()
+    return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
+                 interactive=interactive)
+
+
+def run_sim(ctx: Context, args: argparse.Namespace) -> int:
+    from ..simulator import Simulator
+
+    sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=args.seed, speed=args.speed)
+    ctx.stdout.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
+    ctx.stdout.write(f"  API key:  {sim.token}\n")
+    ctx.stdout.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
+    ctx.stdout.write("  stop with Ctrl-C\n")
+    ctx.stdout.flush()
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        ctx.stdout.write("cmldyn sim: stopped\n")
+    finally:
+        sim.close()
+    return Exit.OK

@@ -1,0 +1,101 @@
+"""The entry point: parse the words, resolve the settings, run one command, map its error to an exit code.
+
+The only place that prints errors: one ``cmldyn: error: ...`` line on stderr, an optional
+``hint:`` line, no traceback unless ``--debug``, and the key never shown. May import: errors,
+output, settings, the rest of cli/.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from ..errors import CmldynError, UsageError
+from ..settings import resolve
+from .completion import run_complete
+from .context import Context
+from .exits import Exit, exit_code
+from .parser import build_parser, global_flags
+
+__all__ = ["main", "report"]
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+         stdin: TextIO | None = None, env: dict[str, str] | None = None) -> int:
+    """Run one command; return its exit code. Never raises (except SystemExit from --help/--version)."""
+    stdout = stdout or _tolerant(sys.stdout)
+    stderr = stderr or _tolerant(sys.stderr)
+    stdin = stdin or sys.stdin
+    env = dict(os.environ) if env is None else env
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    ctx: Context | None = None
+    secrets: tuple[str, ...] = ()
+    try:
+        if argv[:1] == ["__complete"]:
+            return run_complete(argv[1:], stdout, stderr, stdin, env)
+        parser = build_parser()
+        args, extras = parser.parse_known_args(argv)
+        if args.command is None:
+            parser.print_help(stdout)
+            return Exit.USAGE
+        if extras and args.command != "call":
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)}", hint=f"see 'cmldyn {args.command} --help'")
+        args.words = extras
+        flags = global_flags(args)
+        if getattr(args, "token_stdin", False):
+            # The key from a pipe (a secret manager), so it is never in argv, ps or shell history.
+            flags["token"] = stdin.readline().strip() or None
+        secrets = (flags["token"],) if flags.get("token") else ()
+        notes: list[str] = []
+        settings = resolve(flags, env, warnings=notes, creating=args.command == "configure")
+        for note in notes:
+            stderr.write(f"cmldyn: warning: {note}\n")
+        ctx = Context(settings, stdout, stderr, stdin)
+        if settings.demo and args.command not in ("repl", "sim"):
+            ctx.start_demo()
+        return int(args.handler(ctx, args))
+    except KeyboardInterrupt:
+        stderr.write("cmldyn: interrupted\n")
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return Exit.OK
+    except Exception as error:  # ours: one line and its code; a bug: still one line, the traceback with --debug
+        report(error, stderr, ctx.secrets if ctx is not None else secrets, debug)
+        return exit_code(error) if isinstance(error, CmldynError) else Exit.API
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def report(error: BaseException, stderr: TextIO, secrets: tuple[str, ...], debug: bool) -> None:
+    """One ``cmldyn: error:`` line, an optional ``hint:`` line; the traceback only with --debug."""
+    from ..output import error_lines, traceback_text
+
+    if debug:
+        stderr.write(traceback_text(error, secrets))
+    line, hint = error_lines(error, secrets)
+    stderr.write(f"cmldyn: error: {line}\n")
+    if hint:
+        stderr.write(f"hint: {hint}\n")
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """Under LANG=C (ASCII) a project name in another script must not end the run: escape it."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and (getattr(stream, "encoding", "") or "").lower().replace("-", "") not in ("utf8", "utf_8"):
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):
+            pass
+    return stream
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,156 @@
+"""The argument parser: global options declared once, one sub-parser per command.
+
+Owns: the table of global options (:data:`GLOBAL_OPTIONS`), which every command's parser
+also accepts, so they work before or after the command (``cmldyn --demo call ...`` and
+``cmldyn call ... --demo`` are the same); the commands and their own options; bad words
+as :class:`UsageError` (argparse never exits for us, except for ``--help`` and ``--version``).
+Words after ``call OPERATION`` that no option claims are the call's own words, parsed by
+callwords.py. May import: errors, the command modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from .._version import __version__
+from ..errors import UsageError
+from . import browse, call, completion, configure, interactive, specs
+
+__all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "build_parser", "global_flags"]
+
+
+@dataclass(frozen=True)
+class GlobalOption:
+    flag: str
+    help: str
+    metavar: str | None = None  # None: a switch that takes no value
+    seconds: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag[2:].replace("-", "_")
+
+
+GLOBAL_OPTIONS = (
+    GlobalOption("--host", "the workspace, https://ml-xxxx.cloudera.site (env CML_HOST)", "URL"),
+    GlobalOption("--token", "the API key (env CML_API_KEY; a key in argv shows in ps)", "KEY"),
+    GlobalOption("--token-stdin", "read the API key from the first line of standard input"),
+    GlobalOption("--profile", "a profile written by 'cmldyn configure' (env CMLDYN_PROFILE)", "NAME"),
+    GlobalOption("--spec", "the spec to use instead of the workspace's /api/v2/swagger.json", "URL|FILE"),
+    GlobalOption("--ca-cert", "a CA bundle to verify the workspace's TLS certificate with", "FILE"),
+    GlobalOption("--insecure", "do not verify TLS certificates (warned about on every run)"),
+    GlobalOption("--timeout", "seconds to connect and to wait for each read (default 5 and 30)", "SECONDS", True),
+    GlobalOption("--deadline", "seconds for a whole call, retries included (default 120)", "SECONDS", True),
+    GlobalOption("--offline", "use the cached spec without asking the server"),
+    GlobalOption("--refresh", "fetch the spec again even if the cache has it"),
+    GlobalOption("--debug", "show tracebacks and full diagnostics (the key stays redacted)"),
+    GlobalOption("--demo", "run against the built-in CML simulator (no workspace needed)"),
+)
+
+
+def _seconds(flag: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise UsageError(f"{flag} takes seconds, got {text!r}") from None
+
+    return parse
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, on_command: bool, skip: tuple[str, ...] = ()) -> None:
+    """Declare the global options on ``parser``.
+
+    On a command's parser their default is SUPPRESS, so an option given before the command
+    is not reset by the command's parser when it is not repeated after it.
+    """
+    group = parser.add_argument_group("global options (before or after the command)")
+    for option in GLOBAL_OPTIONS:
+        if option.flag in skip:
+            continue
+        default: Any = argparse.SUPPRESS if on_command else (None if option.metavar else False)
+        if option.metavar is None:
+            group.add_argument(option.flag, action="store_true", default=default, help=option.help)
+        elif option.seconds:
+            group.add_argument(option.flag, metavar=option.metavar, default=default, help=option.help,
+                               type=_seconds(option.flag))
+        else:
+            group.add_argument(option.flag, metavar=option.metavar, default=default, help=option.help)
+
+
+def global_flags(namespace: argparse.Namespace) -> dict[str, Any]:
+    """The global options' values from a parsed namespace, by Settings field name."""
+    return {option.dest: getattr(namespace, option.dest, None) for option in GLOBAL_OPTIONS}
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
+ENVIRONMENT = ("environment: CML_HOST, CML_API_KEY (in a CML session CDSW_API_URL or CDSW_DOMAIN, and CDSW_APIV2_KEY), "
+               "CMLDYN_PROFILE. Precedence: flags, then the environment, then the profile.")
+
+
+def build_parser() -> Parser:
+    """The whole command line. Each command's parser sets ``handler``, a function (Context, Namespace) -> int."""
+    parser = Parser(prog="cmldyn", allow_abbrev=False, epilog=ENVIRONMENT,
+                    description="Drive the CML (Cloudera AI) API v2, or any Swagger/OpenAPI spec, from the live spec.")
+    parser.add_argument("--version", action="version", version=f"cmldyn {__version__}")
+    add_global_options(parser, on_command=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, help_text: str, handler: Any, *, globals_skip: tuple[str, ...] = (),
+                with_globals: bool = True) -> Parser:
+        p: Parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False, epilog=ENVIRONMENT)
+        if with_globals:
+            add_global_options(p, on_command=True, skip=globals_skip)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'", call.run)
+    p.add_argument("operation", help="the operation's name (see 'cmldyn ops'), operationId or alias")
+    p.add_argument("-q", "--query", metavar="JMESPATH", help="filter the answer with a JMESPath expression")
+    p.add_argument("-o", "--output", choices=("json", "yaml", "table", "raw"), help="how to show the answer (default json)")
+    p.add_argument("--all", action="store_true", help="follow next_page_token and gather every item")
+    p.add_argument("--dry-run", action="store_true", help="show the request (key redacted) without sending it")
+    p.add_argument("--wait", action="store_true", help="wait until what the call started reaches a final status")
+    p.epilog = ("the call's own words: path values in order, --param value, param=value, field:=json, "
+                "--body JSON|@FILE|-. " + ENVIRONMENT)
+
+    p = command("ops", "list the operations (name, method, path, summary)", browse.run_ops)
+    p.add_argument("pattern", nargs="?", help="only operations whose name, path or summary contains this")
+    p.add_argument("-o", "--output", choices=("table", "json"), default="table")
+
+    p = command("describe", "an operation's documentation and its command-line form", browse.run_describe)
+    p.add_argument("operation")
+
+    p = command("spec", "the spec: show (source, cache, version, counts), refresh, diff (since the cached copy), "
+                        "validate (findings, never fatal)", specs.run)
+    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate"), default="show")
+    p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
+
+    command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)
+
+    p = command("configure", "write a profile (--profile NAME, default 'default'); the key is asked without echo",
+                configure.run)
+    p.add_argument("--key-env", metavar="NAME", help="read the key from this environment variable at run time")
+    p.add_argument("--key-command", metavar="CMD", help="run this command to print the key at run time")
+    p.add_argument("--config", help=argparse.SUPPRESS)
+
+    p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"", completion.run)
+    p.add_argument("shell", choices=sorted(completion.SCRIPTS))
+
+    # The simulator is a server, not a client: --host and --token are the address and key it serves.
+    p = command("sim", "run the CML API v2 simulator in the foreground", interactive.run_sim, with_globals=False)
+    p.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    p.add_argument("--token", dest="sim_token", metavar="KEY", help="the API key it accepts (default: a random one, printed)")
+    p.add_argument("--seed", choices=("demo", "empty"), default="demo", help="start with demo data or empty (default demo)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return parser

@@ -1,0 +1,183 @@
+"""The safety pre-scan: what a spec must pass before anything walks, resolves or validates it.
+
+Owns: the bounds (size, depth, object count, shared-object size for YAML anchors, inlined
+size over the ref graph), the refusal of any ``$ref`` that is not an internal ``#/...``
+pointer, and following such a pointer. Runs before prance sees the document, because
+prance (and its validators) follow every reference they meet, remote or local.
+May import: errors. Must not: open files or touch the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+from .errors import SpecError
+from .jsonvalue import JSON
+
+__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "MAX_SPEC_BYTES", "follow", "prescan"]
+
+MAX_SPEC_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 200
+MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about 3,400
+# Inlined size over the ref graph. prance shares resolved subtrees, so memory stays
+# linear, but anything that walks the resolved tree (help, completion, samples)
+# would pay for the expansion; a spec that expands past this is refused.
+MAX_EXPANDED_NODES = 20_000_000
+
+_DONE = object()
+
+
+def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
+    """Refuse external refs and bound the document's size, depth and inlined size.
+
+    Walks the raw document once (iteratively, so deep nesting cannot overflow the
+    stack), then computes how large the fully inlined document would be over the
+    graph of internal refs, with cycles counted once.
+    Dangling internal refs are replaced by a described empty schema, with a warning.
+    """
+    warnings = warnings if warnings is not None else []
+    if may_share:  # JSON text never shares objects; YAML anchors and hand-built dicts can
+        _check_shared_size(doc)
+    nodes = 0
+    refs: list[dict[str, JSON]] = []
+    # A stack of iterators, not of nodes: memory stays proportional to the depth, however wide
+    # the document (a million-element array would otherwise be a million stack entries).
+    stack: list[Iterator[JSON]] = [iter((doc,))]
+    while stack:
+        node = next(stack[-1], _DONE)
+        if node is _DONE:
+            stack.pop()
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
+        if len(stack) > MAX_DEPTH:
+            raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(node, dict):
+            if "$ref" in node:
+                ref = node["$ref"]
+                if not isinstance(ref, str) or not ref.startswith("#"):
+                    shown = ref if isinstance(ref, str) else type(ref).__name__
+                    raise SpecError(f"external $ref not allowed: {str(shown)[:120]!r} "
+                                    "(only '#/...' pointers inside the spec are followed)")
+                refs.append(node)
+            stack.append(iter(node.values()))
+        else:
+            stack.append(iter(node))
+    for node in refs:
+        try:
+            follow(doc, node["$ref"])
+        except KeyError:
+            warnings.append(f"unresolvable $ref {node['$ref']!r}; treated as an empty schema")
+            target = node.pop("$ref")
+            node["description"] = f"(unresolvable reference {target})"
+    _check_expansion(doc, refs)
+
+
+def _check_shared_size(doc: JSON) -> None:
+    """Count containers as a walk would see them, with each shared object sized once.
+
+    JSON never shares objects, but YAML anchors do: a 1 KB alias bomb is a few
+    hundred objects that a walk would visit billions of times. Sizes are memoised
+    by identity, so this costs one pass over the distinct objects.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[JSON, bool]] = [(doc, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = node.values() if isinstance(node, dict) else node
+            total = 1 + sum(size[id(c)] for c in children if isinstance(c, (dict, list)))
+            if total > MAX_NODES:
+                raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
+            size[key] = total
+            active.discard(key)
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise SpecError("spec contains a recursive YAML alias")
+        active.add(key)
+        stack.append((node, True))
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) in active:
+                    raise SpecError("spec contains a recursive YAML alias")
+                stack.append((child, False))
+
+
+def follow(doc: JSON, pointer: str) -> JSON:
+    node = doc
+    if pointer in ("#", "#/"):
+        return doc
+    for raw_part in pointer[2:].split("/") if pointer.startswith("#/") else [pointer]:
+        part = unquote(raw_part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def _check_expansion(doc: JSON, ref_nodes: list[dict[str, JSON]]) -> None:
+    """Bound the inlined size: size(t) = own nodes + sum over its refs of (size(ref target) - 1)."""
+    targets = sorted({str(n["$ref"]) for n in ref_nodes if "$ref" in n})
+    if not targets:
+        return
+    local: dict[str, tuple[int, list[str]]] = {}
+    for target in targets:
+        local[target] = _count_local(follow(doc, target))
+    size: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1 = on the DFS path, 2 = done
+    for start in targets:
+        if start in state:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            target, index = stack[-1]
+            deps = local[target][1]
+            if index < len(deps):
+                stack[-1] = (target, index + 1)
+                dep = deps[index]
+                if dep not in state:
+                    state[dep] = 1
+                    stack.append((dep, 0))
+                continue
+            total = local[target][0]
+            for dep in deps:
+                # A dep still on the DFS path closes a cycle: it stays a $ref (one node).
+                total += size[dep] - 1 if state.get(dep) == 2 else 0
+                if total > MAX_EXPANDED_NODES:
+                    raise SpecError(
+                        f"spec expands too much: inlining its $refs from {target} gives more than "
+                        f"{MAX_EXPANDED_NODES:,} nodes (a reference fan-out?)"
+                    )
+            size[target] = total
+            state[target] = 2
+            stack.pop()
+
+
+def _count_local(node: JSON) -> tuple[int, list[str]]:
+    count = 0
+    deps: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                deps.append(ref)
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return count, deps
