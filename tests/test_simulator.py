@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -95,11 +96,16 @@ def test_bad_page_token_is_400(http: Http) -> None:
 
 
 def test_search_filter_is_case_sensitive_and_dotted(http: Http) -> None:
-    found = lambda f: [p["name"] for p in http("GET", "/api/v2/projects", params={"search_filter": json.dumps(f)}).json()["projects"]]  # noqa: E731
+    def found(wanted: dict[str, Any]) -> list[str]:
+        answer = http("GET", "/api/v2/projects", params={"search_filter": json.dumps(wanted)}).json()
+        return [p["name"] for p in answer["projects"]]
+
     assert found({"name": "DS"}) == ["DSE-sandbox"]
     assert found({"name": "dse"}) == []
     assert len(found({"creator.username": "simuser"})) == 6
-    runtimes = http("GET", "/api/v2/runtimes", params={"search_filter": json.dumps({"editor": "Jupyter"}), "page_size": 50}).json()["runtimes"]
+    runtimes = http(
+        "GET", "/api/v2/runtimes", params={"search_filter": json.dumps({"editor": "Jupyter"}), "page_size": 50}
+    ).json()["runtimes"]
     assert runtimes and all("Jupyter" in r["editor"] for r in runtimes)
 
 
@@ -171,7 +177,9 @@ def test_model_build_and_deployment_lifecycle(http: Http, fresh_sim: Simulator) 
 
 def test_application_lifecycle(http: Http, fresh_sim: Simulator) -> None:
     pid = demo_project(http)["id"]
-    app = http("POST", f"/api/v2/projects/{pid}/applications", json={"name": "a", "subdomain": "a-app", "script": "app.py"}).json()
+    app = http(
+        "POST", f"/api/v2/projects/{pid}/applications", json={"name": "a", "subdomain": "a-app", "script": "app.py"}
+    ).json()
     assert app["status"] == "APPLICATION_STARTING"
     fresh_sim.clock.step(3)
     url = f"/api/v2/projects/{pid}/applications/{app['id']}"
@@ -267,8 +275,13 @@ def test_cmldyn_sim_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
 
     from .conftest import ROOT
 
-    proc = subprocess.Popen([sys.executable, "-m", "cmldyn", "sim", "--port", "0", "--token", "k-123", "--seed", "empty", "--speed", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cmldyn", "sim", "--port", "0", "--token", "k-123", "--seed", "empty", "--speed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         url = first.split(" at ")[1].strip()
@@ -276,7 +289,14 @@ def test_cmldyn_sim_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
         assert "k-123" in key_line
         answer = requests.get(url + "/api/v2/projects", headers={"authorization": "Bearer k-123"}, timeout=10)
         assert answer.status_code == 200 and answer.json()["projects"] == []
-        assert len(requests.get(url + "/api/v2/runtimes?page_size=50", headers={"authorization": "Bearer k-123"}, timeout=10).json()["runtimes"]) == 14
+        assert (
+            len(
+                requests.get(url + "/api/v2/runtimes?page_size=50", headers={"authorization": "Bearer k-123"}, timeout=10).json()[
+                    "runtimes"
+                ]
+            )
+            == 14
+        )
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     finally:
@@ -291,13 +311,12 @@ def test_a_fault_can_let_the_first_requests_through(http: Http, fresh_sim: Simul
     assert codes == [200, 200, 500, 200]
 
 
-def test_schemathesis_finds_the_simulator_true_to_its_spec(fresh_sim: Simulator) -> None:
+def test_schemathesis_finds_the_simulator_true_to_its_spec(fresh_sim: Simulator, tmp_path: Path) -> None:
     """Schemathesis fuzzes every operation; the simulator answers without 5xx, with documented
     status codes and content types, and with bodies that match the response schemas."""
     import shutil
     import subprocess
     import sys
-    from pathlib import Path
 
     tool = Path(sys.executable).parent / "st"
     if not tool.exists() and shutil.which("st") is None:
@@ -306,12 +325,37 @@ def test_schemathesis_finds_the_simulator_true_to_its_spec(fresh_sim: Simulator)
     # The two download operations declare only application/octet-stream, yet their errors are JSON
     # (as a real workspace's are): the content-type check cannot pass on their 404s, so they are
     # left to test_files_list_upload_never_overwrites_download.
-    done = subprocess.run([str(tool if tool.exists() else "st"), "run", fresh_sim.url + "/api/v2/swagger.json",
-                           "-H", f"authorization: Bearer {fresh_sim.token}", "--url", fresh_sim.url, "--checks", checks,
-                           "--exclude-operation-id", "DownloadProjectFile", "--exclude-operation-id", "DownloadDiagnosticsBundle",
-                           "--max-examples", "4", "--phases", "fuzzing", "--workers", "1", "--seed", "7", "--no-color"],
-                          capture_output=True, text=True, timeout=300)
-    summary = done.stdout[done.stdout.find("SUMMARY"):]
+    done = subprocess.run(
+        [
+            str(tool if tool.exists() else "st"),
+            "run",
+            fresh_sim.url + "/api/v2/swagger.json",
+            "-H",
+            f"authorization: Bearer {fresh_sim.token}",
+            "--url",
+            fresh_sim.url,
+            "--checks",
+            checks,
+            "--exclude-operation-id",
+            "DownloadProjectFile",
+            "--exclude-operation-id",
+            "DownloadDiagnosticsBundle",
+            "--max-examples",
+            "4",
+            "--phases",
+            "fuzzing",
+            "--workers",
+            "1",
+            "--seed",
+            "7",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,  # Schemathesis keeps its cache in the working directory: not in the repo
+    )
+    summary = done.stdout[done.stdout.find("SUMMARY") :]
     # "Schema Error" is Schemathesis failing to generate data for a few operations of the served
     # spec (form uploads, format "boolean"); failures would be the simulator's.
     assert "Failures:" not in summary, done.stdout[-4000:]
