@@ -1,6 +1,6 @@
 """JMESPath: compile (cached), search, and bad expressions as FilterError with a position.
 
-The one home of jmespath (STYLE.md). May import: errors, jsonvalue.
+The one home of jmespath. May import: errors, jsonvalue.
 """
 
 from __future__ import annotations

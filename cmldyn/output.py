@@ -2,7 +2,7 @@
 
 Pure functions, no I/O. Every string that came from the API or the spec passes
 through :func:`safe_text`, which turns C0 controls (except tab and newline), DEL,
-C1 controls and bidi overrides into visible escapes (RELIABILITY.md rule 10), so
+C1 controls and bidi overrides into visible escapes (see "Safety rules" in ARCHITECTURE.md), so
 another tenant's project name cannot move the cursor, set the title, or reorder
 what the user reads.
 """

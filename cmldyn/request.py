@@ -183,7 +183,7 @@ def encode_path_value(param: Param, value: Any) -> str:
     """One path segment: every reserved character escaped; ``""``, ``.`` and ``..`` refused.
 
     requests removes dot segments, so ``..`` as an id would reach another endpoint
-    (RELIABILITY.md rule 4); ``/``, ``?`` and ``#`` would change the URL's shape.
+    (see "Safety rules" in ARCHITECTURE.md); ``/``, ``?`` and ``#`` would change the URL's shape.
     """
     text = scalar_text(value)
     if text in ("", ".", ".."):

@@ -1,4 +1,4 @@
-"""Installed dependencies are at or above the floors pyproject.toml declares (RELIABILITY.md section 3)."""
+"""Installed dependencies are at or above the floors pyproject.toml declares ("Dependency floors" in ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

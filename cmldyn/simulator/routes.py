@@ -4,7 +4,7 @@ Owns: matching a method + raw path to an operation of the packaged CML spec,
 dereferencing its schemas, building a plausible object from a schema, and
 checking a request (query types, body JSON, unknown / wrong-typed / required
 fields) the way the real gateway would, with messages naming the field.
-Imports nothing from the cmldyn client (STYLE.md): the simulator is the
+Imports nothing from the cmldyn client (ARCHITECTURE.md): the simulator is the
 client's independent witness.
 """
 

@@ -1,4 +1,4 @@
-"""Figures the fault suite collects while it runs and prints at the end (RELIABILITY.md section 7)."""
+"""Figures the fault suite collects while it runs and prints at the end (the checklist in ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -48,12 +48,12 @@ class Dashboard:
 
     def report(self) -> list[str]:
         passed = sum(self.rows.values())
-        lines = ["", "cmldyn fault-suite dashboard (RELIABILITY.md section 7)", "-" * 72]
+        lines = ["", "cmldyn fault-suite dashboard", "-" * 72]
 
         def row(figure: str, value: Any, goal: str) -> None:
             lines.append(f"{figure:34} {str(value):22} goal: {goal}")
 
-        row("checklist cases passing", f"{passed} / {len(self.rows)}", "every row of section 5")
+        row("checklist cases passing", f"{passed} / {len(self.rows)}", "every case of the checklist")
         pct = 100 * self.clean_failures / self.failures_seen if self.failures_seen else 100
         row("clean failures", f"{pct:.0f} % of {self.failures_seen}", "100 %")
         row("tracebacks without --debug", self.tracebacks, "0")
