@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 
 class RawServer:
@@ -135,3 +135,16 @@ class Terminal:
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(self.fd)
+
+
+def minimal_spec(**extra: Any) -> dict[str, Any]:
+    """A one-operation Swagger 2.0 spec (GET /x answering a schema X); ``extra`` replaces top-level keys."""
+    ok = {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}
+    doc: dict[str, Any] = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "GetX", "responses": ok}}},
+        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    }
+    doc.update(extra)
+    return doc

@@ -291,26 +291,14 @@ def test_lines_from_a_pipe(console: Console) -> None:
 
 
 def test_repl_demo_from_a_pipe_subprocess() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "cmldyn", "repl", "--demo"],
-        input="api.list_projects() | projects[].name\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert '"demo"' in proc.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "cmldyn", "repl", "--demo"],
-        input="api.get_project('x')\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
-    )
+    def repl_demo(text: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo"], input=text, capture_output=True,
+                              text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+
+    good = repl_demo("api.list_projects() | projects[].name\n")
+    assert good.returncode == 0, good.stderr
+    assert '"demo"' in good.stdout
+    bad = repl_demo("api.get_project('x')\n")
     assert bad.returncode == 1 and "HTTP 404" in bad.stdout
 
 

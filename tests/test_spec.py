@@ -16,6 +16,7 @@ from cmldyn.errors import SpecError
 from cmldyn.spec import build_spec, decode_json, load_spec
 
 from .conftest import CANARY, CML_SPEC, SPECS, EchoServer
+from .helpers import minimal_spec
 
 ALL_SPECS = sorted(p.name for p in SPECS.iterdir())
 
@@ -38,28 +39,13 @@ sys.addaudithook(_Audit.hook)
 @pytest.fixture()
 def audit() -> Iterator[list[tuple[str, Any]]]:
     # Load one small spec first, so the lazy imports of the loading path (module files) are done.
-    cmldyn.Client("http://127.0.0.1:9", "k", spec=minimal()).operation("get_x").doc()
+    cmldyn.Client("http://127.0.0.1:9", "k", spec=minimal_spec()).operation("get_x").doc()
     _Audit.events = []
     _Audit.active = True
     try:
         yield _Audit.events
     finally:
         _Audit.active = False
-
-
-def minimal(**extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "swagger": "2.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/x": {
-                "get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}
-            }
-        },
-        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}},
-    }
-    doc.update(extra)
-    return doc
 
 
 @pytest.mark.parametrize("name", ALL_SPECS)
@@ -86,7 +72,7 @@ HOSTILE_REFS = [
 
 @pytest.mark.parametrize("ref", HOSTILE_REFS)
 def test_external_refs_are_refused_before_anything_is_opened(ref: str, audit: list) -> None:
-    doc = minimal()
+    doc = minimal_spec()
     doc["definitions"]["X"]["properties"]["b"] = {"$ref": ref}
     started = time.monotonic()
     with pytest.raises(SpecError, match="external \\$ref not allowed"):
@@ -96,7 +82,7 @@ def test_external_refs_are_refused_before_anything_is_opened(ref: str, audit: li
 
 
 def test_non_string_ref_is_refused(audit: list) -> None:
-    doc = minimal()
+    doc = minimal_spec()
     doc["definitions"]["X"]["properties"]["b"] = {"$ref": {"nested": True}}
     with pytest.raises(SpecError, match="external \\$ref not allowed"):
         build_spec(doc)
@@ -118,7 +104,7 @@ def test_reference_fan_out_is_refused_quickly() -> None:
             "type": "object",
             "properties": {"a": {"$ref": f"#/definitions/S{i - 1}"}, "b": {"$ref": f"#/definitions/S{i - 1}"}},
         }
-    doc = minimal(definitions={**definitions, "X": {"$ref": "#/definitions/S39"}})
+    doc = minimal_spec(definitions={**definitions, "X": {"$ref": "#/definitions/S39"}})
     started = time.monotonic()
     with pytest.raises(SpecError, match="expands too much"):
         build_spec(doc)
@@ -152,7 +138,7 @@ def test_deep_nesting_is_refused() -> None:
     for _ in range(300):
         deep = {"type": "object", "properties": {"n": deep}}
     with pytest.raises(SpecError, match="nested too deeply"):
-        build_spec(minimal(definitions={"X": deep}))
+        build_spec(minimal_spec(definitions={"X": deep}))
 
 
 def test_cycles_load_and_stay_references() -> None:
@@ -163,14 +149,14 @@ def test_cycles_load_and_stay_references() -> None:
 
 
 def test_dangling_internal_ref_loads_with_a_warning() -> None:
-    doc = minimal()
+    doc = minimal_spec()
     doc["definitions"]["X"]["properties"]["b"] = {"$ref": "#/definitions/Missing"}
     spec = build_spec(doc)
     assert any("unresolvable $ref '#/definitions/Missing'" in w for w in spec.warnings)
 
 
 def test_spec_host_is_ignored_with_a_warning() -> None:
-    spec = build_spec(minimal(host="evil.example.invalid", basePath="/base/"))
+    spec = build_spec(minimal_spec(host="evil.example.invalid", basePath="/base/"))
     assert spec.base_path == "/base"
     assert any("evil.example.invalid" in w and "ignored" in w for w in spec.warnings)
 
@@ -195,7 +181,7 @@ def test_not_a_spec_is_refused() -> None:
 
 
 def test_validation_is_advice_not_a_gate() -> None:
-    doc = minimal()
+    doc = minimal_spec()
     doc["paths"]["/x"]["get"]["responses"] = {"200": {"schema": {"type": "object"}}}  # no description: invalid
     del doc["info"]["version"]
     client = cmldyn.Client("http://127.0.0.1:9", "k", spec=copy.deepcopy(doc))

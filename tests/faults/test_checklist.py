@@ -1,4 +1,4 @@
-"""RELIABILITY.md section 5 as one parametrised test: one id per row of the checklist.
+"""The fault checklist (ARCHITECTURE.md) as one parametrised test: one id per case.
 
 CLI rows run cmldyn's main() in-process and check the documented exit code and that stderr is
 one `cmldyn: error:` line (plus an optional hint). Servers are the simulator, a raw-socket fault
@@ -22,7 +22,7 @@ import cmldyn
 from cmldyn.simulator import Simulator
 
 from ..conftest import CANARY, CML_SPEC, ROOT, SPECS, EchoServer, free_port
-from ..helpers import RawServer, dripping
+from ..helpers import RawServer, dripping, minimal_spec
 from .conftest import cli, fails_cleanly
 from .dashboard import DASHBOARD
 
@@ -361,21 +361,6 @@ def spec_file(tmp: Path, doc: Any, name: str = "spec.json") -> str:
     return str(path)
 
 
-def tiny(**extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "swagger": "2.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/x": {
-                "get": {"operationId": "GetX", "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/X"}}}}
-            }
-        },
-        "definitions": {"X": {"type": "object", "properties": {"a": {"type": "string"}}}},
-    }
-    doc.update(extra)
-    return doc
-
-
 @case("spec-html-or-invalid-json")
 def _(tmp: Path) -> None:
     expect_failure(["--spec", spec_file(tmp, "<!DOCTYPE html><html>login</html>"), "ops"], 5, "not JSON (text/html)")
@@ -384,7 +369,7 @@ def _(tmp: Path) -> None:
 
 @case("spec-duplicate-operation-ids")
 def _(tmp: Path) -> None:
-    doc = tiny()
+    doc = minimal_spec()
     doc["paths"]["/y"] = {"get": {"operationId": "GetX", "responses": {"200": {"description": "ok"}}}}
     code, out, err = cli(["--spec", spec_file(tmp, doc), "ops", "-o", "json"])
     assert code == 0 and {o["name"] for o in json.loads(out)} == {"get_x", "get_x_2"}
@@ -410,7 +395,7 @@ def _(tmp: Path) -> None:
 
 @case("spec-external-http-ref")
 def _(tmp: Path) -> None:
-    doc = tiny()
+    doc = minimal_spec()
     doc["definitions"]["X"]["properties"]["b"] = {"$ref": "http://127.0.0.1:9/evil.json"}
     expect_failure(["--spec", spec_file(tmp, doc), "ops"], 5, "external $ref not allowed")
 
@@ -418,7 +403,7 @@ def _(tmp: Path) -> None:
 @case("spec-file-and-odd-refs")
 def _(tmp: Path) -> None:
     for ref in ("file:///etc/passwd", "../secrets.json", "/dev/zero", "python://cmldyn/data/x.json"):
-        doc = tiny()
+        doc = minimal_spec()
         doc["definitions"]["X"]["properties"]["b"] = {"$ref": ref}
         started = time.monotonic()
         expect_failure(["--spec", spec_file(tmp, doc), "ops"], 5, "external $ref not allowed")
@@ -484,38 +469,9 @@ def _(tmp: Path) -> None:
 
 @case("arg-wrong-type-or-enum")
 def _(tmp: Path) -> None:
-    expect_failure(
-        [
-            "--spec",
-            str(SPECS / "petstore-2.0.json"),
-            "--host",
-            "http://127.0.0.1:9",
-            "--token",
-            CANARY,
-            "call",
-            "list_pets",
-            "--limit",
-            "many",
-        ],
-        2,
-        "wrong type for limit",
-    )
-    expect_failure(
-        [
-            "--spec",
-            str(SPECS / "petstore-2.0.json"),
-            "--host",
-            "http://127.0.0.1:9",
-            "--token",
-            CANARY,
-            "call",
-            "list_pets",
-            "--status",
-            "lost",
-        ],
-        2,
-        "not one of available, pending, sold",
-    )
+    petstore = ["--spec", str(SPECS / "petstore-2.0.json"), "--host", "http://127.0.0.1:9", "--token", CANARY]
+    expect_failure([*petstore, "call", "list_pets", "--limit", "many"], 2, "wrong type for limit")
+    expect_failure([*petstore, "call", "list_pets", "--status", "lost"], 2, "not one of available, pending, sold")
 
 
 @case("arg-path-value-encoded")
