@@ -22,8 +22,8 @@ from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_c
 from .model import OperationInfo, OperationModel
 from .paginate import iter_items, iter_pages
 from .request import PreparedRequest, prepare
-from .results import Result, ResultList, decode_body, error_from_response, wrap
-from .schema import schema_properties, type_label
+from .results import Result, ResultList, decode_answer, decode_body, error_from_response, wrap
+from .schema import Schema, type_label
 from .schemas import SchemaClasses
 from .settings import Settings, normalize_host
 from .settings import resolve as resolve_settings
@@ -205,10 +205,14 @@ class Client:
                                       operation=request.operation, secrets=self._transport.secrets, context=response.note)
         if request.binary_response:
             return response.body
-        data = decode_body(response.body, response.content_type, what=f"response of {request.operation or request.path}")
-        # The response schema is resolved only if a missing field is asked for (a call whose
-        # result goes straight to JSON or JMESPath never pays for it).
-        schema = (lambda: op.response_schema) if op is not None else None
+        declared = op.response(str(response.status)) if op is not None else None
+        if declared is None and op is not None:
+            declared = op.success[1:]
+        schema, media = declared if declared is not None else (None, [])
+        data = decode_answer(response.body, response.headers.get("content-type"), media,
+                             what=f"response of {request.operation or request.path}")
+        if isinstance(data, (str, bytes)):
+            return data  # text/* as str, any other media type as bytes
         result = _wrap_response(data, schema, response.status, response.headers)
         if isinstance(result, Result):
             object.__setattr__(result, "_origin", origin)
@@ -277,12 +281,12 @@ class Client:
     def _status_rule(self, op: OperationModel) -> Any:
         from .waiter import StatusRule, rule_from_enum
 
-        props = schema_properties(op.response_schema, self.spec)
+        schema = op.response_schema
+        props = schema.properties if schema is not None else {}
         for name in ("status", "creation_status", "state"):
             if name in props:
-                prop = props[name] if isinstance(props[name], dict) else {}
-                enum = prop.get("enum")
-                return rule_from_enum(name, enum) if isinstance(enum, list) else StatusRule(name, {})
+                enum = props[name].enum
+                return rule_from_enum(name, enum) if enum else StatusRule(name, {})
         raise ParamError(f"{op.name} returns no status field to wait on")
 
     def raw(
@@ -381,7 +385,7 @@ def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> Pre
     return replace(request, path=prefix + request.path) if prefix else request
 
 
-def _wrap_response(data: JSON, schema: JSON, status: int, headers: dict[str, str]) -> Any:
+def _wrap_response(data: JSON, schema: Schema | None, status: int, headers: dict[str, str]) -> Any:
     wrapped = wrap(data, schema)
     if isinstance(wrapped, list):
         wrapped = ResultList(wrapped)
@@ -428,7 +432,7 @@ def _signature(op: OperationModel) -> inspect.Signature:
             inspect.Parameter(
                 p.name,
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=type_label(p.schema) if p.location != "body" else type_label(p.schema),
+                annotation=type_label(p.schema),
             )
         )
     for p in op.params:

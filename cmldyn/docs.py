@@ -2,16 +2,14 @@
 
 Owns: the summary, method and path, the call's signature, the parameters with their
 required marks and enums, the body's and the answer's fields, nested to a depth and cut
-at a budget with "…". May import: schema, spec. Reads an OperationModel it is handed.
+at a budget with "…". May import: jsonvalue, schema. Reads an OperationModel it is handed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .jsonvalue import JSON
-from .schema import schema_properties, type_label
-from .spec import Spec
+from .schema import Schema, type_label
 
 if TYPE_CHECKING:
     from .model import OperationModel
@@ -27,29 +25,45 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def field_lines(schema: JSON, spec: Spec, *, indent: str = "  ", depth: int = 1, budget: list[int] | None = None) -> list[str]:
-    """``name: type  description`` lines for an object schema's fields, nested ``depth`` levels."""
+def field_lines(schema: Schema | None, *, indent: str = "  ", depth: int = 2, budget: list[int] | None = None,
+                path: tuple[Schema, ...] = (), shown: set[str] | None = None) -> list[str]:
+    """``name: type  description`` lines for an object schema's fields, nested ``depth`` levels.
+
+    The spec is a graph: a field whose schema is one of its own ancestors is marked
+    ``(recursive: Name)`` and not entered; a named schema already laid out above is not laid out
+    again; and at most ``budget`` lines are written, then "…".
+    """
     budget = budget if budget is not None else [_DOC_FIELD_LIMIT]
+    shown = shown if shown is not None else set()
+    target = schema.items if schema is not None and schema.type == "array" else schema
+    if target is None:
+        return []
+    path = (*path, target)
+    if target.name:
+        shown.add(target.name)
     lines: list[str] = []
-    target = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
-    props = schema_properties(target, spec)
-    required = set(target.get("required") or []) if isinstance(target, dict) else set()
-    for name, prop in props.items():
+    required = target.required
+    for name, prop in target.properties.items():
         if budget[0] <= 0:
             lines.append(f"{indent}…")
             break
         budget[0] -= 1
         marks = " (required)" if name in required else ""
-        if isinstance(prop, dict) and prop.get("readOnly"):
+        if prop.read_only:
             marks += " (read-only)"
-        enum = prop.get("enum") if isinstance(prop, dict) else None
-        desc = _one_line(prop.get("description", "")) if isinstance(prop, dict) else ""
-        extra = f" one of {', '.join(map(str, enum[:12]))}" if isinstance(enum, list) else ""
+        enum = prop.enum
+        extra = f" one of {', '.join(map(str, enum[:12]))}" if enum else ""
+        inner = prop.items if prop.type == "array" else prop
+        cycle = inner is not None and any(inner is above for above in path)
+        if cycle:
+            marks += f" (recursive: {(inner.name if inner is not None else None) or 'itself'})"
+        desc = _one_line(prop.description)
         lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
-        if depth > 1 and isinstance(prop, dict) and "$ref" not in prop:
-            inner = prop.get("items") if prop.get("type") == "array" else prop
-            if schema_properties(inner, None):
-                lines.extend(field_lines(prop, spec, indent=indent + "  ", depth=depth - 1, budget=budget))
+        if cycle or depth <= 1 or inner is None or not inner.properties:
+            continue
+        if inner.name and inner.name in shown:
+            continue  # laid out above already: its name in the type says which
+        lines.extend(field_lines(prop, indent=indent + "  ", depth=depth - 1, budget=budget, path=path, shown=shown))
     return lines
 
 
@@ -74,7 +88,7 @@ def render_doc(op: OperationModel, *, width: int = 100) -> str:
                 out.append(f"      {_one_line(p.description, width * 3)}")
     body = op.body_param
     if body is not None:
-        lines = field_lines(body.schema, op.spec, depth=2)
+        lines = field_lines(body.schema, depth=2)
         if lines:
             out += ["", f"Body fields ({type_label(body.schema)}):", *lines]
     code, schema, media = op.success
@@ -82,7 +96,7 @@ def render_doc(op: OperationModel, *, width: int = 100) -> str:
         out += ["", f"Returns: bytes ({', '.join(media) or 'binary'})"]
     elif schema is not None:
         out += ["", f"Returns: {type_label(schema)} (HTTP {code})"]
-        out += field_lines(schema, op.spec, depth=2)
+        out += field_lines(schema, depth=2)
     else:
         out += ["", f"Returns: nothing (HTTP {code})"]
     return "\n".join(out)

@@ -19,7 +19,7 @@ from .docs import render_doc
 from .errors import CmldynError, OperationError, SpecError, did_you_mean
 from .jsonvalue import JSON
 from .naming import derive_operation_id, identifier, lower_camel, snake_case
-from .schema import schema_properties, type_label
+from .schema import Schema, SchemaGraph, escape, type_label
 from .spec import HTTP_METHODS, Spec
 
 __all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "spec_guard"]
@@ -59,7 +59,7 @@ class Param:
     wire: str
     location: str  # path, query, header, cookie, body, form
     required: bool
-    schema: dict[str, JSON]
+    schema: Schema
     description: str = ""
     collection_format: str = "csv"
     explode: bool = False
@@ -73,10 +73,12 @@ class Param:
 
     @property
     def enum(self) -> list[JSON] | None:
-        values = self.schema.get("enum")
-        if values is None and self.schema.get("type") == "array" and isinstance(self.schema.get("items"), dict):
-            values = self.schema["items"].get("enum")
-        return list(values) if isinstance(values, list) else None
+        """The allowed values (of the items, for an array parameter)."""
+        values = self.schema.enum
+        items = self.schema.items
+        if values is None and self.schema.type == "array" and items is not None:
+            values = items.enum
+        return values
 
     @property
     def body_key(self) -> str | None:
@@ -111,22 +113,31 @@ class OperationModel:
     def deprecated(self) -> bool:
         return bool(self.raw_op.get("deprecated"))
 
-    def part(self, key: str) -> JSON:
-        """One part of the operation (``parameters``, ``requestBody``, ``responses``) with its refs
-        resolved on first use; a part without refs costs no resolution at all."""
-        if key not in self.raw_op:
-            return None
-        return self.spec.resolved(("paths", self.path, self.method, key))
-
     @property
-    def op(self) -> dict[str, JSON]:
-        """The whole operation with its refs resolved."""
-        return self.spec.operation(self.path, self.method)[0]
+    def pointer(self) -> str:
+        """Where the operation stands in the document: ``#/paths/~1projects/get``."""
+        return f"#/paths/{escape(self.path)}/{self.method}"
 
-    def shared_parameters(self) -> JSON:
-        """Parameters declared on the path, for all its methods."""
+    def raw_parameters(self) -> list[tuple[dict[str, JSON], str]]:
+        """The parameter objects (path-level first, then the operation's), each with its pointer,
+        a shared one (``$ref`` to ``#/parameters/...``) followed; the operation's win on a clash."""
+        graph = self.spec.graph
+        merged: dict[tuple[str, str], tuple[dict[str, JSON], str]] = {}
         item = (self.spec.raw.get("paths") or {}).get(self.path) or {}
-        return self.spec.resolved(("paths", self.path, "parameters")) if "parameters" in item else None
+        for source, base in ((item.get("parameters"), f"#/paths/{escape(self.path)}/parameters"),
+                             (self.raw_op.get("parameters"), f"{self.pointer}/parameters")):
+            for i, node in enumerate(source or []):
+                raw, where = graph.deref(node, f"{base}/{i}")
+                if isinstance(raw, dict) and "name" in raw and "in" in raw:
+                    merged[(str(raw["name"]), str(raw["in"]))] = (raw, where)
+        return list(merged.values())
+
+    def request_body(self) -> tuple[dict[str, JSON], str] | None:
+        """OpenAPI 3's requestBody (a shared one followed) and its pointer."""
+        if "requestBody" not in self.raw_op:
+            return None
+        raw, where = self.spec.graph.deref(self.raw_op["requestBody"], f"{self.pointer}/requestBody")
+        return (raw, where) if isinstance(raw, dict) else None
 
     @cached_property
     @spec_guard
@@ -173,8 +184,8 @@ class OperationModel:
     @spec_guard
     def consumes(self) -> list[str]:
         if self.spec.is_openapi3:
-            body = self.part("requestBody")
-            return list((body.get("content") or {}).keys()) if isinstance(body, dict) else []
+            found = self.request_body()
+            return list((found[0].get("content") or {}).keys()) if found is not None else []
         return list(self.raw_op.get("consumes") or self.spec.raw.get("consumes") or ["application/json"])
 
     @cached_property
@@ -186,49 +197,51 @@ class OperationModel:
 
     @cached_property
     @spec_guard
-    def success(self) -> tuple[str, JSON, list[str]]:
-        """(status code, response schema or None, response media types) of the first 2xx, resolved."""
-        return self._first_success(self.part("responses") or {})
-
-    def _first_success(self, responses: dict[str, JSON]) -> tuple[str, JSON, list[str]]:
-        codes = sorted(str(c) for c in responses if str(c).startswith("2"))
-        for code in codes:
-            response = responses.get(code)
-            if not isinstance(response, dict):
-                continue
-            if "$ref" in response:  # a shared response object; unresolved only in the raw document
-                try:
-                    response = self.spec.raw_lookup(str(response["$ref"]))
-                except KeyError:
-                    continue
-            if self.spec.is_openapi3:
-                content = response.get("content") or {}
-                for _media, body in content.items():
-                    if isinstance(body, dict):
-                        return code, body.get("schema"), list(content.keys())
-                return code, None, list(content.keys())
-            produces = list(self.raw_op.get("produces") or self.spec.raw.get("produces") or [])
-            return code, response.get("schema"), produces
-        return "200", None, list(self.raw_op.get("produces") or [])
+    def success(self) -> tuple[str, Schema | None, list[str]]:
+        """(status code, response schema or None, response media types) of the first 2xx."""
+        responses = self.raw_op.get("responses") or {}
+        for code in sorted(str(c) for c in responses if str(c).startswith("2")):
+            found = self.response(code)
+            if found is not None:
+                return (code, *found)
+        return "200", None, self.produces
 
     @property
-    def response_schema(self) -> JSON:
-        return self.success[1]
+    def produces(self) -> list[str]:
+        """Swagger 2.0's declared answer media types (the operation's, else the spec's)."""
+        return [str(m) for m in (self.raw_op.get("produces") or self.spec.raw.get("produces") or [])]
+
+    def response(self, code: str) -> tuple[Schema | None, list[str]] | None:
+        """(schema or None, media types) the spec declares for one status code (or ``default``);
+        None where it declares nothing for that code."""
+        responses = self.raw_op.get("responses") or {}
+        node = responses.get(code, responses.get(int(code)) if code.isdigit() else None)
+        if not isinstance(node, dict):
+            return None
+        graph = self.spec.graph
+        raw, where = graph.deref(node, f"{self.pointer}/responses/{escape(code)}")
+        if not isinstance(raw, dict):
+            return None
+        if self.spec.is_openapi3:
+            content = raw.get("content") or {}
+            for media, body in content.items() if isinstance(content, dict) else []:
+                if isinstance(body, dict) and isinstance(body.get("schema"), dict):
+                    return graph.view(body["schema"], f"{where}/content/{escape(media)}/schema"), list(content)
+            return None, list(content) if isinstance(content, dict) else []
+        schema = raw.get("schema")
+        return (graph.view(schema, f"{where}/schema") if isinstance(schema, dict) else None), self.produces
+
+    @property
+    def response_schema(self) -> Schema | None:
+        schema: Schema | None = self.success[1]
+        return schema
 
     @cached_property
     @spec_guard
     def binary_response(self) -> bool:
-        """True where the answer is raw bytes (CML's file download), returned as ``bytes``.
-
-        Read from the raw document (a ref is followed one step), so building a request never
-        needs the response schemas resolved."""
-        _, schema, media = self._first_success(self.raw_op.get("responses") or {})
-        if isinstance(schema, dict) and "$ref" in schema:
-            try:
-                schema = self.spec.raw_lookup(str(schema["$ref"]))
-            except KeyError:
-                schema = None
-        if isinstance(schema, dict) and schema.get("format") == "binary":
+        """True where the answer is raw bytes (CML's file download), returned as ``bytes``."""
+        _, schema, media = self.success
+        if schema is not None and schema.format == "binary":
             return True
         if schema is None and media and not any("json" in m for m in media):
             binary = ("application/octet-stream", "application/zip", "application/x-tar", "image/")
@@ -241,10 +254,11 @@ class OperationModel:
         """For a paginated list (page_token in, next_page_token out): the one array field."""
         if "page_token" not in {p.wire for p in self.params}:
             return None
-        props = schema_properties(self.response_schema, self.spec)
+        schema = self.response_schema
+        props = schema.properties if schema is not None else {}
         if "next_page_token" not in props:
             return None
-        arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
+        arrays = [k for k, v in props.items() if v.type == "array"]
         return arrays[0] if len(arrays) == 1 else None
 
     @spec_guard
@@ -262,103 +276,70 @@ class OperationModel:
         return render_doc(self, width=width)
 
 
-def _merged_raw_params(op: OperationModel) -> list[dict[str, JSON]]:
-    merged: dict[tuple[str, str], dict[str, JSON]] = {}
-    for source in (op.shared_parameters(), op.part("parameters")):
-        for raw in source or []:
-            if isinstance(raw, dict) and "name" in raw and "in" in raw:
-                merged[(str(raw["name"]), str(raw["in"]))] = raw
-    return list(merged.values())
-
-
 def _build_params(op: OperationModel) -> list[Param]:
     drafts: list[dict[str, Any]] = []
     oas3 = op.spec.is_openapi3
-    for raw in _merged_raw_params(op):
+    graph = op.spec.graph
+    for raw, where in op.raw_parameters():
         location = str(raw["in"])
         wire = str(raw["name"])
+        description = str(raw.get("description") or "")
         if location == "body":
-            drafts.append(
-                dict(
-                    base="body",
-                    wire=wire,
-                    location="body",
-                    required=bool(raw.get("required")),
-                    schema=raw.get("schema") or {},
-                    description=str(raw.get("description") or ""),
-                )
-            )
+            schema = graph.view(raw.get("schema") or {}, f"{where}/schema")
+            drafts.append(dict(base="body", wire=wire, location="body", required=bool(raw.get("required")),
+                               schema=schema, description=description))
             continue
         if oas3:
             found = raw.get("schema")
-            schema = found if isinstance(found, dict) else {}
+            schema = graph.view(found if isinstance(found, dict) else {}, f"{where}/schema")
             style = raw.get("style") or ("form" if location in ("query", "cookie") else "simple")
             explode = bool(raw.get("explode", style == "form"))
             fmt = {"form": "csv", "spaceDelimited": "ssv", "pipeDelimited": "pipes"}.get(str(style), "csv")
-        else:
-            schema = {k: v for k, v in raw.items() if k not in ("name", "in", "required", "description")}
+        else:  # Swagger 2.0: the parameter object holds its own type, format, enum and items
+            own = {k: v for k, v in raw.items() if k not in ("name", "in", "required", "description")}
+            schema = graph.detached(own, where)
             fmt = str(raw.get("collectionFormat") or "csv")
             explode = fmt == "multi"
-        drafts.append(
-            dict(
-                base=wire,
-                wire=wire,
-                location="form" if location == "formData" else location,
-                required=bool(raw.get("required")) or location == "path",
-                schema=schema,
-                description=str(raw.get("description") or ""),
-                collection_format=fmt,
-                explode=explode,
-                is_file=schema.get("type") == "file",
-            )
-        )
-    body = op.part("requestBody") if oas3 else None
-    if isinstance(body, dict):
-        drafts.extend(_oas3_body_drafts(body))
+        drafts.append(dict(
+            base=wire, wire=wire, location="form" if location == "formData" else location,
+            required=bool(raw.get("required")) or location == "path", schema=schema, description=description,
+            collection_format=fmt, explode=explode, is_file=schema.type == "file",
+        ))
+    body = op.request_body() if oas3 else None
+    if body is not None:
+        drafts.extend(_oas3_body_drafts(graph, *body))
     return _name_params(drafts)
 
 
-def _oas3_body_drafts(body: dict[str, JSON]) -> list[dict[str, Any]]:
+_FORM_MEDIA = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _oas3_body_drafts(graph: SchemaGraph, body: dict[str, JSON], where: str) -> list[dict[str, Any]]:
     content = body.get("content") or {}
+    if not isinstance(content, dict):
+        return []
     required = bool(body.get("required"))
     description = str(body.get("description") or "")
+
+    def schema_of(media: str, default: dict[str, JSON]) -> Schema:
+        found = (content[media] or {}).get("schema") if isinstance(content[media], dict) else None
+        return graph.view(found if isinstance(found, dict) else default, f"{where}/content/{escape(media)}/schema")
+
     json_media = next((m for m in content if "json" in m), None)
     if json_media is not None:
-        schema = (content[json_media] or {}).get("schema") or {}
-        return [dict(base="body", wire="body", location="body", required=required, schema=schema, description=description)]
-    form_media = next((m for m in content if m in ("multipart/form-data", "application/x-www-form-urlencoded")), None)
+        return [dict(base="body", wire="body", location="body", required=required, schema=schema_of(json_media, {}),
+                     description=description)]
+    form_media = next((m for m in content if m in _FORM_MEDIA), None)
     if form_media is not None:
-        schema = (content[form_media] or {}).get("schema") or {}
-        needed = set(schema.get("required") or []) if isinstance(schema, dict) else set()
-        drafts = []
-        for name, prop in (schema.get("properties") or {}).items() if isinstance(schema, dict) else []:
-            prop = prop if isinstance(prop, dict) else {}
-            drafts.append(
-                dict(
-                    base=name,
-                    wire=name,
-                    location="form",
-                    required=name in needed,
-                    schema=prop,
-                    description=str(prop.get("description") or ""),
-                    is_file=prop.get("format") == "binary" or prop.get("type") == "file",
-                )
-            )
-        return drafts
+        form = schema_of(form_media, {})
+        return [dict(base=name, wire=name, location="form", required=name in form.required, schema=prop,
+                     description=prop.description, is_file=prop.format == "binary" or prop.type == "file")
+                for name, prop in form.properties.items()]
     if content:
         media = next(iter(content))
-        schema = (content[media] or {}).get("schema") or {"type": "string", "format": "binary"}
-        return [
-            dict(
-                base="body",
-                wire="body",
-                location="body",
-                required=required,
-                schema=schema,
-                description=description,
-                raw_body=True,
-            )
-        ]
+        return [dict(base="body", wire="body", location="body", required=required,
+                     schema=schema_of(media, {"type": "string", "format": "binary"}), description=description,
+                     raw_body=True)]
     return []
 
 

@@ -15,26 +15,24 @@ from urllib.parse import unquote
 from .errors import SpecError
 from .jsonvalue import JSON
 
-__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_NODES", "MAX_SPEC_BYTES", "follow", "prescan"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_SPEC_BYTES", "follow", "prescan"]
 
 MAX_SPEC_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 200
 MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about 3,400
-# Inlined size over the ref graph. prance shares resolved subtrees, so memory stays
-# linear, but anything that walks the resolved tree (help, completion, samples)
-# would pay for the expansion; a spec that expands past this is refused.
-MAX_EXPANDED_NODES = 20_000_000
 
 _DONE = object()
 
 
 def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
-    """Refuse external refs and bound the document's size, depth and inlined size.
+    """Refuse external refs and bound the document's size and depth.
 
-    Walks the raw document once (iteratively, so deep nesting cannot overflow the
-    stack), then computes how large the fully inlined document would be over the
-    graph of internal refs, with cycles counted once.
-    Dangling internal refs are replaced by a described empty schema, with a warning.
+    Walks the raw document once, iteratively, so deep nesting cannot overflow the stack.
+    Nothing is inlined, so there is no bound on how much the refs would expand: shared
+    schemas and cycles are normal in real specs, and every walker above has its own budget.
+    A ``$ref`` is a reference only with a string value; a property named ``$ref`` (its value
+    is a schema) is a property. Dangling internal refs become a described empty schema, with
+    a warning.
     """
     warnings = warnings if warnings is not None else []
     if may_share:  # JSON text never shares objects; YAML anchors and hand-built dicts can
@@ -57,11 +55,10 @@ def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = T
         if len(stack) > MAX_DEPTH:
             raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
         if isinstance(node, dict):
-            if "$ref" in node:
-                ref = node["$ref"]
-                if not isinstance(ref, str) or not ref.startswith("#"):
-                    shown = ref if isinstance(ref, str) else type(ref).__name__
-                    raise SpecError(f"external $ref not allowed: {str(shown)[:120]!r} "
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if not ref.startswith("#"):
+                    raise SpecError(f"external $ref not allowed: {ref[:120]!r} "
                                     "(only '#/...' pointers inside the spec are followed)")
                 refs.append(node)
             stack.append(iter(node.values()))
@@ -74,7 +71,6 @@ def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = T
             warnings.append(f"unresolvable $ref {node['$ref']!r}; treated as an empty schema")
             target = node.pop("$ref")
             node["description"] = f"(unresolvable reference {target})"
-    _check_expansion(doc, refs)
 
 
 def _check_shared_size(doc: JSON) -> None:
@@ -125,59 +121,3 @@ def follow(doc: JSON, pointer: str) -> JSON:
         else:
             raise KeyError(pointer)
     return node
-
-
-def _check_expansion(doc: JSON, ref_nodes: list[dict[str, JSON]]) -> None:
-    """Bound the inlined size: size(t) = own nodes + sum over its refs of (size(ref target) - 1)."""
-    targets = sorted({str(n["$ref"]) for n in ref_nodes if "$ref" in n})
-    if not targets:
-        return
-    local: dict[str, tuple[int, list[str]]] = {}
-    for target in targets:
-        local[target] = _count_local(follow(doc, target))
-    size: dict[str, int] = {}
-    state: dict[str, int] = {}  # 1 = on the DFS path, 2 = done
-    for start in targets:
-        if start in state:
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        state[start] = 1
-        while stack:
-            target, index = stack[-1]
-            deps = local[target][1]
-            if index < len(deps):
-                stack[-1] = (target, index + 1)
-                dep = deps[index]
-                if dep not in state:
-                    state[dep] = 1
-                    stack.append((dep, 0))
-                continue
-            total = local[target][0]
-            for dep in deps:
-                # A dep still on the DFS path closes a cycle: it stays a $ref (one node).
-                total += size[dep] - 1 if state.get(dep) == 2 else 0
-                if total > MAX_EXPANDED_NODES:
-                    raise SpecError(
-                        f"spec expands too much: inlining its $refs from {target} gives more than "
-                        f"{MAX_EXPANDED_NODES:,} nodes (a reference fan-out?)"
-                    )
-            size[target] = total
-            state[target] = 2
-            stack.pop()
-
-
-def _count_local(node: JSON) -> tuple[int, list[str]]:
-    count = 0
-    deps: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str):
-                deps.append(ref)
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
-    return count, deps

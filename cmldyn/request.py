@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .errors import ParamError, did_you_mean
 from .jsonvalue import JSON, to_plain
 from .model import OperationModel, Param, spec_guard
-from .schema import schema_name, schema_properties, type_label
+from .schema import PARAM_RULES, REQUEST_RULES, Finding, check
 
 __all__ = [
     "PreparedRequest",
@@ -95,7 +95,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
         key = unknown[0]
         choices = list(op.param_index)
         if body is not None:
-            choices += list(schema_properties(body.schema, op.spec))
+            choices += list(body.schema.properties)
         raise ParamError(f"unknown parameter {key!r} for {op.name}{did_you_mean(key, choices)}")
     if body_fields:
         if body is not None and bound.get(body) is not None:
@@ -121,7 +121,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
 
 def _is_body_field(op: OperationModel, key: str) -> bool:
     body = op.body_param
-    return body is not None and not body.raw_body and key in schema_properties(body.schema, op.spec)
+    return body is not None and not body.raw_body and key in body.schema.properties
 
 
 def _dig(value: JSON, dotted: str) -> JSON:
@@ -208,122 +208,58 @@ def serialize_query(param: Param, value: Any) -> list[tuple[str, str]]:
     return [(param.wire, scalar_text(value))]
 
 
-_INT_TYPES = ("integer",)
-
-
 def check_value(op: OperationModel, param: Param, value: Any) -> None:
-    """Type and enum check for a non-body parameter."""
-    schema = param.schema
-    kind = schema.get("type")
-    if kind == "array":
-        if not isinstance(value, (list, tuple)):
-            value = [value]
-        found = schema.get("items")
-        item: dict[str, Any] = found if isinstance(found, dict) else {}
-        for entry in value:
-            _check_scalar(op, param, entry, item)
-        return
-    _check_scalar(op, param, value, schema)
-
-
-def _check_scalar(op: OperationModel, param: Param, value: Any, schema: dict[str, Any]) -> None:
-    kind = schema.get("type")
-    fmt = schema.get("format")
-    bad = False
-    if kind == "integer":
-        bad = isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and _is_int(value)))
-    elif kind == "number":
-        bad = isinstance(value, bool) or not isinstance(value, (int, float))
-        if bad and isinstance(value, str):
-            try:
-                float(value)
-                bad = False
-            except ValueError:
-                bad = True
-    elif kind == "boolean":
-        bad = not (isinstance(value, bool) or (isinstance(value, str) and value.lower() in ("true", "false")))
-    elif kind == "string":
-        if fmt in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool):
-            bad = False
-        else:
-            bad = isinstance(value, (dict, list, tuple, bytes))
-    if bad:
-        raise ParamError(
-            f"wrong type for {param.name} ({param.location}): expected {param.type_label}, "
-            f"got {type(value).__name__} {_short(value)}"
-        )
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum and value not in enum and scalar_text(value) not in [scalar_text(e) for e in enum]:
-        raise ParamError(f"invalid value for {param.name}: {_short(value)} is not one of {', '.join(map(str, enum))}")
-
-
-def _is_int(text: str) -> bool:
-    stripped = text.strip()
-    return stripped.lstrip("+-").isdigit() and len(stripped) < 40
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """Type, enum and range check of a path, query, header, cookie or form value (a scalar given for
+    an array parameter counts as a list of one)."""
+    if param.schema.type == "array" and not isinstance(value, (list, tuple)):
+        value = [value]
+    _raise_findings(op, param, check(param.schema, value, where=param.name, rules=PARAM_RULES))
 
 
 def check_body(op: OperationModel, param: Param, body: JSON) -> JSON:
-    """Shallow check of a JSON body against its schema: an unknown field is named, types of known ones checked."""
-    props = schema_properties(param.schema, op.spec)
-    schema = param.schema if isinstance(param.schema, dict) else {}
-    if not props or not isinstance(body, dict):
-        if schema.get("type") == "object" or props:
-            if not isinstance(body, dict):
-                raise ParamError(f"body of {op.name} must be an object ({_name_of(param)}), got {type(body).__name__}")
-        return body
-    open_schema = schema.get("additionalProperties") not in (None, False)
-    for key, value in body.items():
-        prop = props.get(key)
-        if prop is None:
-            if open_schema:
-                continue
-            raise ParamError(f"unknown field {key!r} in the body of {op.name} ({_name_of(param)}){did_you_mean(key, props)}")
-        if value is None or not isinstance(prop, dict):
-            continue
-        if not _json_type_ok(prop, value):
-            raise ParamError(
-                f"wrong type for body field {key!r} of {op.name}: expected {_label(prop)}, "
-                f"got {type(value).__name__} {_short(value)}"
-            )
-        enum = prop.get("enum")
-        if isinstance(enum, list) and enum and value not in enum:
-            raise ParamError(
-                f"invalid value for body field {key!r} of {op.name}: {_short(value)} is not one of {', '.join(map(str, enum))}"
-            )
+    """Check a JSON body against its schema at every depth: required fields, types, enums, ranges,
+    unknown fields (with a did-you-mean, unless the schema takes any). Every finding is named."""
+    _raise_findings(op, param, check(param.schema, body, where="body", rules=REQUEST_RULES))
     return body
 
 
-def _label(prop: dict[str, Any]) -> str:
-    return type_label(prop, 1)
+def _raise_findings(op: OperationModel, param: Param, findings: list[Finding]) -> None:
+    errors = [f for f in findings if f.severity == "error"]
+    if not errors:
+        return
+    messages = [_message(op, param, f) for f in errors]
+    text = messages[0] if len(messages) == 1 else f"{messages[0]} (and {len(messages) - 1} more: {'; '.join(messages[1:])})"
+    error = ParamError(text)
+    error.findings = errors  # type: ignore[attr-defined]
+    raise error
+
+
+def _message(op: OperationModel, param: Param, finding: Finding) -> str:
+    """One finding in the words of an argument error."""
+    if param.location != "body":
+        if finding.kind == "enum":
+            return f"invalid value for {param.name}: {finding.given} is not one of {finding.expected}"
+        if finding.kind == "range":
+            return f"value out of range for {param.name}: {finding.given} is outside {finding.expected}"
+        expected = param.type_label if finding.path == param.name else finding.expected
+        return f"wrong type for {param.name} ({param.location}): expected {expected}, got {finding.given}"
+    field = finding.path[len("body."):] if finding.path.startswith("body.") else ""
+    if finding.kind == "missing":
+        return f"missing required field {finding.path} in the body of {op.name} ({_name_of(param)})"
+    if finding.kind == "unknown":
+        return f"unknown field {field!r} in the body of {op.name} ({_name_of(param)}){finding.hint}"
+    if not field and finding.kind == "type":
+        return f"body of {op.name} must be {finding.expected} ({_name_of(param)}), got {finding.given}"
+    where = f"body field {field!r}" if field else "the body"
+    if finding.kind == "enum":
+        return f"invalid value for {where} of {op.name}: {finding.given} is not one of {finding.expected}"
+    if finding.kind == "range":
+        return f"value out of range for {where} of {op.name}: {finding.given} is outside {finding.expected}"
+    return f"wrong type for {where} of {op.name}: expected {finding.expected}, got {finding.given}"
 
 
 def _name_of(param: Param) -> str:
-    return schema_name(param.schema) or "object"
-
-
-def _json_type_ok(prop: dict[str, Any], value: Any) -> bool:
-    kind = prop.get("type")
-    if kind == "string":
-        if prop.get("format") in ("int64", "uint64"):
-            return isinstance(value, (str, int)) and not isinstance(value, bool)
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "object":
-        # CML returns `environment` as a JSON string but takes a map: accept both.
-        return isinstance(value, (dict, str))
-    return True
+    return param.schema.name or "object"
 
 
 def _as_bytes(param: Param, value: Any) -> bytes:
@@ -345,11 +281,8 @@ def _file_parts(param: Param, value: Any) -> list[tuple[str, tuple[str, Any, str
     if isinstance(value, Mapping):
         parts = []
         for name, content in value.items():
-            parts.extend(
-                _file_parts(
-                    Param(name=str(name), wire=str(name), location="form", required=False, schema={}, is_file=True), content
-                )
-            )
+            part = Param(name=str(name), wire=str(name), location="form", required=False, schema=param.schema, is_file=True)
+            parts.extend(_file_parts(part, content))
         return parts
     octet = "application/octet-stream"
     if isinstance(value, tuple) and len(value) == 2:

@@ -13,9 +13,9 @@ from typing import Any, Iterator
 
 from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
 from .jsonvalue import JSON, loads_strict, looks_like_html, media_type, to_plain
-from .schema import schema_properties
+from .schema import Schema
 
-__all__ = ["Result", "ResultList", "decode_body", "error_from_response", "field_of", "wrap"]
+__all__ = ["Result", "ResultList", "decode_answer", "decode_body", "error_from_response", "field_of", "wrap"]
 
 
 class Result:
@@ -29,7 +29,7 @@ class Result:
 
     __slots__ = ("_data", "_schema", "_fields", "_status", "_headers", "_origin")
 
-    def __init__(self, data: dict[str, JSON], *, schema: JSON = None,
+    def __init__(self, data: dict[str, JSON], *, schema: Schema | None = None,
                  status: int | None = None, headers: dict[str, str] | None = None) -> None:
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_schema", schema)  # what the spec says this object holds
@@ -48,11 +48,11 @@ class Result:
             return None
         raise AttributeError(f"result has no field {name!r}; fields: {', '.join(sorted(data)) or '(none)'}")
 
-    def _field_schemas(self) -> dict[str, JSON]:
-        fields: dict[str, JSON] | None = object.__getattribute__(self, "_fields")
+    def _field_schemas(self) -> dict[str, Schema]:
+        fields: dict[str, Schema] | None = object.__getattribute__(self, "_fields")
         if fields is None:
             schema = object.__getattribute__(self, "_schema")
-            fields = _properties(schema)
+            fields = schema.properties if isinstance(schema, Schema) else {}
             object.__setattr__(self, "_fields", fields)
         return fields
 
@@ -128,22 +128,14 @@ def field_of(value: Any, name: str) -> Any:
     return getattr(value, name, None)
 
 
-def wrap(value: JSON, schema: JSON = None) -> Any:
+def wrap(value: JSON, schema: Schema | None = None) -> Any:
+    """JSON objects as Results (knowing their schema view, for fields the server left out), lists of them."""
     if isinstance(value, dict):
         return Result(value, schema=schema)
     if isinstance(value, list):
-        if callable(schema):
-            schema = schema()
-        item_schema = schema.get("items") if isinstance(schema, dict) else None
+        item_schema = schema.items if isinstance(schema, Schema) else None
         return [wrap(v, item_schema) for v in value]
     return value
-
-
-def _properties(schema: JSON) -> dict[str, JSON]:
-    """Property schemas of an object schema; a lazily resolved one is resolved now."""
-    if callable(schema):
-        schema = schema()
-    return schema_properties(schema) if isinstance(schema, dict) else {}
 
 
 def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JSON:
@@ -163,6 +155,53 @@ def decode_body(body: bytes, content_type: str, *, what: str = "response") -> JS
     if ctype not in ("(no content type)",) and "json" not in ctype and not ctype.startswith("text/plain"):
         raise ResponseError(f"expected JSON but got {ctype} ({_size(body)})")
     return loads_strict(body, what=what, error=ResponseError, content_type=content_type)
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json") or "json" in media
+
+
+def decode_answer(body: bytes, content_type: str | None, declared: list[str], *, what: str = "response") -> JSON:
+    """An answer by its media type: JSON -> plain JSON values; ``text/*`` -> str; any other type -> bytes;
+    an empty body -> None.
+
+    The response's Content-Type decides and the spec's declared types break ties: with no
+    Content-Type the spec says what to expect, and a JSON body labelled text/plain where the spec
+    promises JSON is read as JSON. An HTML page where the spec promises JSON is an error (a login or
+    SSO page in front of the API), as is JSON that is not strict JSON.
+
+    Raises:
+        ResponseError: see :func:`decode_body`.
+    """
+    if not body:
+        return None
+    ctype = media_type(content_type)
+    expects_json = not declared or any(_is_json(m) for m in declared)
+    expects_text = any(m.startswith("text/") for m in declared)
+    if _is_json(ctype) or (not ctype and expects_json):
+        return decode_body(body, content_type or "", what=what)
+    if looks_like_html(body, content_type):
+        if any("html" in m for m in declared) or (not expects_json and expects_text):
+            return _text(body, content_type)
+        return decode_body(body, content_type or "text/html", what=what)  # raises: a login or SSO page?
+    if ctype.startswith("text/") or (not ctype and expects_text):
+        if ctype == "text/plain" and expects_json and not expects_text and body.lstrip()[:1] in (b"{", b"["):
+            return decode_body(body, "application/json", what=what)  # JSON mislabelled as text
+        return _text(body, content_type)
+    return body
+
+
+def _text(body: bytes, content_type: str | None) -> str:
+    """Text in the charset its Content-Type names (UTF-8 when it names none), bad bytes shown as U+FFFD."""
+    charset = "utf-8"
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            charset = value.strip('"').lower()
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
 
 
 def _size(body: bytes) -> str:

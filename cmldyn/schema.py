@@ -1,69 +1,563 @@
-"""Small readers of raw schema dicts: a schema's type label, its name, its properties.
+"""Schemas as a graph: lazy, cycle-safe views over the document, and the one validator.
 
-Owns: what docs, completion, request checks and results need to know about a schema
-without walking it: a short type name (``integer(int32)``, ``array[Project]``), the
-schema's own name (tagged by spec.py), and an object schema's properties (following
-allOf and a ref that closes a cycle). May import: spec. Must not: expand anything.
+Owns: :class:`SchemaGraph` (one per spec) and its :class:`Schema` views. A view stands for one
+node of the raw document; stepping into it (``.properties``, ``.items``, ``.all_of`` ...) makes
+views of the children, following ``$ref`` on the way. Views are memoised by the pointer of the
+node they end on, so a schema shared by a hundred operations is one object and a cycle is a loop
+in the graph, never an error and never an expansion. Also :func:`check`, which compares a value
+with a schema and returns every finding, and :func:`type_label`. May import: errors, jsonvalue,
+prescan (to follow pointers). Must not: copy or inline the document.
+
+Where a ``$ref`` is a reference: only as the string value of the ``$ref`` key of a node that
+stands in a schema position. A property *named* ``$ref`` (Kubernetes' ``JSONSchemaProps`` has
+one) is a key of a ``properties`` map, whose values are views in their own right.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import did_you_mean
 from .jsonvalue import JSON
-from .spec import NAME_KEY, Spec
+from .prescan import follow
 
-__all__ = ["schema_name", "schema_properties", "type_label"]
+__all__ = [
+    "Finding",
+    "PARAM_RULES",
+    "REQUEST_RULES",
+    "RESPONSE_RULES",
+    "Rules",
+    "Schema",
+    "SchemaGraph",
+    "check",
+    "escape",
+    "type_label",
+]
 
-
-
-def type_label(schema: JSON, depth: int = 0) -> str:
-    """A short type name for docs and completion meta: ``integer(int32)``, ``array[Project]``."""
-    if not isinstance(schema, dict):
-        return "any"
-    if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1] + " (recursive)"
-    if NAME_KEY in schema and depth > 0:
-        return str(schema[NAME_KEY])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = "|".join(str(k) for k in kind if k != "null")
-    if kind == "array":
-        return f"array[{type_label(schema.get('items', {}), depth + 1) if depth < 4 else '...'}]"
-    if kind is None:
-        if NAME_KEY in schema:
-            return str(schema[NAME_KEY])
-        if "properties" in schema:
-            return "object"
-        for combo in ("allOf", "oneOf", "anyOf"):
-            if isinstance(schema.get(combo), list):
-                return f" {combo} ".join(type_label(s, depth + 1) for s in schema[combo][:3])
-        return "any"
-    if kind == "object" and NAME_KEY in schema:
-        return str(schema[NAME_KEY])
-    fmt = schema.get("format")
-    return f"{kind}({fmt})" if fmt and fmt != kind else str(kind)
+_EMPTY: dict[str, JSON] = {}
 
 
-def schema_name(schema: JSON) -> str | None:
-    if isinstance(schema, dict):
-        if NAME_KEY in schema:
-            return str(schema[NAME_KEY])
-        if "$ref" in schema:
-            return str(schema["$ref"]).rsplit("/", 1)[-1]
-    return None
+def escape(part: str) -> str:
+    """One JSON-pointer segment: ``~`` and ``/`` escaped as RFC 6901 says."""
+    return str(part).replace("~", "~0").replace("/", "~1")
 
 
-def schema_properties(schema: JSON, spec: Spec | None = None) -> dict[str, JSON]:
-    """The properties of an object schema, following allOf and a cycle-closing $ref."""
-    if not isinstance(schema, dict):
-        return {}
-    if "$ref" in schema and spec is not None:
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+class SchemaGraph:
+    """The views of one document's schemas. Cheap to make: nothing is walked until asked for."""
+
+    def __init__(self, doc: dict[str, JSON], *, openapi3: bool) -> None:
+        self.doc = doc
+        self.openapi3 = openapi3
+        self.table = "#/components/schemas" if openapi3 else "#/definitions"
+        self._views: dict[str, Schema] = {}
+
+    @property
+    def made(self) -> int:
+        """How many views exist so far (a measure of how much of the graph was visited)."""
+        return len(self._views)
+
+    def names(self) -> list[str]:
+        """The named schemas (``definitions`` or ``components.schemas``), in the spec's order."""
+        table = self._table()
+        return [str(name) for name in table] if isinstance(table, dict) else []
+
+    def _table(self) -> JSON:
         try:
-            schema = spec.lookup(str(schema["$ref"]))
+            return follow(self.doc, self.table)
         except KeyError:
+            return None
+
+    def named(self, name: str) -> Schema | None:
+        table = self._table()
+        if not isinstance(table, dict) or name not in table:
+            return None
+        return self.view(table[name], f"{self.table}/{escape(name)}")
+
+    def resolve(self, node: JSON, pointer: str) -> tuple[JSON, str]:
+        """Follow a chain of ``{"$ref": "#/..."}`` from ``node`` (at ``pointer``): the node it ends on, and where.
+
+        A reference that leads nowhere, or a chain that comes back on itself, ends on an empty
+        schema that says so in its description (the pre-scan warned about the first kind).
+        """
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                return {"description": f"(circular reference {ref})"}, ref + "#loop"
+            seen.add(ref)
+            try:
+                node = follow(self.doc, ref)
+            except KeyError:
+                return {"description": f"(unresolvable reference {ref})"}, ref + "#missing"
+            pointer = ref
+        return node, pointer
+
+    def view(self, node: JSON, pointer: str) -> Schema:
+        """The view of the schema at ``pointer`` (``node`` is what stands there), made once per pointer."""
+        target, where = self.resolve(node, pointer)
+        found = self._views.get(where)
+        if found is None:
+            found = self._views[where] = Schema(self, where, target if isinstance(target, dict) else _EMPTY)
+        return found
+
+    def detached(self, node: dict[str, JSON], pointer: str) -> Schema:
+        """A view of a schema that is not a node of the document (a Swagger 2.0 parameter's own type
+        fields), not memoised; its children are followed as usual."""
+        target, where = self.resolve(node, pointer)
+        return Schema(self, where, target if isinstance(target, dict) else _EMPTY)
+
+    def deref(self, node: JSON, pointer: str) -> tuple[JSON, str]:
+        """For objects that are not schemas (a shared parameter, response or request body): the object
+        a ``$ref`` points at, and its pointer."""
+        return self.resolve(node, pointer)
+
+
+class Schema:
+    """A read-only view of one schema. Children are views too, made on first use.
+
+    ``raw`` is the node itself (after its own ``$ref`` was followed); reading it is allowed for
+    keywords this class does not name (``x-`` extensions), never for walking.
+    """
+
+    __slots__ = ("graph", "pointer", "raw", "_properties", "_required", "_parts")
+
+    def __init__(self, graph: SchemaGraph, pointer: str, raw: dict[str, JSON]) -> None:
+        self.graph = graph
+        self.pointer = pointer
+        self.raw = raw
+        self._properties: dict[str, Schema] | None = None
+        self._required: frozenset[str] | None = None
+        self._parts: list[Schema] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Schema {self.name or self.pointer} {type_label(self)}>"
+
+    # ---------------------------------------------------------------- identity
+
+    @property
+    def name(self) -> str | None:
+        """The schema's own name where it is a named schema (``Project``), else None."""
+        prefix = self.graph.table + "/"
+        if self.pointer.startswith(prefix) and "/" not in self.pointer[len(prefix):] and "#" not in self.pointer[2:]:
+            return _unescape(self.pointer[len(prefix):])
+        return None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+    # ---------------------------------------------------------------- keywords
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every type the schema allows: OpenAPI 3.1 type arrays, and ``null`` for 3.0 ``nullable``
+        (or Swagger's ``x-nullable``). Empty when the schema says nothing about its type."""
+        found = next((t for t in (_declared_types(p.raw) for p in self._merged_parts()[::-1]) if t), ())
+        if (self.raw.get("nullable") is True or self.raw.get("x-nullable") is True) and "null" not in found:
+            found += ("null",)
+        return found
+
+
+
+    @property
+    def type(self) -> str | None:
+        """The main type (the first that is not ``null``), or what the keywords imply (object, array)."""
+        main = next((t for t in self.types if t != "null"), None)
+        if main is not None:
+            return main
+        for part in self._merged_parts()[::-1]:  # this node first, then what it includes
+            if "properties" in part.raw or "additionalProperties" in part.raw:
+                return "object"
+            if "items" in part.raw:
+                return "array"
+        return None
+
+    @property
+    def nullable(self) -> bool:
+        return "null" in self.types
+
+    @property
+    def format(self) -> str | None:
+        value = self.raw.get("format")
+        return str(value) if isinstance(value, str) else None
+
+    @property
+    def enum(self) -> list[JSON] | None:
+        value = self.raw.get("enum")
+        return list(value) if isinstance(value, list) else None
+
+    @property
+    def description(self) -> str:
+        value = self.raw.get("description") or self.raw.get("title") or ""
+        return str(value) if isinstance(value, (str, int, float)) else ""
+
+    @property
+    def default(self) -> JSON:
+        return self.raw.get("default")
+
+    @property
+    def example(self) -> JSON:
+        return self.raw.get("example")
+
+    @property
+    def read_only(self) -> bool:
+        return self.raw.get("readOnly") is True
+
+    @property
+    def write_only(self) -> bool:
+        return self.raw.get("writeOnly") is True
+
+    @property
+    def discriminator(self) -> JSON:
+        return self.raw.get("discriminator")
+
+    # ---------------------------------------------------------------- children
+
+    def _list(self, key: str) -> list[Schema]:
+        found = self.raw.get(key)
+        if not isinstance(found, list):
+            return []
+        return [self.graph.view(item, f"{self.pointer}/{key}/{i}") for i, item in enumerate(found) if isinstance(item, dict)]
+
+    @property
+    def all_of(self) -> list[Schema]:
+        return self._list("allOf")
+
+    @property
+    def one_of(self) -> list[Schema]:
+        return self._list("oneOf")
+
+    @property
+    def any_of(self) -> list[Schema]:
+        return self._list("anyOf")
+
+    @property
+    def items(self) -> Schema | None:
+        found = self.raw.get("items")
+        if isinstance(found, list):  # the tuple form of older JSON Schema: the first item stands for all
+            found = found[0] if found else None
+        if not isinstance(found, dict):
+            return None
+        return self.graph.view(found, f"{self.pointer}/items")
+
+    @property
+    def additional_properties(self) -> Schema | bool | None:
+        """False (no other fields), True or a schema for the values of other fields, or None (unsaid)."""
+        for part in self._merged_parts()[::-1]:  # this node first, then what it includes
+            found = part.raw.get("additionalProperties")
+            if isinstance(found, bool):
+                return found
+            if isinstance(found, dict):
+                return part.graph.view(found, f"{part.pointer}/additionalProperties")
+        return None
+
+    def _merged_parts(self) -> list[Schema]:
+        """This schema and every schema it includes through allOf, each once, includes first."""
+        if self._parts is None:
+            order: list[Schema] = []
+            seen: set[int] = set()
+            stack: list[tuple[Schema, bool]] = [(self, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if expanded:
+                    order.append(node)
+                    continue
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((part, False) for part in reversed(node.all_of))
+            self._parts = order
+        return self._parts
+
+    @property
+    def own_properties(self) -> dict[str, Schema]:
+        """The properties written on this node itself (not those of allOf parts)."""
+        found = self.raw.get("properties")
+        if not isinstance(found, dict):
             return {}
-    props: dict[str, JSON] = {}
-    for part in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
-        props.update(schema_properties(part, spec))
-    if isinstance(schema.get("properties"), dict):
-        props.update(schema["properties"])
-    return props
+        base = f"{self.pointer}/properties/"
+        return {str(k): self.graph.view(v, base + escape(str(k))) for k, v in found.items() if isinstance(v, dict)}
+
+    @property
+    def properties(self) -> dict[str, Schema]:
+        """Every property, allOf parts merged in (a cycle of allOf is visited once)."""
+        if self._properties is None:
+            merged: dict[str, Schema] = {}
+            for part in self._merged_parts():
+                merged.update(part.own_properties)
+            self._properties = merged
+        return self._properties
+
+    @property
+    def required(self) -> frozenset[str]:
+        """The required property names, allOf parts merged in."""
+        if self._required is None:
+            names: set[str] = set()
+            for part in self._merged_parts():
+                found = part.raw.get("required")
+                if isinstance(found, list):
+                    names.update(str(n) for n in found if isinstance(n, str))
+            self._required = frozenset(names)
+        return self._required
+
+    @property
+    def is_object(self) -> bool:
+        return self.type == "object" or bool(self.properties)
+
+    def children(self) -> Iterator[tuple[str, Schema]]:
+        """(label, view) for each schema directly below this one, for walkers."""
+        for name, prop in self.own_properties.items():
+            yield name, prop
+        items = self.items
+        if items is not None:
+            yield "[]", items
+        extra = self.additional_properties
+        if isinstance(extra, Schema):
+            yield "{}", extra
+        for key, parts in (("allOf", self.all_of), ("oneOf", self.one_of), ("anyOf", self.any_of)):
+            for i, part in enumerate(parts):
+                yield f"{key}[{i}]", part
+
+
+def _declared_types(raw: dict[str, JSON]) -> tuple[str, ...]:
+    declared = raw.get("type")
+    if isinstance(declared, list):
+        return tuple(str(t) for t in declared)
+    if isinstance(declared, str):
+        return (declared,)
+    return ()
+
+
+def type_label(schema: Schema | None, depth: int = 0) -> str:
+    """A short type name for docs and completion: ``integer(int32)``, ``array[Project]``, ``string|null``."""
+    if schema is None:
+        return "any"
+    if schema.name is not None and depth > 0:
+        return schema.name
+    kind = schema.type
+    if kind == "array":
+        return f"array[{type_label(schema.items, depth + 1) if depth < 4 else '…'}]"
+    if kind is None:
+        if schema.name is not None:
+            return schema.name
+        for key, parts in (("allOf", schema.all_of), ("oneOf", schema.one_of), ("anyOf", schema.any_of)):
+            if parts and depth < 4:
+                return f" {key} ".join(type_label(p, depth + 1) for p in parts[:3])
+        return "any"
+    if kind == "object" and schema.name is not None:
+        return schema.name
+    fmt = schema.format
+    label = f"{kind}({fmt})" if fmt and fmt != kind else kind
+    return label + ("|null" if schema.nullable else "")
+
+
+# ---------------------------------------------------------------- the validator
+
+@dataclass(frozen=True)
+class Rules:
+    """How strictly :func:`check` reads a value.
+
+    Attributes:
+        unknown: what a field the schema does not name is, where ``additionalProperties`` is unsaid:
+            ``error`` (arguments: a typo), ``info`` (answers: Swagger 2.0 allows extra fields) or ``ignore``.
+        text_scalars: a string that reads as the type counts (query and path values: ``"5"`` for an integer).
+        json_text_objects: an object may be given as JSON text (CML takes ``environment`` either way).
+        direction: ``request`` skips readOnly fields when checking required ones, ``response`` writeOnly ones.
+    """
+
+    unknown: str = "error"
+    text_scalars: bool = False
+    json_text_objects: bool = False
+    direction: str = "request"
+
+
+REQUEST_RULES = Rules(unknown="error", json_text_objects=True, direction="request")
+PARAM_RULES = Rules(unknown="error", text_scalars=True, direction="request")
+RESPONSE_RULES = Rules(unknown="info", direction="response")
+
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+               "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
+_FORMATS = {
+    "date-time": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    "email": re.compile(r"^[^@\s]+@[^@\s]+$"),
+}
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way a value differs from its schema.
+
+    ``kind`` is ``missing``, ``type``, ``enum``, ``range``, ``unknown``, ``choice``, ``format`` or ``depth``;
+    ``severity`` is ``error``, ``info`` (an extra field where extras are allowed) or ``advice`` (a format).
+    """
+
+    path: str
+    kind: str
+    expected: str
+    given: str = ""
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        if self.kind == "missing":
+            return f"{self.path}: missing (required)"
+        if self.kind == "unknown":
+            return f"{self.path}: unknown field{self.hint}"
+        if self.kind == "enum":
+            return f"{self.path}: {self.given} is not one of {self.expected}"
+        return f"{self.path}: expected {self.expected}, got {self.given}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _given(value: Any) -> str:
+    kind = "null" if value is None else type(value).__name__
+    return kind if value is None else f"{kind} {_short(value)}"
+
+
+def check(schema: Schema | None, value: Any, *, where: str = "body", rules: Rules = REQUEST_RULES,
+          limit: int = 50) -> list[Finding]:
+    """Every finding (up to ``limit``) of ``value`` against ``schema``; an empty list when it conforms.
+
+    Checked: types (3.1 type arrays, 3.0 nullable), enums, required fields at every depth, integer
+    ranges of int32/int64 formats, ``additionalProperties`` (false: an unknown field is an error,
+    with a did-you-mean), items, allOf (merged), oneOf/anyOf (at least one must fit). Formats such as
+    date-time and uuid are advice. The walk follows the value, so a recursive schema costs only as
+    much as the value is deep.
+    """
+    found: list[Finding] = []
+    if schema is not None:
+        _check(schema, value, where, rules, found, limit, 0)
+    return found[:limit]
+
+
+def _type_ok(kind: str, schema: Schema, value: Any, rules: Rules) -> bool:
+    if kind == "null":
+        return value is None
+    if kind == "boolean":
+        return isinstance(value, bool) or (rules.text_scalars and isinstance(value, str) and value.lower() in ("true", "false"))
+    if kind == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return True
+        if rules.text_scalars:  # a query or path value: digits, not 2.0 (it would be sent as "2.0")
+            return isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40
+        return isinstance(value, float) and value.is_integer()
+    if kind == "number":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, (int, float)):
+            return True
+        if rules.text_scalars and isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return False
+            return True
+        return False
+    if kind == "string":
+        if isinstance(value, str) or (rules.text_scalars and isinstance(value, (int, float, bool))):
+            return True
+        # grpc-gateway writes 64-bit integers as strings with an int64 format and takes either.
+        return schema.format in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, (list, tuple))
+    if kind == "object":
+        return isinstance(value, dict) or (rules.json_text_objects and isinstance(value, str) and _json_object(value))
+    return True
+
+
+def _json_object(text: str) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _expected(schema: Schema) -> str:
+    return "|".join(t for t in schema.types) if len(schema.types) > 1 else type_label(schema)
+
+
+def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Finding], limit: int, depth: int) -> None:
+    if len(found) >= limit:
+        return
+    if depth > MAX_DEPTH:
+        found.append(Finding(path, "depth", f"at most {MAX_DEPTH} levels", "deeper"))
+        return
+    if value is None:
+        if schema.types and not schema.nullable:
+            found.append(Finding(path, "type", _expected(schema), "null"))
+        return
+    types = [t for t in schema.types if t != "null"]  # declared types only: keywords alone constrain nothing
+    if types and not any(_type_ok(t, schema, value, rules) for t in types):
+        found.append(Finding(path, "type", _expected(schema), _given(value)))
+        return
+    enum = schema.enum
+    if enum and value not in enum and not (rules.text_scalars and str(value) in [str(e) for e in enum]):
+        found.append(Finding(path, "enum", ", ".join(map(str, enum[:20])), _short(value)))
+        return
+    fmt = schema.format
+    if fmt in _INT_RANGES and isinstance(value, (int, str)) and not isinstance(value, bool):
+        low, high = _INT_RANGES[fmt]
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is not None and not low <= number <= high:
+            found.append(Finding(path, "range", f"{fmt} ({low} to {high})", _short(value)))
+            return
+    elif fmt in _FORMATS and isinstance(value, str) and not _FORMATS[fmt].match(value):
+        found.append(Finding(path, "format", fmt, _short(value), severity="advice"))
+    if isinstance(value, dict):
+        _check_object(schema, value, path, rules, found, limit, depth)
+    elif isinstance(value, (list, tuple)):
+        items = schema.items
+        if items is not None:
+            for i, item in enumerate(value):
+                _check(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
+                if len(found) >= limit:
+                    return
+    for key, parts in (("oneOf", schema.one_of), ("anyOf", schema.any_of)):
+        if parts and not any(not [f for f in check(p, value, where=path, rules=rules, limit=1) if f.severity == "error"]
+                             for p in parts):
+            names = ", ".join(type_label(p, 1) for p in parts[:5])
+            found.append(Finding(path, "choice", f"one of {names} ({key})", _given(value)))
+
+
+def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules, found: list[Finding], limit: int,
+                  depth: int) -> None:
+    props = schema.properties
+    skip = "readOnly" if rules.direction == "request" else "writeOnly"
+    for name in sorted(schema.required):
+        prop = props.get(name)
+        if name not in value and not (prop is not None and prop.raw.get(skip) is True):
+            found.append(Finding(f"{path}.{name}", "missing", "required"))
+    extra = schema.additional_properties
+    for key, item in value.items():
+        prop = props.get(key)
+        if prop is not None:
+            _check(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
+        elif isinstance(extra, Schema):
+            _check(extra, item, f"{path}.{key}", rules, found, limit, depth + 1)
+        elif extra is False or (extra is None and props and rules.unknown != "ignore"):
+            severity = "error" if extra is False or rules.unknown == "error" else "info"
+            found.append(Finding(f"{path}.{key}", "unknown", "a declared field", hint=did_you_mean(key, props),
+                                 severity=severity))
+        if len(found) >= limit:
+            return

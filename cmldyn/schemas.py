@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import ParamError, did_you_mean
 from .jsonvalue import JSON, to_plain
-from .schema import schema_properties, type_label
+from .schema import Schema, type_label
 
 __all__ = ["RequestModel", "SchemaClasses", "builtin_class", "make_class"]
 
@@ -21,7 +21,7 @@ class RequestModel:
     """Base of the generated request classes. Fields are the schema's properties."""
 
     _schema_name: str = "object"
-    _fields: dict[str, JSON] = {}
+    _fields: dict[str, Schema] = {}
     _open: bool = False
 
     def __init__(self, *args: Any, **fields: Any) -> None:
@@ -65,11 +65,11 @@ class RequestModel:
         return f"{self._schema_name}({inner})"
 
 
-def make_class(name: str, schema: JSON) -> type[RequestModel]:
-    props = schema_properties(schema)
+def make_class(name: str, schema: Schema) -> type[RequestModel]:
+    props = schema.properties
     fields_doc = "\n".join(f"    {k}: {type_label(v, 1)}" for k, v in props.items())
-    doc = (schema.get("description") if isinstance(schema, dict) else "") or f"The {name} object."
-    open_schema = isinstance(schema, dict) and schema.get("additionalProperties") not in (None, False) and not props
+    doc = schema.description or f"The {name} object."
+    open_schema = schema.additional_properties not in (None, False) and not props
     return type(name, (RequestModel,), {
         "_schema_name": name,
         "_fields": props,
@@ -82,7 +82,7 @@ def make_class(name: str, schema: JSON) -> type[RequestModel]:
 class SchemaClasses:
     """Classes for every named schema of a spec, made on first use."""
 
-    def __init__(self, names: Iterable[str], lookup: Callable[[str], JSON]) -> None:
+    def __init__(self, names: Iterable[str], lookup: Callable[[str], Schema | None]) -> None:
         self._names = list(names)
         self._lookup = lookup
         self._made: dict[str, type[RequestModel]] = {}

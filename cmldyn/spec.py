@@ -1,8 +1,9 @@
 """Turn spec bytes, a local file or a dict into one checked document whose refs resolve on use.
 
-Owns: parsing (strict JSON; YAML only from local files, safe loader), the Spec and
-its base path and schema names, and the internal ``$ref`` resolution with prance
-(per operation part, on first use). May import: errors, jsonvalue, prescan, prance, yaml.
+Owns: parsing (strict JSON; YAML only from local files, safe loader), the Spec with its
+base path, schema names and graph of schema views, and the two jobs prance keeps:
+the validator's findings (``cmldyn spec validate``) and a resolved export with cycles kept
+as refs (``cmldyn spec resolve``). May import: errors, jsonvalue, prescan, schema, prance, yaml.
 Must not: touch the network (the loader hands in the bytes it fetched) or open
 any file other than the one local spec it is asked to read.
 
@@ -16,18 +17,17 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .errors import SpecError
 from .jsonvalue import JSON, loads_strict, looks_like_html, media_type
 from .prescan import MAX_NODES, MAX_SPEC_BYTES, follow, prescan
+from .schema import Schema, SchemaGraph
 
 __all__ = [
     "HTTP_METHODS",
-    "NAME_KEY",
     "Spec",
     "build_spec",
     "decode_json",
@@ -38,9 +38,6 @@ __all__ = [
     "validate",
 ]
 
-# After this many single resolutions the whole document is resolved at once instead.
-PARTS_BEFORE_FULL = 24
-
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # prance needs a base URL for internal refs; the resolver finds the document itself
@@ -50,14 +47,11 @@ _PSEUDO_URL = "file:///cmldyn-in-memory/spec.json"
 
 @dataclass
 class Spec:
-    """A checked spec whose internal ``$ref``s are resolved with prance on first use.
+    """A checked spec: the document as loaded, and a graph of views over its schemas.
 
-    ``raw`` is the document as loaded (pre-scanned, named schemas tagged). Resolution
-    is per operation or per schema: only the refs reachable from it are handed to
-    prance, so a 1,000-operation spec costs nothing for the operations never touched.
-    ``doc`` resolves the whole document at once, for code that wants all of it.
-    Resolved subtrees may be shared objects: read them, never change them. A ref
-    that closes a cycle stays ``{"$ref": ...}``; :meth:`lookup` follows it.
+    Nothing is resolved or inlined: ``graph`` follows a ``$ref`` when code steps into it, so a
+    1,000-operation spec costs nothing for the operations never touched, a shared schema is one
+    view, and a cycle is a loop. Read ``raw``; never change it.
     """
 
     raw: dict[str, JSON]
@@ -69,131 +63,26 @@ class Spec:
     source: str = ""
 
     def __post_init__(self) -> None:
-        self._lock = threading.RLock()
-        self._full: dict[str, JSON] | None = None
-        self._parts: dict[tuple[str, ...], JSON] = {}
+        self.graph = SchemaGraph(self.raw, openapi3=self.is_openapi3)
 
     @property
     def is_openapi3(self) -> bool:
         return self.version.startswith("3")
 
-    @property
-    def doc(self) -> dict[str, JSON]:
-        """The whole document resolved (done once, then shared)."""
-        with self._lock:
-            if self._full is None:
-                self._full = resolve(self.raw)
-            return self._full
-
-    def resolved(self, location: tuple[str, ...]) -> JSON:
-        """The node at ``location`` (path segments from the root) with its refs resolved."""
-        with self._lock:
-            if self._full is not None:
-                return _at(self._full, location)
-            found = self._parts.get(location)
-            if found is None:
-                if len(self._parts) >= PARTS_BEFORE_FULL:
-                    # Many parts asked for (a REPL, docs for everything): one whole pass is cheaper
-                    # than one prance call each.
-                    return _at(self.doc, location)
-                found = self._parts[location] = _resolve_part(self.raw, location)
-            return found
-
-    def operation(self, path: str, method: str) -> tuple[dict[str, JSON], dict[str, JSON]]:
-        """(operation, path item) resolved; the path item keeps only its shared parameters."""
-        op = self.resolved(("paths", path, method))
-        item = self.raw["paths"][path]
-        shared = self.resolved(("paths", path, "parameters")) if "parameters" in item else None
-        return op, ({"parameters": shared} if shared is not None else {})
-
     def raw_lookup(self, pointer: str) -> JSON:
-        """Follow an internal pointer in the raw document (no resolution; KeyError if it leads nowhere)."""
+        """Follow an internal pointer in the raw document (KeyError if it leads nowhere)."""
         return follow(self.raw, pointer)
 
-    def lookup(self, pointer: str) -> JSON:
-        """Follow an internal JSON pointer (``#/definitions/X``), resolved."""
-        follow(self.raw, pointer)  # KeyError for a pointer that leads nowhere
-        return self.resolved(tuple(_segments(pointer)))
-
-    def schema_table_location(self) -> tuple[str, ...]:
-        return ("components", "schemas") if self.is_openapi3 else ("definitions",)
+    def lookup(self, pointer: str) -> Schema:
+        """The schema view at an internal JSON pointer (``#/definitions/X``); KeyError if it leads nowhere."""
+        return self.graph.view(follow(self.raw, pointer), pointer)
 
     def schema_names(self) -> list[str]:
-        table = _at(self.raw, self.schema_table_location())
-        return list(table) if isinstance(table, dict) else []
+        return self.graph.names()
 
-    def schema(self, name: str) -> JSON:
-        if name not in self.schema_names():
-            return None
-        return self.resolved(self.schema_table_location() + (name,))
-
-
-def _segments(pointer: str) -> list[str]:
-    if pointer in ("#", "#/"):
-        return []
-    body = pointer[2:] if pointer.startswith("#/") else pointer
-    return [unquote(part).replace("~1", "/").replace("~0", "~") for part in body.split("/")]
-
-
-def _at(doc: JSON, location: tuple[str, ...]) -> JSON:
-    node = doc
-    for part in location:
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
-def _resolve_part(raw: dict[str, JSON], location: tuple[str, ...]) -> JSON:
-    """Resolve one node: copy it and the targets of every ref reachable from it into a small
-    document laid out like the original, and let prance resolve that."""
-    node = _at(raw, location)
-    if not isinstance(node, (dict, list)):
-        return node
-    targets: dict[str, JSON] = {}
-    stack: list[JSON] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str) and ref not in targets:
-                targets[ref] = target = follow(raw, ref)
-                stack.append(target)
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
-    if not targets:
-        return node
-    mini: dict[str, JSON] = {k: raw[k] for k in ("swagger", "openapi") if k in raw}
-    _place(mini, raw, list(location))
-    for ref in targets:
-        _place(mini, raw, _segments(ref))
-    return _at(resolve(mini), location)
-
-
-def _place(mini: dict[str, JSON], raw: JSON, segments: list[str]) -> None:
-    """Put raw's node at ``segments`` into ``mini`` at the same place (a list on the way is taken whole)."""
-    if not segments:
-        return
-    here_mini: JSON = mini
-    here_raw = raw
-    for index, part in enumerate(segments):
-        last = index == len(segments) - 1
-        below = _at(here_raw, (part,))
-        if not isinstance(here_mini, dict):
-            return
-        if last or isinstance(below, list):
-            here_mini.setdefault(part, below)
-            return
-        if part not in here_mini:
-            here_mini[part] = {}
-        elif here_mini[part] is below:
-            return  # the whole subtree is already there
-        here_mini = here_mini[part]
-        here_raw = below
+    def schema(self, name: str) -> Schema | None:
+        """A named definition (Swagger 2) or component schema (OpenAPI 3), as a view."""
+        return self.graph.named(name)
 
 
 def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None) -> JSON:
@@ -282,7 +171,7 @@ def load_spec(source: str | os.PathLike[str] | dict[str, JSON]) -> Spec:
 
 def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = False,
                warnings: list[str] | None = None, from_json: bool = False) -> Spec:
-    """Check an already-parsed document (which becomes owned by the Spec); refs resolve on use.
+    """Check an already-parsed document (which becomes owned by the Spec); refs are followed on use.
 
     ``checked`` skips the pre-scan for a document that passed it before and comes back
     unchanged (the spec cache verifies its checksum first).
@@ -291,7 +180,6 @@ def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = 
     warnings = list(warnings or [])
     if not checked:
         prescan(doc, warnings, may_share=not from_json)
-    _tag_schema_names(doc, version)
     found = doc.get("info")
     info: dict[str, JSON] = found if isinstance(found, dict) else {}
     base_path = _base_path(doc, version, [] if checked else warnings)
@@ -304,22 +192,6 @@ def build_spec(doc: dict[str, JSON], origin: str = "<dict>", *, checked: bool = 
         warnings=warnings,
         source=origin,
     )
-
-
-NAME_KEY = "x-cmldyn-name"
-
-
-def _tag_schema_names(doc: dict[str, JSON], version: str) -> None:
-    """Mark each named schema so its name survives inlining (docs say "Project", not "object")."""
-    if version.startswith("2"):
-        named = doc.get("definitions")
-    else:
-        components = doc.get("components")
-        named = components.get("schemas") if isinstance(components, dict) else None
-    if isinstance(named, dict):
-        for name, schema in named.items():
-            if isinstance(schema, dict) and "$ref" not in schema:
-                schema[NAME_KEY] = str(name)
 
 
 def _spec_version(doc: dict[str, JSON], origin: str) -> str:

@@ -27,9 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "cache": {"errors", "storage"},
     "settings": {"errors", "config"},
     "prescan": {"errors", "jsonvalue"},
-    "spec": {"errors", "jsonvalue", "prescan"},
-    "schema": {"jsonvalue", "spec"},
-    "docs": {"jsonvalue", "schema", "spec", "model"},  # model only under TYPE_CHECKING (checked below)
+    "schema": {"errors", "jsonvalue", "prescan"},
+    "spec": {"errors", "jsonvalue", "prescan", "schema"},
+    "docs": {"jsonvalue", "schema", "model"},  # model only under TYPE_CHECKING (checked below)
     "model": {"docs", "errors", "jsonvalue", "naming", "schema", "spec"},
     "request": {"errors", "jsonvalue", "model", "schema"},
     "results": {"errors", "jsonvalue", "schema"},

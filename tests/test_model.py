@@ -116,4 +116,4 @@ def test_doc_lists_method_path_parameters_body_and_response(cml_model: ServiceMo
 def test_recursive_schema_doc_marks_the_cycle() -> None:
     model = ServiceModel(load_spec(SPECS / "recursive.json"))
     doc = model.get("get_node").doc(width=100)
-    assert "(recursive)" in doc
+    assert "children: array[Node] (recursive: Node)" in doc and "parent: Node (recursive: Node)" in doc

@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ParamError, UsageError, did_you_mean
-from ..schema import schema_properties
+from ..schema import Schema
 
 if TYPE_CHECKING:
     from ..model import OperationModel
@@ -55,7 +55,7 @@ def parse_call_words(op: OperationModel, words: list[str], stdin: TextIO) -> dic
             if param is None:
                 raise ParamError(unknown_option(op, name))
             if not eq:
-                if param.schema.get("type") == "boolean" and (i + 1 >= len(words) or words[i + 1].startswith("--")):
+                if param.schema.type == "boolean" and (i + 1 >= len(words) or words[i + 1].startswith("--")):
                     inline = "true"
                 elif i + 1 < len(words):
                     i += 1
@@ -106,9 +106,8 @@ def _assign(op: OperationModel, key: str, value: Any, kwargs: dict[str, Any], bo
         return
     if op.body_param is None:
         raise ParamError(unknown_option(op, key))
-    props = schema_properties(op.body_param.schema, op.spec)
-    prop = props.get(key)
-    if raw and isinstance(prop, dict) and prop.get("type") in ("integer", "number", "boolean"):
+    prop = op.body_param.schema.properties.get(key)
+    if raw and prop is not None and prop.type in ("integer", "number", "boolean"):
         value = coerce(prop, value, key)
     body_fields[key] = value
 
@@ -120,9 +119,9 @@ def unknown_option(op: OperationModel, word: str) -> str:
     return f"unknown parameter {word!r} for {op.name}{hint}"
 
 
-def coerce(schema: dict[str, Any], text: str, name: str) -> Any:
+def coerce(schema: Schema | None, text: str, name: str) -> Any:
     """A command-line word -> the parameter's type (integer, number, boolean, array of those)."""
-    kind = schema.get("type")
+    kind = schema.type if schema is not None else None
     try:
         if kind == "integer":
             return int(text)
@@ -135,10 +134,8 @@ def coerce(schema: dict[str, Any], text: str, name: str) -> Any:
             if lowered in ("false", "0", "no"):
                 return False
             raise ValueError(text)
-        if kind == "array":
-            found = schema.get("items")
-            item: dict[str, Any] = found if isinstance(found, dict) else {}
-            return [coerce(item, part, name) for part in text.split(",") if part != ""]
+        if kind == "array" and schema is not None:
+            return [coerce(schema.items, part, name) for part in text.split(",") if part != ""]
     except ValueError:
         raise ParamError(f"wrong type for {name}: expected {kind}, got {text!r}") from None
     return text

@@ -17,8 +17,7 @@ from typing import Any, Callable, Iterable
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
-from ..jsonvalue import JSON
-from ..schema import schema_properties, type_label
+from ..schema import Schema, type_label
 from .commands import scan, split_filter
 
 __all__ = ["ReplCompleter", "Suggester", "Suggestion"]
@@ -148,7 +147,7 @@ class Suggester:
         value = _KWARG_VALUE.match(fragment)
         if value:
             name, quote, typed = value.groups()
-            schema: JSON = fields.get(name, ("", False, {}))[2]
+            schema = fields.get(name, ("", False, None))[2]
             enum = _enum_of(schema)
             if not enum:
                 return []
@@ -167,19 +166,18 @@ class Suggester:
         out.sort(key=lambda s: ("required" not in s.meta, s.text))
         return out[:_MAX]
 
-    def _call_fields(self, head: str) -> dict[str, tuple[str, bool, JSON]] | None:
+    def _call_fields(self, head: str) -> dict[str, tuple[str, bool, Schema | None]] | None:
         api = self._api()
         is_api = head.startswith("api.")
         name = head[4:] if is_api else head
         if api is not None and (is_api or name not in self._namespace()):
             op = api.model.find(name) if is_api else None
             if op is not None:
-                fields = {
-                    p.name: (p.type_label if p.location != "body" else type_label(p.schema), p.required, p.schema)
-                    for p in op.params
+                fields: dict[str, tuple[str, bool, Schema | None]] = {
+                    p.name: (p.type_label, p.required, p.schema) for p in op.params
                 }
                 if op.body_param is not None:  # body fields are keywords too: api.create_project(name=...)
-                    for key, prop in schema_properties(op.body_param.schema).items():
+                    for key, prop in op.body_param.schema.properties.items():
                         fields.setdefault(key, (f"body field {type_label(prop, 1)}", False, prop))
                 return fields
         value = self._namespace().get(name)
@@ -205,7 +203,7 @@ class Suggester:
         names = _fields_at(schema, value, path)
         return [Suggestion(n, -len(prefix), n, label) for n, label in names if n.startswith(prefix)][:_MAX]
 
-    def _left_shape(self, left: str) -> tuple[JSON, Any]:
+    def _left_shape(self, left: str) -> tuple[Schema | None, Any]:
         api = self._api()
         match = re.match(r"^api\.([A-Za-z_][A-Za-z0-9_]*)\s*\(", left)
         if match and api is not None:
@@ -274,15 +272,13 @@ def _last_argument(inside: str) -> str:
     return inside[start:]
 
 
-def _enum_of(schema: JSON) -> list[Any]:
-    if not isinstance(schema, dict):
+def _enum_of(schema: Schema | None) -> list[Any]:
+    if schema is None:
         return []
-    if isinstance(schema.get("enum"), list):
-        return list(schema["enum"])
-    items = schema.get("items")
-    if isinstance(items, dict) and isinstance(items.get("enum"), list):
-        return list(items["enum"])
-    return []
+    if schema.enum:
+        return schema.enum
+    items = schema.items
+    return items.enum or [] if items is not None else []
 
 
 _JMES_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\]|\.")
@@ -311,22 +307,21 @@ def _jmes_path(segment: str) -> tuple[list[str] | None, str]:
     return path, prefix
 
 
-def _fields_at(schema: JSON, value: Any, path: list[str]) -> list[tuple[str, str]]:
+def _fields_at(schema: Schema | None, value: Any, path: list[str]) -> list[tuple[str, str]]:
     """Walk the schema (or a real value) along path; the object fields there with their types."""
     if schema is not None:
-        current = schema
+        current: Schema | None = schema
         for step in path:
-            if step == "[]":
-                if isinstance(current, dict) and current.get("type") == "array":
-                    current = current.get("items") or {}
-                continue
-            props = schema_properties(current)
-            current = props.get(step)
             if current is None:
                 return []
-        if isinstance(current, dict) and current.get("type") == "array":
-            current = current.get("items") or {}
-        return [(k, type_label(v, 1)) for k, v in schema_properties(current).items()]
+            if step == "[]":
+                if current.type == "array":
+                    current = current.items
+                continue
+            current = current.properties.get(step)
+        if current is not None and current.type == "array":
+            current = current.items
+        return [(k, type_label(v, 1)) for k, v in current.properties.items()] if current is not None else []
     current = value
     for step in path:
         if step == "[]":

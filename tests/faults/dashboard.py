@@ -62,7 +62,9 @@ class Dashboard:
         slowest = max((h[2] for h in self.hostile), default=0.0)
         biggest = max((h[3] for h in self.hostile), default=0) // 1024
         contained = sum(1 for h in self.hostile if h[1] == 5)
-        row("hostile specs contained", f"{contained} / {len(self.hostile)}", ">= 12, all exit 5")
+        loaded = sum(1 for h in self.hostile if h[1] == 0)
+        row("hostile specs contained", f"{contained} exit 5, {loaded} load / {len(self.hostile)}",
+            ">= 12; refused, or loaded as a graph")
         row("  connects / file opens", f"{self.hostile_connects} / {self.hostile_opens}", "0 / 0")
         row("  slowest / largest", f"{slowest:.2f} s / {biggest} MB", "< 2 s / < 200 MB")
         for kind, (ok, total) in sorted(self.faults.items()):

@@ -413,7 +413,7 @@ def _(tmp: Path) -> None:
 @case("spec-cyclic-schema")
 def _(tmp: Path) -> None:
     code, out, _ = cli(["--spec", str(SPECS / "recursive.json"), "describe", "get_node"])
-    assert code == 0 and "(recursive)" in out
+    assert code == 0 and "(recursive: Node)" in out
 
 
 @case("spec-foreign-host-ignored")
