@@ -14,7 +14,7 @@ import pytest
 from cmldyn.cli import main
 from cmldyn.simulator import Simulator
 
-from .conftest import CANARY, CML_SPEC, ROOT, assert_no_canary, free_port
+from .conftest import CANARY, CML_SPEC, ROOT, SPECS, assert_no_canary, free_port
 
 
 def run(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -302,3 +302,28 @@ def test_configure_takes_the_host_option(tmp_path: Any) -> None:
     code, out, err = run(["configure", "--config", str(config), "--host", "https://ml-x.example", "--key-env", "MY_KEY"])
     assert code == 0, err
     assert 'host = "https://ml-x.example"' in config.read_text() and 'key_env = "MY_KEY"' in config.read_text()
+
+
+def test_a_missing_required_body_field_is_refused_before_sending(echo: Any) -> None:
+    """petstore 3.0: NewPet requires name; `call create_pet tag=dog` exits 2 and nothing is sent."""
+    spec = str(SPECS / "petstore-3.0.yaml")
+    code, out, err = run(["--spec", spec, "--host", echo.url, "--token", CANARY, "call", "create_pet", "tag=dog"])
+    assert code == 2 and out == ""
+    assert "missing required field body.name in the body of create_pet (NewPet)" in one_error_line(err)
+    assert echo.requests == []
+    echo.replies.append((201, {"Content-Type": "application/json"}, b'{"id": 1, "name": "rex", "tag": "dog"}'))
+    code, out, err = run(["--spec", spec, "--host", echo.url, "--token", CANARY, "call", "create_pet", "name=rex", "tag=dog"])
+    assert code == 0, err
+    assert json.loads(out) == {"id": 1, "name": "rex", "tag": "dog"}
+    assert [r["method"] for r in echo.requests] == ["POST"] and json.loads(echo.requests[0]["body"]) == {"name": "rex", "tag": "dog"}
+
+
+def test_every_finding_is_named(echo: Any) -> None:
+    spec = str(SPECS / "petstore-3.0.yaml")
+    code, _, err = run(["--spec", spec, "--host", echo.url, "--token", CANARY, "call", "create_pet",
+                        "--body", '{"tag": 5, "colour": "red"}'])
+    line = one_error_line(err)
+    assert code == 2 and echo.requests == []
+    assert "missing required field body.name" in line and "(and 2 more:" in line
+    assert "wrong type for body field 'tag' of create_pet: expected string, got int 5" in line
+    assert "unknown field 'colour'" in line

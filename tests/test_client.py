@@ -6,6 +6,7 @@ import inspect
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -237,3 +238,43 @@ def test_no_proxy_or_env_lookups_reach_the_calls(sim: Simulator, monkeypatch: py
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", os.devnull)
     client = cmldyn.Client(sim.url, CANARY)
     assert client.list_projects(page_size=1).projects
+
+
+# ------------------------------------------------------------------ answers by media type
+
+@pytest.fixture()
+def media_api(echo: EchoServer) -> cmldyn.Client:
+    return cmldyn.Client(echo.url, CANARY, spec=SPECS / "media-types.yaml", retries=1)
+
+
+@pytest.mark.parametrize("op, content_type, body, expected", [
+    ("get_zen", "text/plain; charset=utf-8", "Keep it logically awesome.".encode(), "Keep it logically awesome."),
+    ("render_markdown", "text/html; charset=utf-8", b"<p>Hello <b>world</b></p>", "<p>Hello <b>world</b></p>"),
+    ("get_octocat", "application/octocat-stream", b"\x89OCTO\x00\x01", b"\x89OCTO\x00\x01"),
+    ("get_zen", "text/plain; charset=latin-1", "caf\xe9".encode("latin-1"), "caf\xe9"),
+    ("delete_nothing", "application/json", b"", None),
+], ids=["text-plain", "text-html-declared", "vendor-binary", "charset", "empty"])
+def test_answers_follow_their_media_type(media_api: cmldyn.Client, echo: EchoServer, op: str, content_type: str,
+                                         body: bytes, expected: Any) -> None:
+    echo.replies.append((200 if body else 204, {"Content-Type": content_type}, body))
+    assert media_api.call(op) == expected
+
+
+def test_json_mislabelled_as_text_is_read_as_json_where_the_spec_promises_json(media_api: cmldyn.Client,
+                                                                               echo: EchoServer) -> None:
+    echo.replies.append((200, {"Content-Type": "text/plain"}, b'{"name": "gizmo"}'))
+    thing = media_api.get_thing()
+    assert thing.name == "gizmo" and thing._status == 200
+
+
+def test_html_where_json_is_promised_is_still_a_login_page_error(media_api: cmldyn.Client, echo: EchoServer) -> None:
+    echo.replies.append((200, {"Content-Type": "text/html"}, b"<!DOCTYPE html><html>Sign in</html>"))
+    with pytest.raises(errors.ResponseError, match="expected JSON but got text/html.*login or SSO page"):
+        media_api.get_thing()
+
+
+def test_no_content_type_follows_the_spec(media_api: cmldyn.Client, echo: EchoServer) -> None:
+    echo.replies.append((200, {}, b"just words"))
+    assert media_api.get_zen() == "just words"
+    echo.replies.append((200, {}, b'{"name": "n"}'))
+    assert media_api.get_thing().name == "n"
