@@ -1,7 +1,8 @@
 """cmldyn's benchmark suite: one command, one table per question, every ratio against a baseline
 measured in the same run.
 
-    python benchmarks/run.py            # all sections (about a minute)
+    python benchmarks/run.py            # all sections (about three minutes)
+    python benchmarks/run.py --only 6   # one section
     python benchmarks/run.py --quick    # fewer repetitions
 
 1. spec-to-ready in-process, cold (no cache) and warm (cache hit), on the CML spec and on a
@@ -13,7 +14,10 @@ measured in the same run.
 3. per-call cost over 2,000 sequential calls on loopback against a plain requests.Session and
    http.client (a minimal keep-alive server in another process, so the server costs little);
 4. REPL completion per keystroke on the large spec (p50, p95);
-5. peak memory (tracemalloc) of loading the large spec, against json.load of it.
+5. peak memory (tracemalloc) of loading the large spec, against json.load of it;
+6. fresh process to ready, to every callable built, and peak RSS, for generated specs with the traits of
+   the Kubernetes and Stripe descriptions (benchmarks/trait_specs.py) and for the CML spec, against a
+   process that only json.loads the same file.
 
 Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
 """
@@ -350,19 +354,90 @@ def section_memory() -> list[str]:
     ]
 
 
+# ---------------------------------------------------------------- 6. specs with the traits of large public ones
+
+_CHILD = r"""
+import sys, time
+started = time.perf_counter()
+mode, path = sys.argv[1], sys.argv[2]
+if mode == "json":
+    import json
+    json.load(open(path, "rb"))
+else:
+    import cmldyn
+    api = cmldyn.Client("http://127.0.0.1:9", "k", spec=path)  # a file: the host is never contacted
+    names = api.model.names()
+    if mode == "ready":
+        getattr(api, names[len(names) // 2])
+    else:
+        for name in names:
+            getattr(api, name)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(peak)
+"""
+
+
+def _fresh(mode: str, path: Path) -> tuple[float, int]:
+    """Wall time of a fresh interpreter doing ``mode`` (start-up included), and its peak RSS in KB."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)], capture_output=True, text=True,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)})
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return took, int(done.stdout.split()[-1])
+
+
+def section_traits(runs: int) -> list[str]:
+    """Fresh process to ready, every callable built, and peak RSS, against a process that only json.loads
+    the same file. Runs are interleaved and the best of each kind is kept."""
+    from trait_specs import write
+
+    directory = Path(tempfile.mkdtemp())
+    specs = {**{name: path for name, path in write(directory).items()}, "CML": CML_SPEC}
+    out = [f"6. fresh process, specs with the traits of large public ones (best of {runs}, interleaved)",
+           f"   {'spec':16} {'size':>7} {'json.load':>10} {'ready':>16} {'every op built':>20} {'peak RSS':>16}"]
+    for name, path in specs.items():
+        best: dict[str, tuple[float, int]] = {}
+        modes = ("json", "ready") if name == "CML" else ("json", "ready", "all")
+        for _ in range(runs):
+            for mode in modes:
+                took, rss = _fresh(mode, path)
+                seen = best.get(mode)
+                best[mode] = (min(took, seen[0]) if seen else took, min(rss, seen[1]) if seen else rss)
+        base_t, base_rss = best["json"]
+        ready = best["ready"][0]
+        cell = f"{ready * 1000:6.0f} ms {ready / base_t:4.1f}x"
+        if "all" in best:
+            every, rss = best["all"]
+            built, peak = f"{every * 1000:6.0f} ms {every / base_t:4.1f}x", f"{rss / 1024:5.0f} MB {rss / base_rss:4.1f}x"
+        else:
+            built, peak = "", f"{best['ready'][1] / 1024:5.0f} MB {best['ready'][1] / base_rss:4.1f}x"
+        size = f"{path.stat().st_size / 2**20:.1f} MB"
+        out.append(f"   {name:16} {size:>7} {base_t * 1000:7.0f} ms {cell:>16} {built:>20} {peak:>16}")
+    out.append("   targets: ready <= 0.25 s and every op <= 0.6 s for the trait specs, CML ready <= 0.15 s, "
+               "peak RSS <= 3x the json.load process")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", type=int, action="append", help="run only this section (repeatable)")
     args = parser.parse_args()
     runs = 3 if args.quick else 9
     print(f"cmldyn {cmldyn.__version__} benchmarks · python {sys.version.split()[0]} · {os.cpu_count()} cores")
-    for section in (
+    sections = (
         lambda: section_spec_to_ready(runs),
         lambda: section_whole_process(runs),
         lambda: section_per_call(500 if args.quick else 2000),
         section_completion,
         section_memory,
-    ):
+        lambda: section_traits(3 if args.quick else 7),
+    )
+    for number, section in enumerate(sections, start=1):
+        if args.only and number not in args.only:
+            continue
         print()
         print("\n".join(section()), flush=True)
 

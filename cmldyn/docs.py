@@ -7,6 +7,7 @@ at a budget with "…". May import: jsonvalue, schema. Reads an OperationModel i
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .schema import Schema, type_label
@@ -20,8 +21,9 @@ __all__ = ["field_lines", "render_doc"]
 _DOC_FIELD_LIMIT = 60
 
 
+@lru_cache(maxsize=8192)  # shared schemas repeat the same descriptions across hundreds of operations
 def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
+    text = " ".join(str(text)[: limit * 2 + 16].split())  # cut first: a description can run to pages
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -54,9 +56,12 @@ def field_lines(schema: Schema | None, *, indent: str = "  ", depth: int = 2, bu
         enum = prop.enum
         extra = f" one of {', '.join(map(str, enum[:12]))}" if enum else ""
         inner = prop.items if prop.type == "array" else prop
-        cycle = inner is not None and any(inner is above for above in path)
-        if cycle:
-            marks += f" (recursive: {(inner.name if inner is not None else None) or 'itself'})"
+        # A field is recursive where its schema (or one it includes through allOf) is one of its ancestors.
+        closing = next((above for part in (inner.merged_parts() if inner is not None else []) for above in path
+                        if part is above), None)
+        cycle = closing is not None
+        if closing is not None:
+            marks += f" (recursive: {closing.name or 'itself'})"
         desc = _one_line(prop.description)
         lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
         if cycle or depth <= 1 or inner is None or not inner.properties:
@@ -87,16 +92,19 @@ def render_doc(op: OperationModel, *, width: int = 100) -> str:
             if p.description:
                 out.append(f"      {_one_line(p.description, width * 3)}")
     body = op.body_param
+    shown: set[str] = set()  # named schemas laid out once per page, body and answer together
     if body is not None:
-        lines = field_lines(body.schema, depth=2)
+        lines = field_lines(body.schema, depth=2, shown=shown)
         if lines:
             out += ["", f"Body fields ({type_label(body.schema)}):", *lines]
     code, schema, media = op.success
     if op.binary_response:
         out += ["", f"Returns: bytes ({', '.join(media) or 'binary'})"]
+    elif schema is not None and body is not None and schema is body.schema and schema.name:
+        out += ["", f"Returns: {type_label(schema)} (HTTP {code}), with the fields of the body above"]
     elif schema is not None:
         out += ["", f"Returns: {type_label(schema)} (HTTP {code})"]
-        out += field_lines(schema, depth=2)
+        out += field_lines(schema, depth=2, shown=shown)
     else:
         out += ["", f"Returns: nothing (HTTP {code})"]
     return "\n".join(out)

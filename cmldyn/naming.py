@@ -12,6 +12,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["derive_operation_id", "identifier", "lower_camel", "snake_case"]
 
@@ -22,6 +23,7 @@ _NOT_IDENT = re.compile(r"\W+")
 _SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"match", "case", "type", "_"}
 
 
+@lru_cache(maxsize=4096)  # parameter names repeat across operations
 def snake_case(text: str) -> str:
     """``ListProjects`` -> ``list_projects``; ``ValidateAPIKey`` -> ``validate_api_key``."""
     text = unicodedata.normalize("NFKC", text)
@@ -30,6 +32,7 @@ def snake_case(text: str) -> str:
     return text.replace("-", "_").replace(".", "_").lower()
 
 
+@lru_cache(maxsize=4096)
 def lower_camel(name: str) -> str:
     """``page_size`` -> ``pageSize``."""
     head, *rest = name.split("_")

@@ -126,7 +126,7 @@ class Schema:
     keywords this class does not name (``x-`` extensions), never for walking.
     """
 
-    __slots__ = ("graph", "pointer", "raw", "_properties", "_required", "_parts")
+    __slots__ = ("graph", "pointer", "raw", "name", "_properties", "_required", "_parts", "_types", "_type", "_labels")
 
     def __init__(self, graph: SchemaGraph, pointer: str, raw: dict[str, JSON]) -> None:
         self.graph = graph
@@ -135,19 +135,18 @@ class Schema:
         self._properties: dict[str, Schema] | None = None
         self._required: frozenset[str] | None = None
         self._parts: list[Schema] | None = None
+        self._types: tuple[str, ...] | None = None
+        self._type: str | None | bool = False  # False: not worked out yet (None is a valid answer)
+        self._labels: dict[int, str] = {}
+        prefix = graph.table + "/"
+        rest = pointer[len(prefix):] if pointer.startswith(prefix) else ""
+        #: The schema's own name where it is a named schema (``Project``), else None.
+        self.name: str | None = _unescape(rest) if rest and "/" not in rest and "#" not in rest else None
 
     def __repr__(self) -> str:
         return f"<Schema {self.name or self.pointer} {type_label(self)}>"
 
     # ---------------------------------------------------------------- identity
-
-    @property
-    def name(self) -> str | None:
-        """The schema's own name where it is a named schema (``Project``), else None."""
-        prefix = self.graph.table + "/"
-        if self.pointer.startswith(prefix) and "/" not in self.pointer[len(prefix):] and "#" not in self.pointer[2:]:
-            return _unescape(self.pointer[len(prefix):])
-        return None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
@@ -158,20 +157,29 @@ class Schema:
     def types(self) -> tuple[str, ...]:
         """Every type the schema allows: OpenAPI 3.1 type arrays, and ``null`` for 3.0 ``nullable``
         (or Swagger's ``x-nullable``). Empty when the schema says nothing about its type."""
-        found = next((t for t in (_declared_types(p.raw) for p in self._merged_parts()[::-1]) if t), ())
-        if (self.raw.get("nullable") is True or self.raw.get("x-nullable") is True) and "null" not in found:
-            found += ("null",)
-        return found
+        if self._types is None:
+            found = _declared_types(self.raw)
+            if not found and "allOf" in self.raw:
+                found = next((t for t in (_declared_types(p.raw) for p in self.merged_parts()[::-1]) if t), ())
+            if (self.raw.get("nullable") is True or self.raw.get("x-nullable") is True) and "null" not in found:
+                found += ("null",)
+            self._types = found
+        return self._types
 
 
 
     @property
     def type(self) -> str | None:
         """The main type (the first that is not ``null``), or what the keywords imply (object, array)."""
+        if self._type is False:
+            self._type = self._main_type()
+        return self._type  # type: ignore[return-value]
+
+    def _main_type(self) -> str | None:
         main = next((t for t in self.types if t != "null"), None)
         if main is not None:
             return main
-        for part in self._merged_parts()[::-1]:  # this node first, then what it includes
+        for part in self.merged_parts()[::-1]:  # this node first, then what it includes
             if "properties" in part.raw or "additionalProperties" in part.raw:
                 return "object"
             if "items" in part.raw:
@@ -249,7 +257,7 @@ class Schema:
     @property
     def additional_properties(self) -> Schema | bool | None:
         """False (no other fields), True or a schema for the values of other fields, or None (unsaid)."""
-        for part in self._merged_parts()[::-1]:  # this node first, then what it includes
+        for part in self.merged_parts()[::-1]:  # this node first, then what it includes
             found = part.raw.get("additionalProperties")
             if isinstance(found, bool):
                 return found
@@ -257,7 +265,7 @@ class Schema:
                 return part.graph.view(found, f"{part.pointer}/additionalProperties")
         return None
 
-    def _merged_parts(self) -> list[Schema]:
+    def merged_parts(self) -> list[Schema]:
         """This schema and every schema it includes through allOf, each once, includes first."""
         if self._parts is None:
             order: list[Schema] = []
@@ -290,7 +298,7 @@ class Schema:
         """Every property, allOf parts merged in (a cycle of allOf is visited once)."""
         if self._properties is None:
             merged: dict[str, Schema] = {}
-            for part in self._merged_parts():
+            for part in self.merged_parts():
                 merged.update(part.own_properties)
             self._properties = merged
         return self._properties
@@ -300,7 +308,7 @@ class Schema:
         """The required property names, allOf parts merged in."""
         if self._required is None:
             names: set[str] = set()
-            for part in self._merged_parts():
+            for part in self.merged_parts():
                 found = part.raw.get("required")
                 if isinstance(found, list):
                     names.update(str(n) for n in found if isinstance(n, str))
@@ -310,6 +318,13 @@ class Schema:
     @property
     def is_object(self) -> bool:
         return self.type == "object" or bool(self.properties)
+
+    def label(self, depth: int = 0) -> str:
+        """:func:`type_label` of this schema, worked out once per depth."""
+        found = self._labels.get(depth)
+        if found is None:
+            found = self._labels[depth] = _label(self, depth)
+        return found
 
     def children(self) -> Iterator[tuple[str, Schema]]:
         """(label, view) for each schema directly below this one, for walkers."""
@@ -339,6 +354,10 @@ def type_label(schema: Schema | None, depth: int = 0) -> str:
     """A short type name for docs and completion: ``integer(int32)``, ``array[Project]``, ``string|null``."""
     if schema is None:
         return "any"
+    return schema.label(depth)
+
+
+def _label(schema: Schema, depth: int) -> str:
     if schema.name is not None and depth > 0:
         return schema.name
     kind = schema.type
@@ -353,6 +372,10 @@ def type_label(schema: Schema | None, depth: int = 0) -> str:
         return "any"
     if kind == "object" and schema.name is not None:
         return schema.name
+    parts = schema.all_of
+    if kind == "object" and len(parts) == 1 and not schema.own_properties and depth < 4:
+        # allOf with one reference is how OpenAPI 3.0 writes "this schema, but nullable" or with a description
+        return parts[0].label(depth + 1) + ("|null" if schema.nullable else "")
     fmt = schema.format
     label = f"{kind}({fmt})" if fmt and fmt != kind else kind
     return label + ("|null" if schema.nullable else "")

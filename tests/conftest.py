@@ -151,3 +151,15 @@ def large_spec(operations: int = 1000) -> dict:
     module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]
     module_spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module.make_spec(operations)
+
+
+def trait_specs(directory: Path) -> dict[str, Path]:
+    """The generated Kubernetes-like and Stripe-like specs of benchmarks/trait_specs.py, written to ``directory``."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "trait_specs.py"
+    module_spec = importlib.util.spec_from_file_location("cmldyn_bench_trait_specs", path)
+    module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]
+    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    written: dict[str, Path] = module.write(directory)
+    return written

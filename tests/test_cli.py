@@ -315,7 +315,8 @@ def test_a_missing_required_body_field_is_refused_before_sending(echo: Any) -> N
     code, out, err = run(["--spec", spec, "--host", echo.url, "--token", CANARY, "call", "create_pet", "name=rex", "tag=dog"])
     assert code == 0, err
     assert json.loads(out) == {"id": 1, "name": "rex", "tag": "dog"}
-    assert [r["method"] for r in echo.requests] == ["POST"] and json.loads(echo.requests[0]["body"]) == {"name": "rex", "tag": "dog"}
+    assert [r["method"] for r in echo.requests] == ["POST"]
+    assert json.loads(echo.requests[0]["body"]) == {"name": "rex", "tag": "dog"}
 
 
 def test_every_finding_is_named(echo: Any) -> None:
