@@ -1,9 +1,10 @@
 """The only code that touches the network: a Transport with one ``send()``.
 
-Owns: the requests.Session, the bearer key (attached through an AuthBase so that
-a ~/.netrc entry can never replace it), timeouts and the overall deadline, the
-response size cap, retries with jittered backoff, same-origin redirects only, and
-translating library exceptions into TransportError. May import: errors, request.
+Owns: the requests.Session (requests is imported on the first request), the bearer
+key (attached as an auth hook, so that a ~/.netrc entry can never replace it), timeouts
+and the overall deadline, the response size cap, retries with jittered backoff,
+same-origin redirects only, and translating library exceptions into TransportError
+by their types. May import: errors, request, settings.
 Must not: know about operations or parse bodies (results.py does).
 """
 
@@ -18,12 +19,8 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlencode, urljoin, urlsplit
-
-import requests
-import urllib3
-from requests.auth import AuthBase
 
 from ._version import __version__
 from .errors import ApiError, CredentialError, ResponseError, TransportError, redact
@@ -61,8 +58,27 @@ def clean_token(token: str | None) -> str | None:
     return text
 
 
-class BearerAuth(AuthBase):
-    """Adds ``authorization: Bearer <key>`` to each request (and wins over netrc)."""
+if TYPE_CHECKING:
+    import requests
+
+
+def _http() -> Any:
+    """requests, imported on the first request: a client built from a local or cached spec that sends
+    nothing (``ops``, ``describe``, completion) never pays for importing it."""
+    import requests
+
+    return requests
+
+
+def _urllib3() -> Any:
+    import urllib3
+
+    return urllib3
+
+
+class BearerAuth:
+    """Adds ``authorization: Bearer <key>`` to each request, as requests' auth hook (the AuthBase
+    protocol: called with the prepared request), so a ~/.netrc entry can never replace it."""
 
     def __init__(self, token: str) -> None:
         self._token = token
@@ -133,9 +149,9 @@ class Transport:
         self._local = threading.local()
         self.token = clean_token(self.token)
         self._auth = BearerAuth(self.token) if self.token else None
-        # Proxies from the environment are looked up once, not per call; trust_env is
-        # off so netrc and REQUESTS_CA_BUNDLE never override what the user configured.
-        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        # Proxies from the environment are looked up once (with the first session), not per call;
+        # trust_env is off so netrc and REQUESTS_CA_BUNDLE never override what the user configured.
+        self._proxies: dict[str, str] | None = None
         if not self.verify:
             warnings.warn(f"TLS verification is off for {self.origin}: the connection can be intercepted", stacklevel=3)
         self._verify: bool | str = self.ca_cert if (self.verify and self.ca_cert) else self.verify
@@ -159,11 +175,15 @@ class Transport:
         # requests does not promise a Session is thread-safe: one per thread.
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            library = _http()
+            if self._proxies is None:
+                self._proxies = library.utils.get_environ_proxies(self.base_url)
+            session = library.Session()
             session.trust_env = False
             session.headers["User-Agent"] = f"cmldyn/{__version__}"
             self._local.session = session
-        return session
+        made: requests.Session = session
+        return made
 
     def close(self) -> None:
         session = getattr(self._local, "session", None)
@@ -269,7 +289,6 @@ class Transport:
             allow_redirects=False,
             stream=True,
             verify=self._verify,
-            proxies=self._proxies,
             auth=self._auth if auth else None,
         )
         if method == request.method:
@@ -285,9 +304,11 @@ class Transport:
             elif request.data is not None:
                 kwargs["data"] = request.data
         began = self.clock()
+        session = self._session()
+        kwargs["proxies"] = self._proxies
         try:
-            raw = self._session().request(method, url, **kwargs)
-        except requests.exceptions.RequestException as exc:
+            raw = session.request(method, url, **kwargs)
+        except _http().exceptions.RequestException as exc:
             raise self._translate(exc, url) from None
         try:
             body = self._read_body(raw, start)
@@ -329,6 +350,7 @@ class Transport:
 
     def _reading_error(self, exc: BaseException, size: int, expected: str | None) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""
+        urllib3 = _urllib3()
         incomplete = _find(exc, urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
         if incomplete is not None or _find(exc, urllib3.exceptions.ProtocolError, ConnectionError) is not None:
             partial = getattr(incomplete, "partial", None)
@@ -343,6 +365,7 @@ class Transport:
 
     def _translate(self, exc: requests.exceptions.RequestException, url: str) -> TransportError:
         """A requests exception as a TransportError, told apart by the types in its cause chain."""
+        requests, urllib3 = _http(), _urllib3()
         parts = urlsplit(url)
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         if isinstance(exc, requests.exceptions.SSLError):

@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "repl": {"_version", "client", "errors", "filtering", "jsonvalue", "output", "results", "schema", "schemas", "settings",
              "storage", "model"},
     "cli": {"_version", "client", "config", "errors", "filtering", "loader", "model", "output", "paginate", "repl", "schema",
-            "settings", "simulator", "transport"},
+            "settings", "simulator", "spec", "transport"},
     "simulator": set(),
     "__main__": {"cli"},
 }
@@ -208,3 +208,14 @@ def test_every_public_module_has_a_sorted_all() -> None:
             unsorted.append(name)
         dangling += [f"{name}.{n}" for n in names if not hasattr(module, n)]
     assert (missing, unsorted, dangling) == ([], [], [])
+
+
+def test_a_local_spec_never_imports_the_http_library() -> None:
+    """ops and describe from a file (and completion from the cache) send nothing: requests stays unloaded."""
+    from .conftest import CML_SPEC
+
+    code = ("import io, sys; from cmldyn.cli import main; out = io.StringIO(); "
+            f"rc = main(['--spec', {str(CML_SPEC)!r}, 'describe', 'list_projects'], stdout=out, env={{}}); "
+            "print(rc, 'requests' in sys.modules, 'urllib3' in sys.modules, 'Command line:' in out.getvalue())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["0", "False", "False", "True"], done.stderr
