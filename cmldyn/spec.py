@@ -34,6 +34,7 @@ __all__ = [
     "load_spec",
     "read_spec_file",
     "resolve",
+    "resolved_text",
     "spec_from_bytes",
     "validate",
 ]
@@ -257,6 +258,38 @@ def resolve(doc: dict[str, JSON]) -> dict[str, JSON]:
     if not isinstance(specs, dict):
         raise SpecError("spec could not be resolved: the document is not an object")
     return specs
+
+
+_REF_PROPERTY = "$ref\u0000property"  # a property named $ref, renamed while prance resolves (it takes any $ref key)
+MAX_RESOLVED_BYTES = 64 * 1024 * 1024
+
+
+def resolved_text(spec: Spec, *, limit: int = MAX_RESOLVED_BYTES) -> str:
+    """The spec with its internal refs inlined by prance, as JSON text; a ref that closes a cycle stays a ``$ref``.
+
+    Inlining repeats every shared schema wherever it is used, and an API whose schemas form a large
+    cycle has exponentially many paths through it, so the text is bounded: past ``limit`` bytes this
+    stops with a SpecError instead of filling the memory. The document itself is left as it is.
+
+    Raises:
+        SpecError: prance could not resolve it, or the resolved text would pass ``limit``.
+    """
+    import json
+
+    def rename(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+        return {(_REF_PROPERTY if key == "$ref" and not isinstance(value, str) else key): value for key, value in pairs}
+
+    copy_of = json.loads(json.dumps(spec.raw), object_pairs_hook=rename)
+    resolved = resolve(copy_of)
+    chunks: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(indent=1, ensure_ascii=False).iterencode(resolved):
+        size += len(chunk)
+        if size > limit:
+            raise SpecError(f"the resolved spec would be larger than {limit // (1024 * 1024)} MB: its shared schemas and "
+                            "cycles repeat when inlined", hint="use the spec as it is; cmldyn itself never inlines it")
+        chunks.append(chunk)
+    return "".join(chunks).replace(json.dumps(_REF_PROPERTY), '"$ref"')
 
 
 def _iter_refs(doc: JSON) -> Iterator[dict[str, JSON]]:

@@ -246,3 +246,33 @@ def test_views_are_made_on_first_use_and_the_document_is_left_as_it_was() -> Non
     assert op.response_schema.properties["projects"].items is project  # type: ignore[union-attr]
     assert spec.raw["definitions"]["ListProjectsResponse"]["properties"]["projects"]["items"] == {"$ref": "#/definitions/Project"}
     assert "x-cmldyn-name" not in json.dumps(spec.raw)
+
+
+def test_spec_resolve_inlines_references_and_keeps_cycles(tmp_path: Path) -> None:
+    """`cmldyn spec resolve`: prance's job. Shared schemas are inlined, a ref that closes a cycle stays a
+    ref, a property named $ref keeps its name, and an export that would explode stops cleanly."""
+    import io
+
+    from cmldyn.cli import main
+
+    doc = minimal_spec()
+    doc["definitions"]["X"]["properties"]["$ref"] = {"type": "string"}
+    doc["definitions"]["X"]["properties"]["self"] = {"$ref": "#/definitions/X"}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--spec", str(path), "spec", "resolve"], stdout=out, stderr=err, env={}) == 0, err.getvalue()
+    resolved = json.loads(out.getvalue())
+    answer = resolved["paths"]["/x"]["get"]["responses"]["200"]["schema"]
+    assert answer["properties"]["a"] == {"type": "string"} and answer["properties"]["$ref"] == {"type": "string"}
+    assert answer["properties"]["self"] == {"$ref": "#/definitions/X"}
+    assert json.loads(path.read_text()) == doc  # the file, and the loaded document, are left as they were
+
+    from cmldyn.spec import resolved_text
+
+    fan = {"S0": {"type": "string"}}
+    for i in range(1, 30):
+        fan[f"S{i}"] = {"type": "object", "properties": {"a": {"$ref": f"#/definitions/S{i - 1}"},
+                                                          "b": {"$ref": f"#/definitions/S{i - 1}"}}}
+    with pytest.raises(SpecError, match="resolved spec would be larger than 1 MB"):
+        resolved_text(build_spec(minimal_spec(definitions={**fan, "X": {"$ref": "#/definitions/S29"}})), limit=2**20)

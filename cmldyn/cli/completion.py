@@ -29,7 +29,7 @@ SCRIPTS = {
            + _BASH_FUNCTION,
 }
 # Positional choices offered right after their command.
-_CHOICES = {"completion": tuple(SCRIPTS), "spec": ("show", "refresh", "diff", "validate")}
+_CHOICES = {"completion": tuple(SCRIPTS), "spec": ("show", "refresh", "diff", "validate", "resolve")}
 _PLACEHOLDER = "\x00"  # stands for the word being completed while the words before it are parsed
 
 

@@ -130,8 +130,8 @@ def build_parser() -> Parser:
     p.add_argument("operation")
 
     p = command("spec", "the spec: show (source, cache, version, counts), refresh, diff (since the cached copy), "
-                        "validate (findings, never fatal)", specs.run)
-    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate"), default="show")
+                        "validate (findings, never fatal), resolve (references inlined, cycles kept)", specs.run)
+    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate", "resolve"), default="show")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
 
     command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)

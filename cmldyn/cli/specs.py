@@ -1,7 +1,8 @@
-"""``cmldyn spec [show|refresh|diff|validate]``: the spec itself, and its cached copy.
+"""``cmldyn spec [show|refresh|diff|validate|resolve]``: the spec itself, and its cached copy.
 
 ``diff`` compares the server's spec now with the cached copy through the spec loader,
-leaving the cache as it is. May import: errors, loader (through the context).
+leaving the cache as it is; ``resolve`` prints the spec with its references inlined (by prance,
+cycles kept as references, bounded in size). May import: errors, loader, spec.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.settings = replace(ctx.settings, refresh=True)
     api = ctx.client(need_host=not ctx.settings.spec)
     spec = api.spec
+    if args.action == "resolve":
+        from ..spec import resolved_text
+
+        ctx.stdout.write(resolved_text(spec) + "\n")
+        return Exit.OK
     if args.action == "validate":
         ctx.emit({"source": spec.source, "findings": api.spec_warnings}, args.output)
         return Exit.OK
