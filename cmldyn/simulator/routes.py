@@ -4,8 +4,8 @@ Owns: matching a method + raw path to an operation of the packaged CML spec,
 dereferencing its schemas, building a plausible object from a schema, and
 checking a request (query types, body JSON, unknown / wrong-typed / required
 fields) the way the real gateway would, with messages naming the field.
-Imports nothing from the cmldyn client (ARCHITECTURE.md): the simulator is the
-client's independent witness.
+Imports nothing from the cmldyn client (ARCHITECTURE.md), only the schema layer it shares with
+it (views and the validator); Schemathesis checks the simulator against its spec independently.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 from urllib.parse import unquote
+
+from ..schema import Rules, SchemaGraph, check
 
 __all__ = ["BadRequest", "EXTRA_REQUIRED", "METHODS", "Route", "SpecIndex", "load_packaged_spec"]
 
@@ -71,6 +73,7 @@ class SpecIndex:
         self.raw_bytes = raw if raw is not None else load_packaged_spec()
         self.doc: dict[str, JSON] = json.loads(self.raw_bytes)
         self.definitions: dict[str, JSON] = self.doc.get("definitions", {})
+        self.graph = SchemaGraph(self.doc, openapi3=False)  # the same views and validator the client uses
         self.routes: list[Route] = []
         self.by_id: dict[str, Route] = {}
         for template, item in self.doc.get("paths", {}).items():
@@ -186,57 +189,34 @@ class SpecIndex:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
-        self._check_value(schema, data, "", top=True)
+        self._check_value(route, schema, data)
         missing = [f for f in self.required_fields(schema) if isinstance(data, dict) and data.get(f) in (None, "")]
         if missing:
             raise BadRequest(f"missing required field: {missing[0]}")
         return data
 
-    def _check_value(self, schema: JSON, value: JSON, where: str, *, top: bool = False, depth: int = 0) -> None:
-        schema = self.deref(schema)
-        if value is None or depth > 6:
-            return
-        kind = schema.get("type")
-        label = where or "body"
-        props = schema.get("properties")
-        if kind == "object" or props is not None:
-            if not isinstance(value, dict):
-                raise BadRequest(f"invalid value for field {label}: expected an object, got {_json_kind(value)}")
-            if props is not None:
-                extra = schema.get("additionalProperties")
-                for key, item in value.items():
-                    if key not in props:
-                        if extra not in (None, False):
-                            continue
-                        raise BadRequest(f'unknown field "{key}" in {label if where else "request body"}')
-                    self._check_value(props[key], item, f"{where}.{key}" if where else key, depth=depth + 1)
-            elif isinstance(schema.get("additionalProperties"), dict):
-                for key, item in value.items():
-                    self._check_value(schema["additionalProperties"], item, f"{label}[{key}]", depth=depth + 1)
-            return
-        if kind == "array":
-            if not isinstance(value, list):
-                raise BadRequest(f"invalid value for field {label}: expected an array, got {_json_kind(value)}")
-            for i, item in enumerate(value):
-                self._check_value(schema.get("items", {}), item, f"{label}[{i}]", depth=depth + 1)
-            return
-        ok = True
-        if kind == "string":
-            wide_int = schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
-            ok = isinstance(value, str) or wide_int
-        elif kind == "integer":
-            ok = (isinstance(value, int) and not isinstance(value, bool)) or (
-                isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value))
-            )
-        elif kind == "number":
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        elif kind == "boolean":
-            ok = isinstance(value, bool)
-        if not ok:
-            raise BadRequest(f"invalid value for field {label}: expected {kind}, got {_json_kind(value)}")
-        enum = schema.get("enum")
-        if enum and value not in enum:
-            raise BadRequest(f"invalid value for enum field {label}: {value!r}")
+    def _check_value(self, route: Route, schema: JSON, value: JSON) -> None:
+        """The body against its schema with the shared validator, refused as the gateway words it."""
+        view = self.graph.view(schema, f"#/x-simulator/{route.operation_id}/body")
+        for finding in check(view, value, where="", rules=GATEWAY_RULES, limit=5):
+            if finding.severity != "error":
+                continue
+            label = finding.path.lstrip(".") or "body"
+            if finding.kind == "unknown":
+                key = label.rsplit(".", 1)[-1]
+                parent = label.rsplit(".", 1)[0] if "." in label else "request body"
+                raise BadRequest(f'unknown field "{key}" in {parent}')
+            if finding.kind == "enum":
+                raise BadRequest(f"invalid value for enum field {label}: {finding.given}")
+            if finding.kind == "missing":
+                raise BadRequest(f"missing required field: {label}")
+            given = finding.given.split(" ", 1)[0]
+            raise BadRequest(f"invalid value for field {label}: expected {finding.expected}, got {_KINDS.get(given, given)}")
+
+
+# The gateway refuses fields the message does not have, and reads JSON as JSON (no text for objects).
+GATEWAY_RULES = Rules(unknown="error", text_scalars=False, json_text_objects=False, direction="request")
+_KINDS = {"dict": "object", "list": "array", "str": "string", "bool": "boolean", "int": "number", "float": "number"}
 
 
 # Required fields the served spec leaves to prose; used where it marks none.
