@@ -70,10 +70,6 @@ class Spec:
     def is_openapi3(self) -> bool:
         return self.version.startswith("3")
 
-    def raw_lookup(self, pointer: str) -> JSON:
-        """Follow an internal pointer in the raw document (KeyError if it leads nowhere)."""
-        return follow(self.raw, pointer)
-
     def lookup(self, pointer: str) -> Schema:
         """The schema view at an internal JSON pointer (``#/definitions/X``); KeyError if it leads nowhere."""
         return self.graph.view(follow(self.raw, pointer), pointer)

@@ -229,12 +229,6 @@ EXTRA_REQUIRED: dict[str, list[str]] = {
 }
 
 
-def _json_kind(value: JSON) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
-        type(value), "null"
-    )
-
-
 def _lower_camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
