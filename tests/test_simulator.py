@@ -254,9 +254,10 @@ def test_every_operation_answers_a_valid_request_without_5xx(fresh_sim: Simulato
             value = pid if name in ("project_id", "project.id", "experiment.project_id") else "x1"
             path = path.replace("{" + name + "}", value)
         kwargs: dict[str, Any] = {}
-        if route.body_schema is not None:
-            body = index.sample(route.body_schema)
-            for field in index.required_fields(route.body_schema):
+        view = index.body_view(route)
+        if view is not None:
+            body = index.sample(view)
+            for field in index.required_fields(view):
                 body[field] = body.get(field) or "x"
             kwargs["json"] = body
         if any(p.get("in") == "formData" for p in route.op.get("parameters", [])):

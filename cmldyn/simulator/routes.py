@@ -1,7 +1,7 @@
 """The simulator's view of its spec: routes, schemas, samples and request checks.
 
 Owns: matching a method + raw path to an operation of the packaged CML spec,
-dereferencing its schemas, building a plausible object from a schema, and
+reading its schemas through the schema graph, building a plausible object from a schema, and
 checking a request (query types, body JSON, unknown / wrong-typed / required
 fields) the way the real gateway would, with messages naming the field.
 Imports nothing from the cmldyn client (ARCHITECTURE.md), only the schema layer it shares with
@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-from ..schema import Rules, SchemaGraph, check
+from ..schema import Rules, Schema, SchemaGraph, check
 
 __all__ = ["BadRequest", "EXTRA_REQUIRED", "METHODS", "Route", "SpecIndex", "load_packaged_spec"]
 
@@ -103,30 +103,37 @@ class SpecIndex:
             return route, values, True
         return None, {}, path_exists
 
-    def deref(self, schema: JSON) -> JSON:
-        seen = 0
-        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
-            schema = self.definitions.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
-            seen += 1
-        return schema if isinstance(schema, dict) else {}
+    def response_view(self, route: Route) -> Schema | None:
+        """The view of the first 2xx answer's schema."""
+        schema = route.response_schema
+        return self.graph.view(schema, f"#/x-simulator/{route.operation_id}/answer") if isinstance(schema, dict) else None
 
-    def properties(self, schema: JSON) -> dict[str, JSON]:
-        return dict(self.deref(schema).get("properties") or {})
+    def body_view(self, route: Route) -> Schema | None:
+        """The view of the route's JSON body schema (None where it takes no body)."""
+        schema = route.body_schema
+        return self.graph.view(schema, f"#/x-simulator/{route.operation_id}/body") if isinstance(schema, dict) else None
+
+    def properties(self, route: Route) -> dict[str, Schema]:
+        """The fields of the route's answer."""
+        view = self.response_view(route)
+        return view.properties if view is not None else {}
 
     def list_field(self, route: Route) -> str | None:
-        arrays = [k for k, v in self.properties(route.response_schema).items() if self.deref(v).get("type") == "array"]
-        return arrays[0] if len(arrays) == 1 else (arrays[0] if arrays else None)
+        arrays = [k for k, v in self.properties(route).items() if v.type == "array"]
+        return arrays[0] if arrays else None
 
-    def sample(self, schema: JSON, *, depth: int = 0, now: str = "2026-01-01T00:00:00Z") -> JSON:
-        """A plausible value for a schema: enums take their first value, arrays are empty."""
-        schema = self.deref(schema)
-        kind = schema.get("type")
-        if "enum" in schema and schema["enum"]:
-            return schema["enum"][0]
-        if kind == "object" or "properties" in schema:
+    def sample(self, schema: Schema | None, *, depth: int = 0, now: str = "2026-01-01T00:00:00Z") -> JSON:
+        """A plausible value for a schema: enums take their first value, arrays are empty; a recursive
+        schema stops at depth 3, as nothing ever expands the graph."""
+        if schema is None:
+            return {}
+        if schema.enum:
+            return schema.enum[0]
+        kind = schema.type
+        if kind == "object":
             if depth > 3:
                 return {}
-            return {k: self.sample(v, depth=depth + 1, now=now) for k, v in (schema.get("properties") or {}).items()}
+            return {k: self.sample(v, depth=depth + 1, now=now) for k, v in schema.properties.items()}
         if kind == "array":
             return []
         if kind == "integer":
@@ -136,26 +143,22 @@ class SpecIndex:
         if kind == "boolean":
             return False
         if kind == "string":
-            fmt = schema.get("format")
+            fmt = schema.format
             if fmt == "date-time":
                 return now
             if fmt in ("int64", "uint64"):
                 return "0"
-            if fmt == "byte":
-                return ""
             return ""
         return {}
 
-    def required_fields(self, schema: JSON) -> list[str]:
+    def required_fields(self, schema: Schema) -> list[str]:
         """Fields the spec marks required: a ``required`` list, or "(required)" in the description
         (CML's served spec says it in prose; the simulator adds the few the vendor docs imply)."""
-        name = str(schema.get("$ref", "")).rsplit("/", 1)[-1] if isinstance(schema, dict) else ""
-        target = self.deref(schema)
-        needed = list(target.get("required") or [])
-        for key, prop in (target.get("properties") or {}).items():
-            if "(required)" in str(self.deref(prop).get("description") or prop.get("description") or ""):
+        needed = sorted(schema.required)
+        for key, prop in schema.properties.items():
+            if "(required)" in prop.description:
                 needed.append(key)
-        return needed or EXTRA_REQUIRED.get(name, [])
+        return needed or EXTRA_REQUIRED.get(schema.name or "", [])
 
     def check_query(self, route: Route, query: dict[str, list[str]]) -> dict[str, str]:
         """Query values by snake_case name; lowerCamel spellings are accepted as the gateway does."""
@@ -180,8 +183,8 @@ class SpecIndex:
         return values
 
     def check_body(self, route: Route, body: bytes, content_type: str) -> JSON:
-        schema = route.body_schema
-        if schema is None:
+        view = self.body_view(route)
+        if view is None:
             return None
         if not body.strip():
             return {}
@@ -189,15 +192,14 @@ class SpecIndex:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
-        self._check_value(route, schema, data)
-        missing = [f for f in self.required_fields(schema) if isinstance(data, dict) and data.get(f) in (None, "")]
+        self._check_value(view, data)
+        missing = [f for f in self.required_fields(view) if isinstance(data, dict) and data.get(f) in (None, "")]
         if missing:
             raise BadRequest(f"missing required field: {missing[0]}")
         return data
 
-    def _check_value(self, route: Route, schema: JSON, value: JSON) -> None:
+    def _check_value(self, view: Schema, value: JSON) -> None:
         """The body against its schema with the shared validator, refused as the gateway words it."""
-        view = self.graph.view(schema, f"#/x-simulator/{route.operation_id}/body")
         for finding in check(view, value, where="", rules=GATEWAY_RULES, limit=5):
             if finding.severity != "error":
                 continue

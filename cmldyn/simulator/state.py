@@ -189,7 +189,7 @@ class Workspace:
             parents = tuple(values[: kind.parents])
             if kind.kind == "list" and self.index.list_field(route):
                 return self.list_items(route, kind.collection, parents, query)
-            if kind.kind == "create" and "id" in self.index.properties(route.response_schema):
+            if kind.kind == "create" and "id" in self.index.properties(route):
                 return Reply(200, self.create(route, kind.collection, parents, body or {}))
             if kind.kind in ("get", "update", "delete", "action") and kind.collection in self.items:
                 ident = values[kind.parents] if len(values) > kind.parents else ""
@@ -199,25 +199,25 @@ class Workspace:
             return Reply(route.success_code, self.sample(route))
 
     def sample(self, route: Route) -> JSON:
-        schema = route.response_schema
-        return self.index.sample(schema, now=self.clock.iso()) if schema is not None else {}
+        return self.index.sample(self.index.response_view(route), now=self.clock.iso())
 
     # ------------------------------------------------------------ generic CRUD
 
     def create(self, route: Route, collection: str, parents: tuple[str, ...], body: dict[str, JSON]) -> JSON:
         self.check_parents(collection, parents)
-        obj = self.index.sample(route.response_schema, now=self.clock.iso())
-        props = self.index.properties(route.response_schema)
+        obj = self.index.sample(self.index.response_view(route), now=self.clock.iso())
+        props = self.index.properties(route)
         for key, prop in props.items():
             # Empty date-times are left out, as grpc-gateway does, rather than sent as "".
-            if self.index.deref(prop).get("format") == "date-time" and key not in ("created_at", "updated_at"):
+            if prop.format == "date-time" and key not in ("created_at", "updated_at"):
                 obj.pop(key, None)
         for key, value in body.items():
             if key in props:
                 obj[key] = json.dumps(value) if key == "environment" and isinstance(value, dict) else value
-        id_schema = self.index.deref(props.get("id", {}))
+        id_schema = props.get("id")
         # CML's ids are strings like "abcd-1234-..."; a few resources (runtime repos) number theirs.
-        obj["id"] = len(self.store(collection, parents)) + 1 if id_schema.get("type") == "integer" else self.new_id()
+        numbered = id_schema is not None and id_schema.type == "integer"
+        obj["id"] = len(self.store(collection, parents)) + 1 if numbered else self.new_id()
         for key in ("created_at", "updated_at"):
             if key in obj:
                 obj[key] = self.clock.iso()
@@ -242,7 +242,7 @@ class Workspace:
             del store[ident]
             return Reply(200, {})
         if kind.kind == "update":
-            props = self.index.properties(route.response_schema)
+            props = self.index.properties(route)
             for key, value in body.items():
                 if key in props and key != "id" and value is not None:
                     obj[key] = json.dumps(value) if key == "environment" and isinstance(value, dict) else value
