@@ -28,7 +28,7 @@ from .schemas import SchemaClasses
 from .settings import Settings, normalize_host
 from .settings import resolve as resolve_settings
 from .spec import build_spec, validate
-from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Transport
+from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Auth, Transport
 
 __all__ = ["Client", "RESERVED", "connect", "default_client", "from_spec", "spec_loader"]
 
@@ -199,7 +199,8 @@ class Client:
     def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
         """Send a prepared request and decode the answer (bytes for binary operations)."""
         origin = (request.method, request.path)
-        response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url))
+        auth = self.auth_for(op) if op is not None else True
+        response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
         if response.status >= 400:
             raise error_from_response(response.status, response.reason, response.body, response.headers,
                                       operation=request.operation, secrets=self._transport.secrets, context=response.note)
@@ -217,6 +218,56 @@ class Client:
         if isinstance(result, Result):
             object.__setattr__(result, "_origin", origin)
         return result
+
+    @property
+    def needs_key(self) -> bool:
+        """True where no credential was given and the spec expects one it does not say how to send
+        (CML's served spec declares a scheme that no client can use, and applies it nowhere)."""
+        model = self.model
+        return not (self._transport.token or self._transport.user) and model.declares_security and not model.schemes
+
+    def auth_for(self, op: OperationModel) -> Auth:
+        """How ``op``'s request is authenticated: the schemes of the first alternative its ``security``
+        accepts that the given credentials satisfy; nothing where it needs nothing; the key as bearer
+        where the spec declares no usable scheme (CML's served spec names one no client can use).
+
+        Raises:
+            CredentialError: the operation needs a credential that was not given (before any I/O).
+        """
+        model = self.model
+        transport = self._transport
+        have_key, have_user = bool(transport.token), bool(transport.user)
+        alternatives = op.security
+        if not model.schemes:
+            return have_key
+        if alternatives is None:  # schemes declared, none required: send the key the way the spec names first
+            first = next((s for s in model.schemes.values() if not s.needs_user and have_key), None)
+            return [first] if first is not None else False
+        for names in alternatives:
+            chosen = [model.schemes.get(n) for n in names]
+            if all(s is not None and (have_user if s.needs_user else have_key) for s in chosen):
+                return [s for s in chosen if s is not None]
+        wanted = next((model.schemes[n] for names in alternatives for n in names if n in model.schemes), None)
+        if wanted is None:
+            raise CredentialError(f"{op.name} needs a security scheme cmldyn cannot use "
+                                  f"({', '.join(n for names in alternatives for n in names)})")
+        raise CredentialError(f"{op.name} needs {wanted.describe()} (security scheme {wanted.name!r})",
+                              hint=f"pass {wanted.flag()}")
+
+    def auth_preview(self, op: OperationModel) -> dict[str, str]:
+        """What :meth:`auth_for` attaches, values shown as ``***`` (for ``--dry-run``)."""
+        auth = self.auth_for(op)
+        if auth is True:
+            return {"authorization": "Bearer ***"}
+        if not auth:
+            return {}
+        shown: dict[str, str] = {}
+        for scheme in auth:
+            if scheme.kind in ("bearer", "basic"):
+                shown["authorization"] = f"{scheme.kind.title()} ***"
+            else:
+                shown[f"{scheme.kind} {scheme.param}"] = "***"
+        return shown
 
     # ------------------------------------------------------------------ waiting
 

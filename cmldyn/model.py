@@ -20,6 +20,7 @@ from .errors import CmldynError, OperationError, SpecError, did_you_mean
 from .jsonvalue import JSON
 from .naming import derive_operation_id, identifier, lower_camel, snake_case
 from .schema import Schema, SchemaGraph, escape, type_label
+from .security import read_schemes, requirements
 from .spec import HTTP_METHODS, Spec
 
 __all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "spec_guard"]
@@ -112,6 +113,11 @@ class OperationModel:
     @property
     def deprecated(self) -> bool:
         return bool(self.raw_op.get("deprecated"))
+
+    @property
+    def security(self) -> list[list[str]] | None:
+        """The security alternatives this operation accepts (``[[]]``: none needed; None: unsaid)."""
+        return requirements(self.raw_op, self.spec.raw)
 
     @property
     def pointer(self) -> str:
@@ -383,6 +389,10 @@ class ServiceModel:
         self._reserved = frozenset(reserved)
         self.operations: dict[str, OperationModel] = {}
         self._aliases: dict[str, str] = {}
+        #: The usable security schemes by name, and notes on the ones that cannot be used.
+        self.schemes, self.security_notes = read_schemes(spec.raw, openapi3=spec.is_openapi3)
+        #: Whether the spec declares any scheme at all (CML's names one that no client can use).
+        self.declares_security = bool(self.schemes or self.security_notes)
         if table is None:
             self._index()
         else:

@@ -8,8 +8,9 @@ Must not: touch the network.
 The order, first found wins:
 
 1. flags (``--host``, ``--token`` ...) or the arguments of ``default_client()``;
-2. the environment: ``CML_HOST`` and ``CML_API_KEY``; inside a CML session
-   ``CDSW_API_URL`` (its ``/api/v1`` suffix dropped) or ``CDSW_DOMAIN``, and ``CDSW_APIV2_KEY``;
+2. the environment: ``CML_HOST`` and ``CML_API_KEY`` (or the neutral ``CMLDYN_TOKEN``); inside a
+   CML session ``CDSW_API_URL`` (its ``/api/v1`` suffix dropped) or ``CDSW_DOMAIN``, and
+   ``CDSW_APIV2_KEY``; for HTTP basic, ``CMLDYN_USER`` and ``CMLDYN_PASSWORD``;
 3. the profile (``--profile NAME``, ``CMLDYN_PROFILE``, else ``default``): ``host`` and one
    of ``key``, ``key_env`` (a variable to read) or ``key_command`` (a command that prints it),
    plus ``ca_cert``, ``insecure``, ``spec`` and ``timeout``.
@@ -27,11 +28,12 @@ from urllib.parse import urlsplit
 
 from .errors import ParamError, UsageError
 
-__all__ = ["ENV_HOST", "ENV_KEY", "Settings", "normalize_host", "resolve"]
+__all__ = ["ENV_HOST", "ENV_KEY", "ENV_PASSWORD", "ENV_USER", "Settings", "normalize_host", "resolve"]
 
 # Looked up in this order; the CDSW_* names are what a CML session sets.
 ENV_HOST = ("CML_HOST", "CDSW_API_URL", "CDSW_DOMAIN")
-ENV_KEY = ("CML_API_KEY", "CDSW_APIV2_KEY")
+ENV_KEY = ("CML_API_KEY", "CMLDYN_TOKEN", "CDSW_APIV2_KEY")
+ENV_USER, ENV_PASSWORD = "CMLDYN_USER", "CMLDYN_PASSWORD"  # for an API whose spec declares HTTP basic
 ENV_PROFILE = "CMLDYN_PROFILE"
 
 
@@ -68,6 +70,8 @@ class Settings:
 
     host: str | None = None
     token: str | None = field(default=None, repr=False)
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
     spec: str | None = None
     ca_cert: str | None = None
     insecure: bool = False
@@ -83,7 +87,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every credential these settings hold: what each message, log and file is redacted against."""
-        return tuple(s for s in (self.token,) if s)
+        return tuple(s for s in (self.token, self.password) if s)
 
     @property
     def base_url(self) -> str:
@@ -169,7 +173,9 @@ def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, config_path: st
                 insecure=settings.insecure or profile.insecure,
                 timeout=settings.timeout if settings.timeout is not None else profile.timeout,
             )
-    return replace(settings, host=host, token=token)
+    user = settings.user or env.get(ENV_USER) or None
+    password = settings.password or (env.get(ENV_PASSWORD) or None if user else None)
+    return replace(settings, host=host, token=token, user=user, password=password)
 
 
 def _same_host(one: str, other: str) -> bool:

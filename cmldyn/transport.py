@@ -10,6 +10,7 @@ Must not: know about operations or parse bodies (results.py does).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import random
 import re
@@ -18,13 +19,15 @@ import ssl
 import threading
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ._version import __version__
 from .errors import ApiError, CredentialError, ResponseError, TransportError, redact
 from .request import PreparedRequest
+from .security import Scheme
 from .settings import Settings
 
 __all__ = ["BearerAuth", "DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "Response", "RetryPolicy", "Transport", "clean_token"]
@@ -61,6 +64,9 @@ def clean_token(token: str | None) -> str | None:
 if TYPE_CHECKING:
     import requests
 
+# How a request is authenticated: True (the key as bearer), False (nothing) or the schemes to apply.
+Auth = Union[bool, Sequence[Scheme]]
+
 
 def _http() -> Any:
     """requests, imported on the first request: a client built from a local or cached spec that sends
@@ -89,6 +95,36 @@ class BearerAuth:
 
     def __repr__(self) -> str:
         return "BearerAuth(***)"
+
+
+class SchemeAuth:
+    """Attaches credentials as the spec's security schemes say: an API key in a header, the query
+    or a cookie; bearer; basic. An auth hook like BearerAuth, so netrc cannot replace it either."""
+
+    def __init__(self, schemes: Sequence[Scheme], token: str | None, user: str | None, password: str | None) -> None:
+        self._schemes = tuple(schemes)
+        self._token = token
+        self._user = user
+        self._password = password
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        for scheme in self._schemes:
+            if scheme.kind == "basic":
+                pair = f"{self._user or ''}:{self._password or ''}".encode("utf-8")
+                r.headers["authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            elif scheme.kind == "bearer":
+                r.headers["authorization"] = f"Bearer {self._token}"
+            elif scheme.kind == "header":
+                r.headers[scheme.param] = self._token or ""
+            elif scheme.kind == "query":
+                r.prepare_url(r.url, {scheme.param: self._token or ""})
+            elif scheme.kind == "cookie":
+                cookie = f"{scheme.param}={self._token or ''}"
+                r.headers["cookie"] = f"{r.headers['cookie']}; {cookie}" if r.headers.get("cookie") else cookie
+        return r
+
+    def __repr__(self) -> str:
+        return f"SchemeAuth({', '.join(s.name for s in self._schemes)}, ***)"
 
 
 @dataclass
@@ -132,6 +168,8 @@ class Transport:
     base_url: str
     token: str | None = None
     verify: bool = True
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
     ca_cert: str | None = None
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
@@ -148,6 +186,8 @@ class Transport:
         self.origin = _origin(self.base_url)
         self._local = threading.local()
         self.token = clean_token(self.token)
+        if self.password is not None and any(ch in self.password for ch in "\r\n\0"):
+            raise CredentialError("the password contains a line break or NUL character (not shown)")
         self._auth = BearerAuth(self.token) if self.token else None
         # Proxies from the environment are looked up once (with the first session), not per call;
         # trust_env is off so netrc and REQUESTS_CA_BUNDLE never override what the user configured.
@@ -163,13 +203,14 @@ class Transport:
         if settings.deadline is not None:
             options["deadline"] = float(settings.deadline)
         return cls(settings.base_url, settings.token, verify=not settings.insecure, ca_cert=settings.ca_cert,
+                   user=settings.user, password=settings.password,
                    timeout=settings.timeouts(DEFAULT_TIMEOUT), retry=RetryPolicy(attempts=max(1, settings.retries)),
                    on_wait=on_wait, **options)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The credential this transport sends: what its error texts are redacted against."""
-        return (self.token,) if self.token else ()
+        """The credentials this transport sends: what its error texts are redacted against."""
+        return tuple(s for s in (self.token, self.password) if s)
 
     def _session(self) -> requests.Session:
         # requests does not promise a Session is thread-safe: one per thread.
@@ -202,8 +243,11 @@ class Transport:
         request = PreparedRequest("GET", url, headers=dict(headers or {}), operation="GET spec")
         return self.send(request, auth=_origin(url) == self.origin, absolute=True)
 
-    def send(self, request: PreparedRequest, *, auth: bool = True, absolute: bool = False) -> Response:
+    def send(self, request: PreparedRequest, *, auth: Auth = True, absolute: bool = False) -> Response:
         """Send with retries, the overall deadline and same-origin redirects.
+
+        ``auth``: True sends the key as bearer (a spec with no usable scheme, as CML's), False or an
+        empty list sends nothing, a list of schemes sends the credentials those schemes say.
 
         Raises:
             TransportError: no usable HTTP answer (refused, timeout, TLS, cut short, too large).
@@ -253,7 +297,7 @@ class Transport:
             policy.sleep(delay)
             attempt += 1
 
-    def _send_following(self, request: PreparedRequest, start: float, auth: bool, absolute: bool) -> Response:
+    def _send_following(self, request: PreparedRequest, start: float, auth: Auth, absolute: bool) -> Response:
         url = request.path if absolute else self.url_for(request)
         origin = _origin(url)
         method = request.method
@@ -278,7 +322,7 @@ class Transport:
                 method = "GET"
             url = target
 
-    def _send_once(self, method: str, url: str, request: PreparedRequest, start: float, auth: bool) -> Response:
+    def _send_once(self, method: str, url: str, request: PreparedRequest, start: float, auth: Auth) -> Response:
         remaining = self.deadline - (self.clock() - start)
         if remaining <= 0:
             raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline", retryable=False)
@@ -289,7 +333,7 @@ class Transport:
             allow_redirects=False,
             stream=True,
             verify=self._verify,
-            auth=self._auth if auth else None,
+            auth=self._hook(auth),
         )
         if method == request.method:
             if request.has_json_body:
@@ -347,6 +391,13 @@ class Transport:
         except Exception as exc:  # urllib3 and http.client errors while reading, told apart by type
             raise self._reading_error(exc, size, expected) from None
         return b"".join(chunks)
+
+    def _hook(self, auth: Auth) -> BearerAuth | SchemeAuth | None:
+        if auth is True:
+            return self._auth
+        if not auth:
+            return None
+        return SchemeAuth(auth, self.token, self.user, self.password)
 
     def _reading_error(self, exc: BaseException, size: int, expected: str | None) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""

@@ -48,7 +48,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if args.dry_run:
             request = api.prepare(op.name, **kwargs)
             ctx.emit({"method": request.method, "url": api.url_for(request),
-                      "headers": {"authorization": "Bearer ***", **request.headers},
+                      "headers": {**api.auth_preview(op), **request.headers},
                       "body": request.body_preview()}, args.output)
             return Exit.OK
         getter = api.waiter_for(op) if args.wait else None

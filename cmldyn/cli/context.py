@@ -69,13 +69,13 @@ class Context:
                 settings = replace(settings, host=_UNUSED_HOST)
             else:
                 raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
-        if need_host and not settings.token:
-            raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
         if settings.insecure:
             self.stderr.write(f"cmldyn: warning: TLS verification is off for {settings.host}\n")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.api = connect(settings, cache=self.cache)
+        if need_host and self.api.needs_key:
+            raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
         if self.api.spec_changes:
             added, removed = self.api.spec_changes
             plus = f" (+{', '.join(added[:5])})" if added else ""
