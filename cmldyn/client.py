@@ -38,7 +38,10 @@ class Client:
 
     Args:
         host: the workspace URL (``https://ml-xxxx.cloudera.site``); scheme defaults to https.
-        token: the API key, with or without the ``Bearer `` prefix.
+        token: the API key, with or without the ``Bearer `` prefix; it goes as the spec's security
+            schemes say (a header, the query or a cookie, or bearer), and as bearer where the spec
+            declares no usable scheme (CML).
+        user, password: for an API whose spec declares HTTP basic.
         spec: a spec URL, local file or parsed dict; default ``{host}/api/v2/swagger.json``.
         cache: keep fetched specs (True: the user's cache directory; a path; a SpecCache). Off by
             default for library use; the CLI and the REPL turn it on. Each start then costs one
@@ -73,11 +76,13 @@ class Client:
         refresh: bool = False,
         loader: SpecLoader | None = None,
         loaded: LoadedSpec | None = None,
+        user: str | None = None,
+        password: str | None = None,
     ) -> None:
         started = time.perf_counter()
         if transport is None:
-            settings = Settings(host=host, token=token, ca_cert=ca_cert, insecure=not verify, timeout=timeout,
-                                deadline=deadline, retries=retries)
+            settings = Settings(host=host, token=token, user=user, password=password, ca_cert=ca_cert,
+                                insecure=not verify, timeout=timeout, deadline=deadline, retries=retries)
             transport = Transport.from_settings(settings, on_wait=on_wait)
         self.host = normalize_host(host) if host else transport.base_url
         self._transport = transport

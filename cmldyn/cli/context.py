@@ -69,12 +69,16 @@ class Context:
                 settings = replace(settings, host=_UNUSED_HOST)
             else:
                 raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
+        if settings.user and not settings.password:
+            settings = self.settings = replace(settings, password=self._ask_password(settings.user))
         if settings.insecure:
             self.stderr.write(f"cmldyn: warning: TLS verification is off for {settings.host}\n")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.api = connect(settings, cache=self.cache)
         if need_host and self.api.needs_key:
+            self.api.close()
+            self.api = None  # the next call, with a key, builds it again
             raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
         if self.api.spec_changes:
             added, removed = self.api.spec_changes
@@ -82,6 +86,17 @@ class Context:
             minus = f" (-{', '.join(removed[:5])})" if removed else ""
             self.stderr.write(f"cmldyn: the spec changed: {len(added)} operation(s) added, {len(removed)} removed{plus}{minus}\n")
         return self.api
+
+    def _ask_password(self, user: str) -> str:
+        """The password for ``--user``, asked without echo on a terminal; never read from argv."""
+        from ..output import is_terminal
+
+        if not is_terminal(self.stdin):
+            raise CredentialError(f"no password for user {user!r}: set CMLDYN_PASSWORD",
+                                  hint="standard input is not a terminal, so it cannot be asked")
+        import getpass
+
+        return getpass.getpass(f"Password for {user} (not shown): ", stream=self.stderr)
 
     def loader(self) -> SpecLoader:
         """The spec loader these settings would use, without making a client."""

@@ -28,11 +28,17 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.settings.demo:
         ctx.start_demo()
     settings = ctx.settings
-    if not settings.token and settings.host:
-        if not interactive:
-            raise CredentialError("no API key: set CML_API_KEY or pass --token (stdin is not a terminal, so it cannot be asked)")
-        ctx.settings = replace(settings, token=ask_key(settings.host) or None)
-    api = ctx.client()
+    try:
+        api = ctx.client()  # a spec that needs no key (or says how to send one) starts without asking
+    except CredentialError:
+        if not (settings.host and interactive):
+            raise CredentialError("no API key: set CML_API_KEY or pass --token (stdin is not a terminal, so it "
+                                  "cannot be asked)") from None
+        key = ask_key(settings.host)
+        if not key:
+            raise CredentialError("no API key given at the prompt", hint="set CML_API_KEY or pass --token") from None
+        ctx.settings = replace(settings, token=key)
+        api = ctx.client()
     return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
                  interactive=interactive)
 

@@ -37,6 +37,8 @@ GLOBAL_OPTIONS = (
     GlobalOption("--host", "the workspace, https://ml-xxxx.cloudera.site (env CML_HOST)", "URL"),
     GlobalOption("--token", "the API key (env CML_API_KEY; a key in argv shows in ps)", "KEY"),
     GlobalOption("--token-stdin", "read the API key from the first line of standard input"),
+    GlobalOption("--user", "the user for an API whose spec declares HTTP basic (password: CMLDYN_PASSWORD, "
+                           "or asked)", "NAME"),
     GlobalOption("--profile", "a profile written by 'cmldyn configure' (env CMLDYN_PROFILE)", "NAME"),
     GlobalOption("--spec", "the spec to use instead of the workspace's /api/v2/swagger.json", "URL|FILE"),
     GlobalOption("--ca-cert", "a CA bundle to verify the workspace's TLS certificate with", "FILE"),

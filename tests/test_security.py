@@ -1,0 +1,154 @@
+"""Security schemes from the spec, against a loopback server that accepts only the right credential
+on each path (fixtures/specs/security.yaml): an API key in a header, the query or a cookie, HTTP
+basic, bearer, two alternatives, and an operation with ``security: []``."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import cmldyn
+from cmldyn import errors
+from cmldyn.cli import main
+
+from .conftest import CANARY, SPECS, assert_no_canary
+
+SPEC = SPECS / "security.yaml"
+USER, PASSWORD = "ada", f"pw-{CANARY}"
+
+
+class Gatekeeper:
+    """Answers 200 only when the request carries exactly the credential its path expects."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        keeper = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                keeper.seen.append({"path": parts.path, "query": query, "headers": headers})
+                basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                checks = {
+                    "/header": headers.get("x-api-key") == CANARY,
+                    "/query": query.get("api_key") == [CANARY],
+                    "/cookie": headers.get("cookie") == f"session={CANARY}",
+                    "/basic": headers.get("authorization") == basic,
+                    "/bearer": headers.get("authorization") == f"Bearer {CANARY}",
+                    "/either": headers.get("authorization") == basic or headers.get("x-api-key") == CANARY,
+                    "/public": not ({"authorization", "x-api-key", "cookie"} & set(headers)) and "api_key" not in query,
+                }
+                ok = checks.get(parts.path, False)
+                body = json.dumps({"ok": True} if ok else {"message": f"wrong credential for {self.path}"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def gate() -> Iterator[Gatekeeper]:
+    server = Gatekeeper()
+    yield server
+    server.close()
+
+
+def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err, stdin=io.StringIO(""), env=env or {})
+    assert_no_canary(out.getvalue(), err.getvalue())
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("op", ["key_in_header", "key_in_query", "key_in_cookie", "bearer_token", "basic_or_header"])
+def test_each_key_like_scheme_sends_the_key_where_the_spec_says(gate: Gatekeeper, op: str) -> None:
+    api = cmldyn.Client(gate.url, CANARY, spec=SPEC)
+    assert api.call(op).ok is True
+
+
+def test_basic_takes_the_user_and_password(gate: Gatekeeper) -> None:
+    api = cmldyn.Client(gate.url, None, spec=SPEC, user=USER, password=PASSWORD)
+    assert api.basic_auth().ok is True
+    assert api.basic_or_header().ok is True  # the first alternative the credentials satisfy
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "--user", USER, "call", "basic_auth"],
+                         env={"CMLDYN_PASSWORD": PASSWORD})
+    assert code == 0 and json.loads(out) == {"ok": True}, err
+
+
+def test_an_operation_with_no_security_is_called_without_any_credential(gate: Gatekeeper) -> None:
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "call", "public_status"])
+    assert code == 0 and json.loads(out) == {"ok": True}, err
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "--token", CANARY, "call", "public_status"])
+    assert code == 0, err  # a key given is still not sent where no credential is wanted
+
+
+def test_a_missing_credential_fails_before_sending_naming_the_scheme_and_the_flag(gate: Gatekeeper) -> None:
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "--token", CANARY, "call", "basic_auth"])
+    assert code == 4 and out == ""
+    line, hint = err.splitlines()
+    assert line == "cmldyn: error: basic_auth needs HTTP basic (user and password) (security scheme 'basic')"
+    assert hint.startswith("hint: pass --user NAME")
+    code, _, err = run(["--spec", str(SPEC), "--host", gate.url, "call", "key_in_query"])
+    assert code == 4 and "needs an API key in the query 'api_key'" in err and "--token" in err
+    assert gate.seen == []
+    with pytest.raises(errors.CredentialError, match="needs HTTP basic"):
+        cmldyn.Client(gate.url, CANARY, spec=SPEC).basic_auth()
+
+
+def test_a_key_in_the_query_appears_in_no_output(gate: Gatekeeper) -> None:
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "--token", CANARY, "call", "key_in_query", "q=x",
+                          "--dry-run"])
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["url"] == f"{gate.url}/query?q=x" and shown["headers"] == {"query api_key": "***"}
+    assert gate.seen == []  # a dry run sends nothing
+    # A server that quotes the URL back in its error: the key is redacted from the message.
+    code, out, err = run(["--spec", str(SPEC), "--host", gate.url, "--token", CANARY + "x", "call", "key_in_query"])
+    assert code == 4 and "wrong credential for /query?api_key=***" in err
+    code, out, err = run(["--debug", "--spec", str(SPEC), "--host", gate.url, "--token", CANARY + "x", "call",
+                          "key_in_query"])
+    assert code == 4
+
+
+def test_cml_still_sends_the_key_as_bearer(sim: Any) -> None:
+    """CML's served spec declares one apiKey scheme whose name is prose, applied nowhere: Bearer it is."""
+    api = cmldyn.Client(sim.url, CANARY)
+    assert api.model.schemes == {} and api.model.declares_security
+    assert api.auth_for(api.operation("list_projects")) is True
+    assert api.list_projects(page_size=1).projects
+    code, _, err = run(["--host", sim.url, "call", "list_projects"])
+    assert code == 4 and "no API key" in err
+
+
+def test_the_repl_starts_without_a_key_for_a_spec_that_says_how_keys_travel(gate: Gatekeeper) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--spec", str(SPEC), "--host", gate.url, "repl"], stdout=out, stderr=err,
+                stdin=io.StringIO("api.public_status()\napi.key_in_header()\n"), env={})
+    assert code == 1, err.getvalue()  # the second statement needs a key: one error line, the REPL went on
+    assert '"ok": true' in out.getvalue()
+    assert "key_in_header needs an API key in the header 'X-API-Key'" in out.getvalue()
+    assert [s["path"] for s in gate.seen] == ["/public"]
