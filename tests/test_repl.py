@@ -339,3 +339,30 @@ def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, si
         assert term.exit_status() == 0
     finally:
         term.close()
+
+
+@pytest.mark.parametrize("spec, example", [
+    ("cml-api-v2.swagger.json", "api.list_projects() | projects[].name"),
+    ("petstore-2.0.json", "api.list_pets() | [].name"),
+    ("grpc-gateway-v2.json", "api.list_shelves() | shelves[].name"),
+])
+def test_the_banner_suggests_a_call_in_the_specs_own_words(spec: str, example: str) -> None:
+    from cmldyn.repl.session import banner
+
+    from .conftest import spec_file
+
+    api = cmldyn.Client("http://127.0.0.1:9", "k", spec=spec_file(spec))
+    text = banner(api, 0.05)
+    assert f"Try: {example}" in text and f"{len(api.operations)} operations" in text
+
+
+def test_no_host_offers_the_demo_only_for_the_spec_it_serves() -> None:
+    from cmldyn.cli import main
+
+    err = io.StringIO()
+    assert main(["call", "list_projects"], stdout=io.StringIO(), stderr=err, env={}) == 2
+    assert "or try --demo" in err.getvalue()
+    err = io.StringIO()
+    assert main(["--spec", str(SPECS / "petstore-2.0.json"), "call", "list_pets"], stdout=io.StringIO(), stderr=err,
+                env={}) == 2
+    assert "no host" in err.getvalue() and "--demo" not in err.getvalue()

@@ -68,7 +68,8 @@ class Context:
             if settings.spec and not need_host:
                 settings = replace(settings, host=_UNUSED_HOST)
             else:
-                raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
+                demo = "" if settings.spec else ", or try --demo"  # the built-in simulator serves the CML spec
+                raise UsageError(f"no host: pass --host https://<workspace>, set CML_HOST{demo}")
         if settings.user and not settings.password:
             settings = self.settings = replace(settings, password=self._ask_password(settings.user))
         if settings.insecure:

@@ -96,14 +96,56 @@ def make_namespace(api: Any) -> dict[str, Any]:
     return namespace
 
 
-def banner(api: Any, seconds: float) -> str:
+def banner(api: Client, seconds: float) -> str:
     spec = api.spec
     title = safe_text(f"{spec.title} {spec.api_version}".strip())
     return (
         f"cmldyn {__version__} · {api.host} · {title} · {len(api.model.operations)} operations"
         f" · ready in {seconds * 1000:.0f} ms\n"
-        "`api` is your client. Try: api.list_projects() | projects[].name   ·   .help   ·   Tab completes"
+        f"`api` is your client. Try: {safe_text(example_call(api))}   ·   .help   ·   Tab completes"
     )
+
+
+_NAME_FIELDS = ("name", "title", "username", "key", "id")
+
+
+def example_call(api: Client) -> str:
+    """A first thing to type, in the spec's own words: a list-like GET that needs no argument (its
+    answer an array, or an object with one array field), filtered to a name-like field of its items
+    (``api.list_projects() | projects[].name``). Shallow paths and short names first."""
+    found: list[tuple[tuple[int, int, int, int, int], str]] = []
+    below: dict[str, int] = {}  # how many paths lie under each path prefix
+    for path in {op.path for op in api.model.operations.values()}:
+        parts = path.rstrip("/").split("/")
+        for end in range(1, len(parts)):
+            prefix_path = "/".join(parts[:end])
+            below[prefix_path] = below.get(prefix_path, 0) + 1
+    for order, op in enumerate(api.model.operations.values()):
+        if op.method != "get" or "{" in op.path:
+            continue
+        schema = op.response_schema
+        if schema is None:
+            continue
+        items, prefix = (schema.items, "[]") if schema.type == "array" else (None, "")
+        if items is None:
+            arrays = [(k, v.items) for k, v in schema.properties.items() if v.type == "array"]
+            if len(arrays) != 1:
+                continue
+            prefix, items = f"{arrays[0][0]}[]", arrays[0][1]
+        if op.positional:  # it needs an argument: not a first thing to type
+            continue
+        fields = items.properties if items is not None else {}
+        name = next((f for f in _NAME_FIELDS if f in fields), None)
+        text = f"api.{op.name}() | {prefix}.{name}" if name else f"api.{op.name}()"
+        # The collection the path names ("/projects" answering "projects") reads best.
+        named = prefix[:-2] == op.path.rstrip("/").rsplit("/", 1)[-1]
+        # ... and so does the collection most of the API lives under (CML: everything is in a project).
+        nested = below.get(op.path.rstrip("/"), 0)
+        found.append(((0 if name else 1, 0 if named else 1, -nested, op.path.count("/") * 100 + len(op.name), order), text))
+    if found:
+        return min(found)[1]
+    first = next(iter(api.model.operations), None)
+    return f"help(api.{first})" if first is not None else "api.operations"
 
 
 def toolbar_text(console: Console, text: str) -> str:
