@@ -10,7 +10,7 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -66,13 +66,17 @@ def fresh_api(fresh_sim: Simulator) -> cmldyn.Client:
     return cmldyn.Client(fresh_sim.url, CANARY, retries=3)
 
 
-class EchoServer:
-    """Serves one spec at /spec.json and answers every other request with what it received."""
+Reply = tuple[int, dict[str, str], bytes]
 
-    def __init__(self, spec_path: Path | None = None) -> None:
+
+class EchoServer:
+    """Serves one spec at /spec.json and answers every other request with what it received, a queued
+    reply, or what ``respond(record)`` returns (a server that judges each request)."""
+
+    def __init__(self, spec_path: Path | None = None, respond: Callable[[dict[str, Any]], Reply] | None = None) -> None:
         self.spec_bytes = spec_path.read_bytes() if spec_path else b"{}"
         self.requests: list[dict[str, Any]] = []
-        self.replies: list[tuple[int, dict[str, str], bytes]] = []  # queued custom replies
+        self.replies: list[Reply] = []  # queued custom replies
         echo = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -94,8 +98,8 @@ class EchoServer:
                 record = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
                           "body": body.decode("utf-8", "replace")}
                 echo.requests.append(record)
-                if echo.replies:
-                    status, headers, payload = echo.replies.pop(0)
+                if echo.replies or respond is not None:
+                    status, headers, payload = echo.replies.pop(0) if echo.replies else respond(record)  # type: ignore[misc]
                     self._send(status, headers, payload)
                     return
                 self._send(200, {"Content-Type": "application/json"}, json.dumps(record).encode())

@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,56 +16,41 @@ import cmldyn
 from cmldyn import errors
 from cmldyn.cli import main
 
-from .conftest import CANARY, SPECS, assert_no_canary
+from .conftest import CANARY, SPECS, EchoServer, assert_no_canary
 
 SPEC = SPECS / "security.yaml"
 USER, PASSWORD = "ada", f"pw-{CANARY}"
 
 
-class Gatekeeper:
-    """Answers 200 only when the request carries exactly the credential its path expects."""
+def judge(record: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """200 only when the request carries exactly the credential its path expects; else 401."""
+    parts = urlsplit(record["path"])
+    query = parse_qs(parts.query)
+    headers = {k.lower(): v for k, v in record["headers"].items()}
+    basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    checks = {
+        "/header": headers.get("x-api-key") == CANARY,
+        "/query": query.get("api_key") == [CANARY],
+        "/cookie": headers.get("cookie") == f"session={CANARY}",
+        "/basic": headers.get("authorization") == basic,
+        "/bearer": headers.get("authorization") == f"Bearer {CANARY}",
+        "/either": headers.get("authorization") == basic or headers.get("x-api-key") == CANARY,
+        "/public": not ({"authorization", "x-api-key", "cookie"} & set(headers)) and "api_key" not in query,
+    }
+    ok = checks.get(parts.path, False)
+    body = json.dumps({"ok": True} if ok else {"message": f"wrong credential for {record['path']}"}).encode()
+    return (200 if ok else 401), {"Content-Type": "application/json"}, body
+
+
+class Gatekeeper(EchoServer):
+    """The echo server, judging every request's credential (what it saw, by path, in ``seen``)."""
 
     def __init__(self) -> None:
-        self.seen: list[dict[str, Any]] = []
-        keeper = self
+        super().__init__(respond=judge)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                keeper.seen.append({"path": parts.path, "query": query, "headers": headers})
-                basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-                checks = {
-                    "/header": headers.get("x-api-key") == CANARY,
-                    "/query": query.get("api_key") == [CANARY],
-                    "/cookie": headers.get("cookie") == f"session={CANARY}",
-                    "/basic": headers.get("authorization") == basic,
-                    "/bearer": headers.get("authorization") == f"Bearer {CANARY}",
-                    "/either": headers.get("authorization") == basic or headers.get("x-api-key") == CANARY,
-                    "/public": not ({"authorization", "x-api-key", "cookie"} & set(headers)) and "api_key" not in query,
-                }
-                ok = checks.get(parts.path, False)
-                body = json.dumps({"ok": True} if ok else {"message": f"wrong credential for {self.path}"}).encode()
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def seen(self) -> list[dict[str, Any]]:
+        return [{"path": urlsplit(r["path"]).path} for r in self.requests]
 
 
 @pytest.fixture()
