@@ -562,6 +562,70 @@ def _(tmp: Path) -> None:
             os.environ["NETRC"] = old
 
 
+@case("secret-query-key")
+def _(tmp: Path) -> None:
+    """A spec that sends its key in the query: the key goes there, to the configured origin only, and
+    is in no output: not in --dry-run, not in an error that quotes the URL back, not with --debug."""
+    spec = ["--spec", str(SPECS / "security.yaml")]
+
+    def quote_back(record: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        return 401, {"Content-Type": "application/json"}, json.dumps({"message": f"no access to {record['path']}"}).encode()
+
+    server = EchoServer(respond=quote_back)
+    try:
+        code, out, err = cli([*spec, "--host", server.url, "--token", CANARY, "call", "key_in_query", "--dry-run"])
+        assert code == 0, err
+        assert CANARY not in out + err, (out, err)
+        assert json.loads(out)["headers"] == {"query api_key": "***"}
+        assert server.requests == []
+        err = expect_failure([*spec, "--host", server.url, "--token", CANARY, "call", "key_in_query"], 4,
+                             "no access to /query?api_key=***")
+        assert [r["path"] for r in server.requests] == [f"/query?api_key={CANARY}"]
+        code, out, err = cli([*spec, "--debug", "--host", server.url, "--token", CANARY, "call", "key_in_query"])
+        assert code == 4 and "Traceback" in err and CANARY not in out + err
+    finally:
+        server.close()
+
+
+@case("secret-header-and-cookie-keys-stay-on-the-origin")
+def _(tmp: Path) -> None:
+    """Keys in a custom header or a cookie go as declared, and never follow a redirect elsewhere."""
+    spec = ["--spec", str(SPECS / "security.yaml")]
+    ok = (200, {"Content-Type": "application/json"}, b'{"ok": true}')  # not an echo: the echo would hold the key
+    server, other = EchoServer(respond=lambda record: ok), EchoServer()
+    try:
+        for op, where in (("key_in_header", "X-API-Key"), ("key_in_cookie", "Cookie")):
+            assert cli([*spec, "--host", server.url, "--token", CANARY, "call", op])[0] == 0
+            sent = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}
+            assert sent[where.lower()] == (CANARY if where == "X-API-Key" else f"session={CANARY}")
+            server.replies.append((307, {"Location": other.url + "/elsewhere"}, b""))
+            expect_failure([*spec, "--host", server.url, "--token", CANARY, "call", op], 1, "refusing redirect to other origin")
+        assert other.requests == []
+    finally:
+        server.close()
+        other.close()
+
+
+@case("secret-basic-auth")
+def _(tmp: Path) -> None:
+    """HTTP basic: the user by flag, the password from the environment (never argv), in no output."""
+    spec = ["--spec", str(SPECS / "security.yaml")]
+    password = f"pw-{CANARY}"
+    server = EchoServer(respond=lambda record: (401, {"Content-Type": "application/json"}, b'{"message": "bad password"}'))
+    try:
+        expect_failure([*spec, "--host", server.url, "--user", "ada", "call", "basic_auth"], 4, "bad password",
+                       env={"CMLDYN_PASSWORD": password})
+        import base64
+
+        sent = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}["authorization"]
+        assert base64.b64decode(sent.split()[1]).decode() == f"ada:{password}"
+        expect_failure([*spec, "--host", server.url, "--user", "ada", "call", "basic_auth"], 4,
+                       "no password for user 'ada': set CMLDYN_PASSWORD")
+        assert len(server.requests) == 1  # without a password nothing more was sent
+    finally:
+        server.close()
+
+
 @case("secret-debug-run")
 def _(tmp: Path) -> None:
     with Simulator(token=CANARY, speed=0) as sim:
