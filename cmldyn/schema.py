@@ -16,7 +16,6 @@ one) is a key of a ``properties`` map, whose values are views in their own right
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,30 +314,12 @@ class Schema:
             self._required = frozenset(names)
         return self._required
 
-    @property
-    def is_object(self) -> bool:
-        return self.type == "object" or bool(self.properties)
-
     def label(self, depth: int = 0) -> str:
         """:func:`type_label` of this schema, worked out once per depth."""
         found = self._labels.get(depth)
         if found is None:
             found = self._labels[depth] = _label(self, depth)
         return found
-
-    def children(self) -> Iterator[tuple[str, Schema]]:
-        """(label, view) for each schema directly below this one, for walkers."""
-        for name, prop in self.own_properties.items():
-            yield name, prop
-        items = self.items
-        if items is not None:
-            yield "[]", items
-        extra = self.additional_properties
-        if isinstance(extra, Schema):
-            yield "{}", extra
-        for key, parts in (("allOf", self.all_of), ("oneOf", self.one_of), ("anyOf", self.any_of)):
-            for i, part in enumerate(parts):
-                yield f"{key}[{i}]", part
 
 
 def _declared_types(raw: dict[str, JSON]) -> tuple[str, ...]:
@@ -566,10 +547,11 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
 def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules, found: list[Finding], limit: int,
                   depth: int) -> None:
     props = schema.properties
-    skip = "readOnly" if rules.direction == "request" else "writeOnly"
     for name in sorted(schema.required):
         prop = props.get(name)
-        if name not in value and not (prop is not None and prop.raw.get(skip) is True):
+        # A request need not carry what the server writes, nor an answer what only the client sends.
+        skipped = prop is not None and (prop.read_only if rules.direction == "request" else prop.write_only)
+        if name not in value and not skipped:
             found.append(Finding(f"{path}.{name}", "missing", "required"))
     extra = schema.additional_properties
     for key, item in value.items():
