@@ -45,7 +45,7 @@ def test_naming_case_table(case: dict) -> None:
 
 def test_grpc_gateway_v2_ids_get_the_short_name_and_keep_aliases() -> None:
     model = ServiceModel(load_spec(SPECS / "grpc-gateway-v2.json"))
-    assert set(model.names()) == {"list_shelves", "create_shelf", "update_shelf", "archive_shelf"}
+    assert set(model.names()) == {"list_shelves", "create_shelf", "get_shelf", "update_shelf", "delete_shelf", "archive_shelf"}
     assert model.get("LibraryService_ListShelves").name == "list_shelves"
     assert model.get("library_service_list_shelves").name == "list_shelves"
     assert model.get("listShelves").name == "list_shelves"

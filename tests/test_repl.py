@@ -356,7 +356,8 @@ def test_the_banner_suggests_a_call_in_the_specs_own_words(spec: str, example: s
     assert f"Try: {example}" in text and f"{len(api.operations)} operations" in text
 
 
-def test_no_host_offers_the_demo_only_for_the_spec_it_serves() -> None:
+def test_no_host_offers_the_demo_for_any_spec() -> None:
+    """The built-in simulator serves any spec, so the hint names --demo for CML's and for others."""
     from cmldyn.cli import main
 
     err = io.StringIO()
@@ -365,4 +366,8 @@ def test_no_host_offers_the_demo_only_for_the_spec_it_serves() -> None:
     err = io.StringIO()
     assert main(["--spec", str(SPECS / "petstore-2.0.json"), "call", "list_pets"], stdout=io.StringIO(), stderr=err,
                 env={}) == 2
-    assert "no host" in err.getvalue() and "--demo" not in err.getvalue()
+    assert "no host" in err.getvalue() and "or try --demo" in err.getvalue()
+    out = io.StringIO()
+    assert main(["--spec", str(SPECS / "petstore-2.0.json"), "--demo", "call", "list_pets", "-q", "length(@)"],
+                stdout=out, stderr=io.StringIO(), env={}) == 0
+    assert int(out.getvalue()) > 0

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..loader import SpecLoader
     from ..simulator import Simulator
 
-__all__ = ["Context"]
+__all__ = ["Context", "simulator_spec"]
 
 # A local spec read for `ops` or `describe` needs a URL to build a transport with; never contacted.
 _UNUSED_HOST = "http://127.0.0.1"
@@ -47,13 +47,17 @@ class Context:
         return self.cache_dir or True
 
     def start_demo(self) -> None:
-        """Start the built-in simulator in-process and point the settings at it."""
+        """Start the built-in simulator in-process, for ``--spec`` where one is given (CML's by
+        default), and point the settings at it."""
         if self.sim is not None:
             return
         from ..simulator import Simulator
 
-        self.sim = Simulator(port=0, seed="demo").start()
+        self.sim = Simulator(port=0, seed="demo", spec=simulator_spec(self.settings)).start()
         self.settings = self.settings.with_server(self.sim.url, self.sim.token)
+        if any(s.kind == "basic" for s in self.sim.index.schemes.values()):
+            # The simulator takes any user with its key as the password.
+            self.settings = replace(self.settings, user=self.settings.user or "sim", password=self.sim.token)
 
     def client(self, *, need_host: bool = True) -> Client:
         """The client for these settings, made once. ``need_host=False``: a local ``--spec`` is enough."""
@@ -67,9 +71,8 @@ class Context:
         if not settings.host:
             if settings.spec and not need_host:
                 settings = replace(settings, host=_UNUSED_HOST)
-            else:
-                demo = "" if settings.spec else ", or try --demo"  # the built-in simulator serves the CML spec
-                raise UsageError(f"no host: pass --host https://<workspace>, set CML_HOST{demo}")
+            else:  # the built-in simulator serves any spec, so --demo always works
+                raise UsageError("no host: pass --host https://<workspace>, set CML_HOST, or try --demo")
         if settings.user and not settings.password:
             settings = self.settings = replace(settings, password=self._ask_password(settings.user))
         if settings.insecure:
@@ -132,3 +135,20 @@ class Context:
             self.api.close()
         if self.sim is not None:
             self.sim.stop()
+
+
+def simulator_spec(settings: Settings) -> str | dict[str, Any] | None:
+    """What the simulator of ``--demo`` or ``cmldyn sim`` serves: the ``--spec`` file, a ``--spec``
+    URL fetched once (through the transport, with the same TLS settings), or None for CML's."""
+    source = settings.spec
+    if not source or not source.startswith(("http://", "https://")):
+        return source
+    from urllib.parse import urlsplit
+
+    from ..client import spec_loader
+
+    parts = urlsplit(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loader = spec_loader(replace(settings, host=f"{parts.scheme}://{parts.netloc}", demo=False), cache=False)
+        return loader.load(source).spec.raw

@@ -8,6 +8,7 @@ streams. May import: errors, output, repl, simulator.
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from dataclasses import replace
 
@@ -45,17 +46,36 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_sim(ctx: Context, args: argparse.Namespace) -> int:
     from ..simulator import Simulator
+    from .context import simulator_spec
 
-    sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=args.seed, speed=args.speed)
-    ctx.stdout.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
-    ctx.stdout.write(f"  API key:  {sim.token}\n")
-    ctx.stdout.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
-    ctx.stdout.write("  stop with Ctrl-C\n")
-    ctx.stdout.flush()
+    spec = simulator_spec(ctx.settings)
+    sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=args.seed, speed=args.speed, spec=spec,
+                    progression=args.progression)
+    out = ctx.stdout
+    if sim.profile.name == "cml":
+        out.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
+        out.write(f"  API key:  {sim.token}\n")
+        out.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
+    else:
+        from ..output import safe_text
+
+        spec_flag = f" --spec {shlex.quote(str(ctx.settings.spec))}"
+        out.write(f"cmldyn sim: {safe_text(sim.title)} simulator at {sim.url}{sim.index.base_path}\n")
+        schemes = sorted({s.describe() for s in sim.index.schemes.values()})
+        if schemes:
+            out.write(f"  API key:  {sim.token}  (as {' or '.join(schemes)}; HTTP basic: any user, the key as password)\n")
+            token = f" --token {sim.token}"
+        else:
+            out.write("  API key:  none needed (the spec declares no security)\n")
+            token = ""
+        out.write(f"  try:      cmldyn --host {sim.url}{token}{spec_flag} repl\n")
+        out.write(f"            cmldyn --host {sim.url}{token}{spec_flag} ops\n")
+    out.write("  stop with Ctrl-C\n")
+    out.flush()
     try:
         sim.serve_forever()
     except KeyboardInterrupt:
-        ctx.stdout.write("cmldyn sim: stopped\n")
+        out.write("cmldyn sim: stopped\n")
     finally:
         sim.close()
     return Exit.OK

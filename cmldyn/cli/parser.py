@@ -48,7 +48,7 @@ GLOBAL_OPTIONS = (
     GlobalOption("--offline", "use the cached spec without asking the server"),
     GlobalOption("--refresh", "fetch the spec again even if the cache has it"),
     GlobalOption("--debug", "show tracebacks and full diagnostics (the key stays redacted)"),
-    GlobalOption("--demo", "run against the built-in CML simulator (no workspace needed)"),
+    GlobalOption("--demo", "run against the built-in simulator of the spec (CML's by default; no server needed)"),
 )
 
 
@@ -148,11 +148,17 @@ def build_parser() -> Parser:
     p.add_argument("shell", choices=sorted(completion.SCRIPTS))
 
     # The simulator is a server, not a client: --host and --token are the address and key it serves.
-    p = command("sim", "run the CML API v2 simulator in the foreground", interactive.run_sim, with_globals=False)
+    p = command("sim", "run a stateful simulator of the spec in the foreground (the CML API v2 unless --spec)",
+                interactive.run_sim, with_globals=False)
+    p.add_argument("--spec", metavar="FILE|URL", default=argparse.SUPPRESS,
+                   help="the Swagger 2.0 / OpenAPI 3.x spec to serve (default: the packaged CML API v2 spec)")
     p.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
     p.add_argument("--token", dest="sim_token", metavar="KEY", help="the API key it accepts (default: a random one, printed)")
     p.add_argument("--seed", choices=("demo", "empty"), default="demo", help="start with demo data or empty (default demo)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
+    p.add_argument("--progression", choices=("time", "manual", "immediate"), default="time",
+                   help="how statuses move: with the clock (time), not until stepped (manual), or straight to their "
+                        "final value (immediate) (default time)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser

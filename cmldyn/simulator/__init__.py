@@ -1,44 +1,68 @@
-"""cmldyn sim: a stateful local CML API v2 server for the offline demo and for every test.
+"""cmldyn sim: a stateful local server for any spec (the CML API v2 by default), for the offline
+demo and for every test.
 
     from cmldyn.simulator import Simulator
-    with Simulator(speed=0) as sim:          # a frozen clock: tests move it by hand
+    with Simulator(speed=0) as sim:          # CML; a frozen clock: tests move it by hand
         ...  # sim.url, sim.token
         sim.clock.step(10)                   # runs finish, builds build, apps start
         sim.faults.add(path="/projects$", status=503, times=2, retry_after="1")
+    with Simulator(spec="petstore.yaml") as sim:   # any Swagger 2.0 / OpenAPI 3.x spec
+        ...
 
-It serves the packaged copy of the CML spec at /api/v2/swagger.json (no auth, with
-an ETag) and answers every operation of it. Imports nothing from the cmldyn client,
-and nothing in the client imports it.
+It serves its spec at /api/v2/swagger.json (no auth, with an ETag; any other spec also at
+/openapi.json) and answers every operation of it: the engine (engine.py) infers collections from
+paths, the profile (profiles/) adds what one API does beyond that. Imports nothing from the
+cmldyn client, and nothing in the client imports it.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
-from typing import Any
+from typing import Any, Union
 
+from .engine import PROGRESSIONS, Engine, SimClock
+from .profiles import PROFILES, detect
 from .routes import SpecIndex
 from .server import Faults, Seen, SimServer
-from .state import SimClock, Workspace
 
-__all__ = ["Faults", "Seen", "SimClock", "Simulator"]
+__all__ = ["Faults", "PROFILES", "PROGRESSIONS", "Seen", "SimClock", "Simulator"]
+
+SpecSource = Union[str, "os.PathLike[str]", bytes, dict[str, Any], None]
 
 
 class Simulator:
-    """A simulated CML workspace on ``host:port`` (port 0 picks a free one).
+    """A simulated API on ``host:port`` (port 0 picks a free one): a CML workspace unless ``spec`` says otherwise.
 
     Args:
-        token: the API key it accepts; a random one when not given (see ``.token``).
-        seed: ``demo`` (projects, jobs, runs, a model, an application) or ``empty``.
+        token: the API key it accepts, in whatever way the spec's security schemes say (for HTTP
+            basic: any user, this as the password); a random one when not given (see ``.token``).
+        seed: ``demo`` (CML: projects, jobs, runs, a model, an application; any other spec: a few
+            generated objects in each collection) or ``empty``.
         speed: simulated seconds per real second; 0 freezes the clock (step it by hand).
+        spec: a spec file (JSON or YAML), its JSON bytes or a parsed dict; None for the packaged CML spec.
+        profile: ``cml`` or ``generic``; by default CML's for the CML API, else the generic one.
+        progression: how enum statuses move: ``time`` (with the clock), ``manual`` (the clock is
+            frozen; ``clock.step()`` moves it) or ``immediate`` (straight to their final value).
+
+    Raises:
+        SpecError: the spec cannot be read or is refused (the same checks as the client's).
+        ValueError: an unknown seed, profile or progression.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None,
-                 seed: str = "demo", speed: float = 1.0) -> None:
+                 seed: str = "demo", speed: float = 1.0, spec: SpecSource = None, profile: str | None = None,
+                 progression: str = "time") -> None:
         self.token = token or "sim-" + secrets.token_hex(16)
-        self.clock = SimClock(speed)
-        self.index = SpecIndex()
-        self.workspace = Workspace(self.index, self.clock, seed=seed)
+        self.clock = SimClock(0 if progression == "manual" else speed)
+        self.index = _index(spec)
+        name = profile or detect(self.index)
+        if name not in PROFILES:
+            raise ValueError(f"unknown simulator profile {name!r}; use {' or '.join(sorted(PROFILES))}")
+        self.profile = PROFILES[name]()
+        self.index.extra_required = dict(self.profile.extra_required)
+        self.workspace = Engine(self.index, self.clock, self.profile, seed=seed, progression=progression)
         self.faults = Faults()
         self._server = SimServer((host, port), index=self.index, workspace=self.workspace,
                                  token=self.token, faults=self.faults)
@@ -88,3 +112,18 @@ class Simulator:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    @property
+    def title(self) -> str:
+        """The spec's own title (what ``cmldyn sim`` names on start)."""
+        return self.index.title or "API"
+
+
+def _index(spec: SpecSource) -> SpecIndex:
+    if spec is None:
+        return SpecIndex()
+    if isinstance(spec, bytes):
+        return SpecIndex(spec)
+    from ..spec import load_spec
+
+    return SpecIndex(spec=load_spec(spec))

@@ -1,138 +1,83 @@
-"""What a simulated workspace starts with: the catalogue every workspace has, and the demo data.
+"""Demo data for any spec: a few generated objects in each collection, so lists have something to show.
 
-Owns: the runtimes and add-ons (in every workspace, demo or empty) and the demo seed (projects,
-one named ``demo``, with jobs and runs in several statuses, a model with a built build and a
-deployed deployment, a running application and a collaborator). Made through the workspace's
-own create path, so seeded objects look like created ones.
+Owns: :func:`seed_generated`, used by the generic profile's ``demo`` seed. Three objects in every
+top-level collection (made through the engine's own create path, from a body generated for the
+create operation, or from the list's item schema where the spec has no create), then two under
+each of them in every collection one level down. Seeded objects reach their final status before
+the first request. (CML's own seed data is in profiles/cml.py.)
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .engine import status_field
+from .profiles import ApiFailure
+from .routes import Route
 
 if TYPE_CHECKING:
-    from .state import Workspace
+    from .engine import Engine
 
-__all__ = ["seed_catalogue", "seed_demo"]
+__all__ = ["seed_generated"]
 
-
-def seed_catalogue(ws: Workspace) -> None:
-    """Runtimes and add-ons exist in every workspace, demo or empty."""
-    runtimes = ws.store("runtimes")
-    for editor, kernel, edition in (
-        ("JupyterLab", "Python 3.10", "Standard"),
-        ("JupyterLab", "Python 3.11", "Standard"),
-        ("JupyterLab", "Python 3.12", "Standard"),
-        ("JupyterLab", "Python 3.11", "Nvidia GPU"),
-        ("Workbench", "Python 3.10", "Standard"),
-        ("Workbench", "Python 3.11", "Standard"),
-        ("Workbench", "Python 3.12", "Standard"),
-        ("Workbench", "R 4.3", "Standard"),
-        ("Workbench", "R 4.4", "Standard"),
-        ("PBJ Workbench", "Python 3.11", "Standard"),
-        ("PBJ Workbench", "Python 3.12", "Standard"),
-        ("VS Code", "Python 3.11", "Standard"),
-        ("Workbench", "Scala 2.12", "Standard"),
-        ("JupyterLab", "Python 3.9", "Standard"),
-    ):
-        slug = f"{editor.lower().replace(' ', '-')}-{kernel.lower().replace(' ', '')}-{edition.lower().replace(' ', '-')}"
-        image = f"docker.repository.cloudera.com/cloudera/cdsw/ml-runtime-{slug}:2025.09.1-b5"
-        runtimes[image] = {
-            "image_identifier": image,
-            "editor": editor,
-            "kernel": kernel,
-            "edition": edition,
-            "description": f"{kernel} with {editor}",
-            "full_version": "2025.09.1-b5",
-            "status": "DEPRECATED" if kernel.endswith("3.9") else "ENABLED",
-            "register_user_id": 0,
-        }
-    addons = ws.store("runtimeaddons")
-    for i, (ident, name, comp) in enumerate(
-        (
-            ("spark341-b2-hadoop3", "Spark 3.4.1 - CDE 1.20 - HOTFIX-2", "Spark"),
-            ("spark352-b1-hadoop3", "Spark 3.5.2 - CDE 1.23", "Spark"),
-            ("hadoop-cli-7.2.18", "Hadoop CLI - CDP 7.2.18", "HadoopCLI"),
-        ),
-        start=1,
-    ):
-        addons[ident] = {
-            "identifier": ident,
-            "component": comp,
-            "display_name": name,
-            "status": "AVAILABLE",
-            "manageable": True,
-            "created_at": ws.clock.iso(),
-            "id": i,
-            "reason": "",
-        }
+JSON = Any
+TOP_LEVEL = 3
+NESTED = 2
 
 
-def seed_demo(ws: Workspace) -> None:
-    """A handful of projects (one named demo), jobs with runs in several statuses,
-    a model with a built build and a deployed deployment, and a running application."""
-    names = [
-        ("demo", "Demo project for trying cmldyn"),
-        ("churn-analysis", "Customer churn models"),
-        ("fraud-detection", "Card fraud scoring"),
-        ("nlp-sandbox", "Text experiments"),
-        ("forecasting", "Demand forecasting"),
-        ("DSE-sandbox", "Data science enablement"),
-    ]
-    route = ws.index.by_id["CreateProject"]
-    ids = {}
-    for name, description in names:
-        ids[name] = ws.create(route, "projects", (), {"name": name, "description": description, "template": "Python"})["id"]
-    ws.clock_jump(3)
-    demo = ids["demo"]
-    job_route = ws.index.by_id["CreateJob"]
-    run_route = ws.index.by_id["CreateJobRun"]
-    jobs = [
-        ws.create(
-            job_route,
-            "projects/*/jobs",
-            (demo,),
-            {"name": n, "script": s, "runtime_identifier": next(iter(ws.store("runtimes")), "")},
-        )
-        for n, s in (("nightly-train", "train.py"), ("score", "score.py"), ("flaky-report", "fail_report.py"))
-    ]
-    for job, elapsed in zip(jobs, (10, 2, 10), strict=False):
-        run = ws.create(run_route, "projects/*/jobs/*/runs", (demo, job["id"]), {})
-        stored = ws.store("projects/*/jobs/*/runs", (demo, job["id"]))[run["id"]]
-        ws.run_lifecycle(stored, "fail" in job["script"], start=elapsed)
-    model = ws.create(
-        ws.index.by_id["CreateModel"],
-        "projects/*/models",
-        (demo,),
-        {"name": "churn-model", "description": "Predicts churn"},
-    )
-    build_route = ws.index.by_id["CreateModelBuild"]
-    build = ws.create(
-        build_route,
-        "projects/*/models/*/builds",
-        (demo, model["id"]),
-        {"file_path": "predict.py", "function_name": "predict", "comment": "first build"},
-    )
-    stored_build = ws.store("projects/*/models/*/builds", (demo, model["id"]))[build["id"]]
-    ws.schedule_statuses(stored_build, [(0, "built", "built_at")])
-    ws.create(
-        ws.index.by_id["CreateModelDeployment"],
-        "projects/*/models/*/builds/*/deployments",
-        (demo, model["id"], build["id"]),
-        {"cpu": 1, "memory": 2},
-    )
-    for dep in ws.store("projects/*/models/*/builds/*/deployments", (demo, model["id"], build["id"])).values():
-        ws.schedule_statuses(dep, [(0, "deployed", "")])
-    app = ws.create(
-        ws.index.by_id["CreateApplication"],
-        "projects/*/applications",
-        (demo,),
-        {"name": "dashboard", "subdomain": "demo-dashboard", "script": "app.py", "description": "Streamlit dashboard"},
-    )
-    ws.schedule_statuses(
-        ws.store("projects/*/applications", (demo,))[app["id"]], [(0, "APPLICATION_RUNNING", "running_at")]
-    )
-    ws.store("projects/*/collaborators", (demo,))["alice"] = {
-        "user": {"username": "alice", "name": "Alice", "email": "alice@example.com"},
-        "permission": "write",
-    }
+def seed_generated(engine: Engine) -> None:
+    creators: dict[str, Route] = {}
+    listers: dict[str, Route] = {}
+    for route in engine.index.routes:
+        kind = engine.kinds[route.operation_id]
+        if kind.kind == "create" and kind.parents <= 1 and engine.id_field(kind.collection, route) is not None:
+            creators.setdefault(kind.collection, route)
+        elif kind.kind == "list" and kind.parents == 0:
+            listers.setdefault(kind.collection, route)
+    for collection, route in sorted(creators.items()):
+        if "*" not in collection:
+            _make(engine, route, collection, (), TOP_LEVEL)
+    for collection, route in sorted(listers.items()):
+        if collection not in creators and "*" not in collection:
+            _list_only(engine, route, collection)
+    for collection, route in sorted(creators.items()):
+        if collection.count("*") != 1 or "/*/" not in collection:
+            continue
+        parent = collection.split("/*/", 1)[0]
+        for ident in list(engine.store(parent, ())):
+            _make(engine, route, collection, (ident,), NESTED)
+    engine.clock_jump(600)
+
+
+def _make(engine: Engine, route: Route, collection: str, parents: tuple[str, ...], count: int) -> None:
+    for _ in range(count):
+        body = engine.sampler.value(route.body, collection.rsplit("/", 1)[-1]) if route.body is not None else {}
+        if not isinstance(body, dict):
+            body = {}
+        key = engine.id_field(collection, route)
+        body.pop(key or "", None)  # the engine gives each a new id in the schema's style
+        body.pop(status_field(route.body) or "", None)  # and each status starts at the beginning
+        try:
+            engine.create(route, collection, parents, body)
+        except ApiFailure:
+            return
+
+
+def _list_only(engine: Engine, route: Route, collection: str) -> None:
+    """A collection the spec only lists: generated items, keyed by their id field where they have one."""
+    view = engine.index.response_view(route)
+    item = view.items if view is not None and view.type == "array" else None
+    if item is None and view is not None:
+        field = engine.index.list_field(route)
+        item = view.properties[field].items if field else None
+    if item is None:
+        return
+    store = engine.store(collection)
+    key = engine.id_field(collection)
+    for n in range(TOP_LEVEL):
+        obj = engine.sampler.value(item, collection)
+        if not isinstance(obj, dict):
+            return
+        if key is not None:
+            obj[key] = engine.next_id(collection, (), item.properties.get(key))
+        store[str(obj.get(key, n)) if key else str(n)] = obj

@@ -1,4 +1,5 @@
-"""The simulator's HTTP layer: auth, routing, CML's error shape, ETag on the spec, faults.
+"""The simulator's HTTP layer: the spec with an ETag, routing, request checks, auth and error
+shapes as the profile says, and injected faults.
 
 Standard library only (http.server). Imports nothing from the cmldyn client.
 """
@@ -6,7 +7,6 @@ Standard library only (http.server). Imports nothing from the cmldyn client.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import socket
@@ -18,16 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .routes import BadRequest, SpecIndex
-from .state import ApiFailure, Reply, Workspace
+from .engine import Engine
+from .profiles import ApiFailure
+from .routes import BadRequest, Reply, Route, SpecIndex
 
 __all__ = ["Fault", "Faults", "Handler", "Seen", "SimServer"]
 
-SPEC_PATH = "/api/v2/swagger.json"
 MAX_BODY = 32 * 1024 * 1024
-MISSING_PREFIX = 'missing "Bearer " prefix in "authorization" header'
-_GRPC_NAMES = {3: "InvalidArgument", 5: "NotFound", 6: "AlreadyExists", 7: "PermissionDenied", 9: "FailedPrecondition",
-               12: "Unimplemented", 13: "Internal", 14: "Unavailable", 16: "Unauthenticated", 8: "ResourceExhausted"}
 _HTTP_TO_GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4}
 
 
@@ -107,10 +104,11 @@ class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], *, index: SpecIndex, workspace: Workspace, token: str, faults: Faults) -> None:
+    def __init__(self, address: tuple[str, int], *, index: SpecIndex, workspace: Engine, token: str, faults: Faults) -> None:
         super().__init__(address, Handler)
         self.index = index
         self.workspace = workspace
+        self.profile = workspace.profile
         self.token = token
         self.faults = faults
         self.seen: deque[Seen] = deque(maxlen=5000)
@@ -146,6 +144,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
     def _read_body(self) -> bytes:
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY:
@@ -158,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ApiFailure as failure:
-            self._error(failure.status, failure.code, failure.message)
+            self._fail(None, failure)
             return
         self.server.seen.append(Seen(method, raw_path, parts.query, self.headers.get("authorization"),
                                      self.headers.get("content-type", ""), body[:4096], dict(self.headers.items())))
@@ -179,49 +183,52 @@ class Handler(BaseHTTPRequestHandler):
                     self._send(fault.status, fault.body, fault.content_type, extra)
                 else:
                     code = _HTTP_TO_GRPC.get(fault.status, 2)
-                    self._error(fault.status, code, f"injected fault: HTTP {fault.status}", extra)
+                    self._fail(None, ApiFailure(fault.status, code, f"injected fault: HTTP {fault.status}", extra))
                 return
-        if raw_path == SPEC_PATH and method == "GET":
+        profile, index = self.server.profile, self.server.index
+        if raw_path in profile.spec_paths and method in ("GET", "HEAD"):
             self._spec()
             return
-        if not raw_path.startswith("/api/v2/"):
-            self._error(404, 5, "Not Found")
+        if not profile.in_api(index, raw_path):
+            self._fail(None, ApiFailure(404, 5, "Not Found"))
             return
-        auth = self.headers.get("authorization") or ""
-        if not auth.startswith("Bearer "):
-            self._error(401, 16, MISSING_PREFIX)
-            return
-        if not hmac.compare_digest(auth[7:].encode("utf-8", "replace"), self.server.token.encode()):
-            self._error(401, 16, "invalid API key")
-            return
-        route, values, exists = self.server.index.match(method, raw_path)
-        if route is None:
-            if exists:
-                self._error(405, 12, "Method Not Allowed")
-            else:
-                self._error(404, 5, "Not Found")
-            return
+        route, values, exists = index.match(method, raw_path)
+        if route is None and method == "HEAD":
+            route, values, exists = index.match("GET", raw_path)
+        query = parse_qs(parts.query, keep_blank_values=True)
         ctype = self.headers.get("content-type", "")
         try:
-            query = self.server.index.check_query(route, parse_qs(parts.query, keep_blank_values=True))
-            parsed = None if "multipart/form-data" in ctype else self.server.index.check_body(route, body, ctype)
-            reply = self.server.workspace.handle(route, values, query, parsed, body, ctype)
+            profile.authorize(index, route, dict(self.headers.items()), query, self.server.token)
+            if route is None:
+                raise ApiFailure(405, 12, "Method Not Allowed") if exists else ApiFailure(404, 5, "Not Found")
+            checked = index.check_query(route, query, strict=profile.strict_params)
+            if profile.strict_params:
+                index.check_headers(route, dict(self.headers.items()))
+            form = ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
+            parsed = None if form else index.check_body(route, body, ctype, rules=profile.body_rules)
+            reply = self.server.workspace.handle(route, values, checked, parsed, body, ctype)
         except BadRequest as exc:
-            self._error(400, 3, str(exc))
+            self._fail(route, ApiFailure(exc.status, 3, str(exc)))
             return
         except ApiFailure as failure:
-            self._error(failure.status, failure.code, failure.message)
+            self._fail(route, failure)
             return
-        except Exception as exc:  # a simulator bug: answer like the gateway would, and say what broke
-            self._error(500, 13, f"simulator error: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a simulator bug: answer as the server would, and say what broke
+            self._fail(route, ApiFailure(500, 13, f"simulator error: {type(exc).__name__}: {exc}"))
             return
         self._reply(reply)
 
-    def _reply(self, reply: Reply) -> None:
+    def _reply(self, reply: Reply, extra: dict[str, str] | None = None) -> None:
         if reply.raw is not None:
-            self._send(reply.status, reply.raw, reply.content_type)
+            self._send(reply.status, reply.raw, reply.content_type, extra)
         else:
-            self._send(reply.status, json.dumps(reply.body if reply.body is not None else {}).encode(), "application/json")
+            payload = json.dumps(reply.body if reply.body is not None else {}).encode()
+            self._send(reply.status, payload, reply.content_type, extra)
+
+    def _fail(self, route: Route | None, failure: ApiFailure) -> None:
+        """An error answer in the profile's shape (CML's, or the one the spec declares)."""
+        self._reply(self.server.profile.error_reply(self.server.index, route, failure, self.server.workspace.sampler),
+                    failure.headers)
 
     def _spec(self) -> None:
         etag = self.server.spec_etag
@@ -233,19 +240,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, self.server.index.raw_bytes, "application/json", {"ETag": etag, "Cache-Control": "no-cache"})
 
-    def _error(self, status: int, code: int, message: str, extra: dict[str, str] | None = None) -> None:
-        body = {"error": message, "code": code, "message": message, "details": []}
-        self._send(status, json.dumps(body).encode(), "application/json", extra)
-
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Grpc-Metadata-Content-Type", "application/grpc")
+        for key, value in self.server.profile.headers.items():
+            self.send_header(key, value)
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and status not in (204, 304):
             self.wfile.write(body)
 
     def _drop(self) -> None:
