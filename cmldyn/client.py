@@ -204,7 +204,7 @@ class Client:
     def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
         """Send a prepared request and decode the answer (bytes for binary operations)."""
         origin = (request.method, request.path)
-        auth = self.auth_for(op) if op is not None else True
+        auth = self.auth_for(op) if op is not None else self.default_auth()
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
         if response.status >= 400:
             raise error_from_response(response.status, response.reason, response.body, response.headers,
@@ -229,7 +229,9 @@ class Client:
         """True where no credential was given and the spec expects one it does not say how to send
         (CML's served spec declares a scheme that no client can use, and applies it nowhere)."""
         model = self.model
-        return not (self._transport.token or self._transport.user) and model.declares_security and not model.schemes
+        transport = self._transport
+        return not (transport.token or transport.user or transport.scheme_keys) and model.declares_security \
+            and not model.schemes
 
     def auth_for(self, op: OperationModel) -> Auth:
         """How ``op``'s request is authenticated: the schemes of the first alternative its ``security``
@@ -239,24 +241,33 @@ class Client:
         Raises:
             CredentialError: the operation needs a credential that was not given (before any I/O).
         """
+        return self._auth(op.security, op.name)
+
+    def default_auth(self) -> Auth:
+        """How a request outside the spec (:meth:`raw`) is authenticated: as the spec's own top-level
+        ``security`` says, else with the first scheme the given credentials satisfy; never an error."""
+        return self._auth(self.model.default_security, None)
+
+    def _auth(self, alternatives: list[list[str]] | None, name: str | None) -> Auth:
         model = self.model
         transport = self._transport
-        have_key, have_user = bool(transport.token), bool(transport.user)
-        alternatives = op.security
+        have_user = bool(transport.user)
         if not model.schemes:
-            return have_key
+            return bool(transport.token)
         if alternatives is None:  # schemes declared, none required: send the key the way the spec names first
-            first = next((s for s in model.schemes.values() if not s.needs_user and have_key), None)
+            first = next((s for s in model.schemes.values() if not s.needs_user and transport.key_for(s.name)), None)
             return [first] if first is not None else False
         for names in alternatives:
             chosen = [model.schemes.get(n) for n in names]
-            if all(s is not None and (have_user if s.needs_user else have_key) for s in chosen):
+            if all(s is not None and (have_user if s.needs_user else bool(transport.key_for(s.name))) for s in chosen):
                 return [s for s in chosen if s is not None]
+        if name is None:
+            return False
         wanted = next((model.schemes[n] for names in alternatives for n in names if n in model.schemes), None)
         if wanted is None:
-            raise CredentialError(f"{op.name} needs a security scheme cmldyn cannot use "
+            raise CredentialError(f"{name} needs a security scheme cmldyn cannot use "
                                   f"({', '.join(n for names in alternatives for n in names)})")
-        raise CredentialError(f"{op.name} needs {wanted.describe()} (security scheme {wanted.name!r})",
+        raise CredentialError(f"{name} needs {wanted.describe()} (security scheme {wanted.name!r})",
                               hint=f"pass {wanted.flag()}")
 
     def auth_preview(self, op: OperationModel) -> dict[str, str]:
@@ -374,7 +385,7 @@ class Client:
             operation=f"{method.upper()} {path}",
             binary_response=binary,
         )
-        response = self._transport.send(request)
+        response = self._transport.send(request, auth=self.default_auth())
         if response.status >= 400:
             raise error_from_response(
                 response.status,

@@ -5,6 +5,12 @@
     key_env = "PROD_CML_KEY"          # or key_command = "pass show cml/prod", or key = "..."
     ca_cert = "/etc/ssl/corp-ca.pem"
 
+    [profiles.pets]                   # an API whose spec declares several security schemes
+    host = "https://pets.example.com"
+    user = "alice"                    # for HTTP basic (the password: CMLDYN_PASSWORD, or asked)
+    [profiles.pets.schemes.headerKey] # a key of its own for the scheme named headerKey
+    key_env = "PETS_HEADER_KEY"
+
 Owns: reading the file (a bad file is an error naming file:line), finding a profile,
 getting its key (from the file, an environment variable, or a command), and
 writing a profile back atomically. May import: errors, storage.
@@ -18,15 +24,16 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError, CredentialError, StorageError
 from .storage import read_private, write_private
 
-__all__ = ["FIELDS", "Profile", "default_config_path", "load_profiles", "save_profile"]
+__all__ = ["FIELDS", "KEY_FIELDS", "Profile", "default_config_path", "load_profiles", "save_profile"]
 
-FIELDS = ("host", "key", "key_env", "key_command", "ca_cert", "insecure", "spec", "timeout")
+FIELDS = ("host", "key", "key_env", "key_command", "user", "ca_cert", "insecure", "spec", "timeout")
+KEY_FIELDS = ("key", "key_env", "key_command")  # the ways a key is given, for the profile and for each scheme
 
 
 def default_config_path() -> str:
@@ -42,10 +49,23 @@ class Profile:
     key: str | None = None
     key_env: str | None = None
     key_command: str | None = None
+    user: str | None = None
     ca_cert: str | None = None
     insecure: bool = False
     spec: str | None = None
     timeout: float | None = None
+    #: scheme name -> its own key fields (``key``, ``key_env`` or ``key_command``)
+    schemes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def resolve_scheme_keys(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Each scheme's own key, got the same ways as the profile's key (schemes with none left out)."""
+        found: dict[str, str] = {}
+        for name, fields in self.schemes.items():
+            key = Profile(f"{self.name}.schemes.{name}", key=fields.get("key"), key_env=fields.get("key_env"),
+                          key_command=fields.get("key_command")).resolve_key(env)
+            if key:
+                found[name] = key
+        return found
 
     def resolve_key(self, env: Mapping[str, str]) -> str | None:
         """The key: written in the profile, named by an environment variable, or printed by a command."""
@@ -93,15 +113,18 @@ def load_profiles(path: str | None = None, warnings: list[str] | None = None) ->
     for name, values in (parsed.get("profiles") or {}).items():
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [profiles.{name}] is not a table")
+        values = dict(values)
+        schemes = _schemes(path, name, values.pop("schemes", {}))
         unknown = set(values) - set(FIELDS)
         if unknown:
-            raise ConfigError(f"{path}: [profiles.{name}] has unknown field {sorted(unknown)[0]!r}; known: {', '.join(FIELDS)}")
+            raise ConfigError(f"{path}: [profiles.{name}] has unknown field {sorted(unknown)[0]!r}; known: "
+                              f"{', '.join(FIELDS)}, schemes")
         for key, value in values.items():
             expected = bool if key == "insecure" else ((int, float) if key == "timeout" else str)
             if not isinstance(value, expected):
                 raise ConfigError(f"{path}: [profiles.{name}] {key} has the wrong type")
-        profiles[name] = Profile(name=name, **values)
-        if values.get("key") and notes and warnings is not None:
+        profiles[name] = Profile(name=name, schemes=schemes, **values)
+        if (values.get("key") or any("key" in f for f in schemes.values())) and notes and warnings is not None:
             warnings.append(f"{path} holds an API key and {notes[0].split(' is ', 1)[1]}")
     return profiles
 
@@ -120,8 +143,30 @@ def save_profile(profile: Profile, path: str | None = None) -> str:
                 continue
             lines.append(f"{field_name} = {_toml_value(value)}")
         lines.append("")
+        for scheme, fields in item.schemes.items():
+            lines.append(f"[profiles.{_key(name)}.schemes.{_key(scheme)}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in fields.items())
+            lines.append("")
     write_private(path, "\n".join(lines).encode("utf-8"))
     return path
+
+
+def _schemes(path: str, profile: str, table: Any) -> dict[str, dict[str, str]]:
+    """``[profiles.NAME.schemes.SCHEME]`` tables, each holding one of key, key_env, key_command."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [profiles.{profile}] schemes is not a table")
+    schemes: dict[str, dict[str, str]] = {}
+    for scheme, fields in table.items():
+        where = f"{path}: [profiles.{profile}.schemes.{scheme}]"
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{where} is not a table")
+        unknown = set(fields) - set(KEY_FIELDS)
+        if unknown:
+            raise ConfigError(f"{where} has unknown field {sorted(unknown)[0]!r}; known: {', '.join(KEY_FIELDS)}")
+        if not all(isinstance(v, str) for v in fields.values()):
+            raise ConfigError(f"{where}: every field is a string")
+        schemes[str(scheme)] = dict(fields)
+    return schemes
 
 
 def _key(name: str) -> str:

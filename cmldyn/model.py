@@ -393,6 +393,8 @@ class ServiceModel:
         self.schemes, self.security_notes = read_schemes(spec.raw, openapi3=spec.is_openapi3)
         #: Whether the spec declares any scheme at all (CML's names one that no client can use).
         self.declares_security = bool(self.schemes or self.security_notes)
+        #: The spec's top-level ``security`` (what calls outside the spec follow), or None.
+        self.default_security = requirements({}, spec.raw)
         if table is None:
             self._index()
         else:

@@ -13,7 +13,9 @@ The order, first found wins:
    ``CDSW_APIV2_KEY``; for HTTP basic, ``CMLDYN_USER`` and ``CMLDYN_PASSWORD``;
 3. the profile (``--profile NAME``, ``CMLDYN_PROFILE``, else ``default``): ``host`` and one
    of ``key``, ``key_env`` (a variable to read) or ``key_command`` (a command that prints it),
-   plus ``ca_cert``, ``insecure``, ``spec`` and ``timeout``.
+   plus ``ca_cert``, ``insecure``, ``spec`` and ``timeout``; and, for an API whose spec declares
+   several security schemes, a key per scheme in ``[profiles.NAME.schemes.SCHEME]`` (the same three
+   ways) and ``user`` for HTTP basic.
 
 A profile's key is only used for that profile's own host (or when the profile was named
 explicitly): a host from the environment never receives another workspace's key.
@@ -72,6 +74,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    #: A key of its own for a security scheme, by the scheme's name in the spec (a profile's ``[schemes.X]``).
+    scheme_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     spec: str | None = None
     ca_cert: str | None = None
     insecure: bool = False
@@ -87,7 +91,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every credential these settings hold: what each message, log and file is redacted against."""
-        return tuple(s for s in (self.token, self.password) if s)
+        return tuple(s for s in (self.token, self.password, *self.scheme_keys.values()) if s)
 
     @property
     def base_url(self) -> str:
@@ -165,7 +169,11 @@ def resolve(flags: Mapping[str, Any], env: Mapping[str, str], *, config_path: st
             same_host = not host or (profile.host is not None and _same_host(host, profile.host))
             if not token and (wanted or same_host):
                 token = profile.resolve_key(env)
+            if wanted or same_host:  # the same rule as the key: never to another host
+                settings = replace(settings, scheme_keys={**profile.resolve_scheme_keys(env), **settings.scheme_keys})
             host = host or profile.host
+            if not settings.user and not env.get(ENV_USER) and (wanted or same_host):
+                settings = replace(settings, user=profile.user)
             settings = replace(
                 settings, profile=name,
                 ca_cert=settings.ca_cert or profile.ca_cert,

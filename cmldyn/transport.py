@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -101,14 +101,17 @@ class SchemeAuth:
     """Attaches credentials as the spec's security schemes say: an API key in a header, the query
     or a cookie; bearer; basic. An auth hook like BearerAuth, so netrc cannot replace it either."""
 
-    def __init__(self, schemes: Sequence[Scheme], token: str | None, user: str | None, password: str | None) -> None:
+    def __init__(self, schemes: Sequence[Scheme], token: str | None, user: str | None, password: str | None,
+                 keys: Mapping[str, str] | None = None) -> None:
         self._schemes = tuple(schemes)
-        self._token = token
+        self._default = token
+        self._keys = dict(keys or {})  # a key of its own for a scheme, by scheme name (a profile's [schemes.X])
         self._user = user
         self._password = password
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         for scheme in self._schemes:
+            self._token = self._keys.get(scheme.name, self._default)
             if scheme.kind == "basic":
                 pair = f"{self._user or ''}:{self._password or ''}".encode("utf-8")
                 r.headers["authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
@@ -170,6 +173,7 @@ class Transport:
     verify: bool = True
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    scheme_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # scheme name -> its own key
     ca_cert: str | None = None
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
@@ -186,6 +190,7 @@ class Transport:
         self.origin = _origin(self.base_url)
         self._local = threading.local()
         self.token = clean_token(self.token)
+        self.scheme_keys = {name: key for name, key in ((n, clean_token(k)) for n, k in self.scheme_keys.items()) if key}
         if self.password is not None and any(ch in self.password for ch in "\r\n\0"):
             raise CredentialError("the password contains a line break or NUL character (not shown)")
         self._auth = BearerAuth(self.token) if self.token else None
@@ -203,14 +208,18 @@ class Transport:
         if settings.deadline is not None:
             options["deadline"] = float(settings.deadline)
         return cls(settings.base_url, settings.token, verify=not settings.insecure, ca_cert=settings.ca_cert,
-                   user=settings.user, password=settings.password,
+                   user=settings.user, password=settings.password, scheme_keys=dict(settings.scheme_keys),
                    timeout=settings.timeouts(DEFAULT_TIMEOUT), retry=RetryPolicy(attempts=max(1, settings.retries)),
                    on_wait=on_wait, **options)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credentials this transport sends: what its error texts are redacted against."""
-        return tuple(s for s in (self.token, self.password) if s)
+        return tuple(s for s in (self.token, self.password, *self.scheme_keys.values()) if s)
+
+    def key_for(self, scheme: str) -> str | None:
+        """The key a scheme is sent with: its own (from a profile), else the one key."""
+        return self.scheme_keys.get(scheme) or self.token
 
     def _session(self) -> requests.Session:
         # requests does not promise a Session is thread-safe: one per thread.
@@ -397,7 +406,7 @@ class Transport:
             return self._auth
         if not auth:
             return None
-        return SchemeAuth(auth, self.token, self.user, self.password)
+        return SchemeAuth(auth, self.token, self.user, self.password, self.scheme_keys)
 
     def _reading_error(self, exc: BaseException, size: int, expected: str | None) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""

@@ -135,3 +135,77 @@ def test_the_repl_starts_without_a_key_for_a_spec_that_says_how_keys_travel(gate
     assert '"ok": true' in out.getvalue()
     assert "key_in_header needs an API key in the header 'X-API-Key'" in out.getvalue()
     assert [s["path"] for s in gate.seen] == ["/public"]
+
+
+def test_a_profile_gives_each_scheme_its_own_key(tmp_path: Any) -> None:
+    """[profiles.X.schemes.NAME] holds a key for one scheme (the same three ways as the profile's key),
+    and ``user`` the user for HTTP basic; each goes only where its scheme says, and to no other host."""
+    import os
+
+    from cmldyn.config import default_config_path, load_profiles
+    from cmldyn.storage import write_private
+
+    header_key, query_key = f"H-{CANARY}", f"Q-{CANARY}"
+
+    def per_scheme(record: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(record["path"])
+        headers = {k.lower(): v for k, v in record["headers"].items()}
+        basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        ok = {"/header": headers.get("x-api-key") == header_key,
+              "/query": parse_qs(parts.query).get("api_key") == [query_key],
+              "/basic": headers.get("authorization") == basic,
+              "/bearer": headers.get("authorization") == f"Bearer {CANARY}"}.get(parts.path, False)
+        return (200 if ok else 401), {"Content-Type": "application/json"}, b'{"ok": true}' if ok else b"{}"
+
+    server = EchoServer(respond=per_scheme)
+    try:
+        path = default_config_path()
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        write_private(path, (
+            f'[profiles.pets]\nhost = "{server.url}"\nkey_env = "MAIN_KEY"\nuser = "{USER}"\nspec = "{SPEC}"\n'
+            f'[profiles.pets.schemes.headerKey]\nkey_env = "HEADER_KEY"\n'
+            f'[profiles.pets.schemes.queryKey]\nkey = "{query_key}"\n').encode())
+        assert load_profiles(path)["pets"].schemes["queryKey"] == {"key": query_key}
+        env = {"MAIN_KEY": CANARY, "HEADER_KEY": header_key, "CMLDYN_PASSWORD": PASSWORD}
+        for op in ("key_in_header", "key_in_query", "basic_auth", "bearer_token"):
+            code, out, err = run(["--profile", "pets", "call", op], env=env)
+            assert code == 0 and json.loads(out) == {"ok": True}, (op, err)
+            assert header_key not in out + err and query_key not in out + err
+        # A --dry-run shows where each key goes, never the key.
+        code, out, _ = run(["--profile", "pets", "call", "key_in_query", "--dry-run"], env=env)
+        assert code == 0 and query_key not in out and "***" in out
+        # Another host (from the environment) gets none of the profile's keys.
+        other = EchoServer(respond=per_scheme)
+        try:
+            code, _, err = run(["call", "key_in_header", "--spec", str(SPEC)], env={**env, "CML_HOST": other.url})
+            assert code == 4 and "x-api-key" in err.lower()
+            assert other.requests == []
+        finally:
+            other.close()
+    finally:
+        server.close()
+
+
+def test_raw_calls_follow_the_specs_own_security(echo: Any) -> None:
+    """A call outside the spec sends the key the way the spec's top-level security says (petstore 2.0:
+    in the query), not as bearer; with no usable scheme (CML's spec) it is a bearer header."""
+    pets = cmldyn.Client(echo.url, CANARY, spec=SPECS / "petstore-2.0.json", cache=False)
+    seen = pets.raw("GET", "/v1/not-in-the-spec")
+    assert parse_qs(urlsplit(seen["path"]).query)["api_key"] == [CANARY]
+    assert "authorization" not in {k.lower() for k in seen["headers"]}
+    from .conftest import CML_SPEC
+
+    cml = cmldyn.Client(echo.url, CANARY, spec=CML_SPEC, cache=False)
+    assert {k.lower(): v for k, v in cml.raw("GET", "/api/v1/projects")["headers"].items()}["authorization"] == \
+        f"Bearer {CANARY}"
+
+
+def test_spec_diff_needs_no_key_for_a_spec_served_without_one() -> None:
+    from cmldyn.simulator import Simulator
+
+    with Simulator(spec=SPECS / "petstore-3.0.yaml", speed=0) as sim:
+        code, out, err = run(["--host", sim.url, "call", "list_pets", "-q", "length(@)"])
+        assert code == 0, err  # caches the spec served at /api/v2/swagger.json
+        code, out, err = run(["--host", sim.url, "spec", "diff"])
+        assert code == 0, err
+        assert json.loads(out)["added"] == [] and json.loads(out)["removed"] == []
