@@ -17,7 +17,10 @@ measured in the same run.
 5. peak memory (tracemalloc) of loading the large spec, against json.load of it;
 6. fresh process to ready, to every callable built, and peak RSS, for generated specs with the traits of
    the Kubernetes and Stripe descriptions (benchmarks/trait_specs.py) and for the CML spec, against a
-   process that only json.loads the same file.
+   process that only json.loads the same file;
+7. the simulator: calls per second it answers on loopback (CML's profile and the generic engine on the
+   petstore fixture) against a bare http.server handler on the same stack, and a fresh process to a
+   simulator serving each trait spec (about 4 MB) against a process that only json.loads it.
 
 Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
 """
@@ -420,6 +423,79 @@ def section_traits(runs: int) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- 7. the simulator
+
+_SIM_CHILD = r"""
+import sys, time, urllib.request
+if sys.argv[1] == "json":
+    import json
+    json.load(open(sys.argv[2], "rb"))
+else:
+    from cmldyn.simulator import Simulator
+    sim = Simulator(spec=sys.argv[2], token="k", speed=0).start()
+    urllib.request.urlopen(sim.url + "/openapi.json").read()  # serving: the first answer is out
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(peak)
+"""
+
+
+def section_simulator(calls: int, runs: int) -> list[str]:
+    import requests
+    from trait_specs import write
+
+    petstore = ROOT / "fixtures" / "specs" / "petstore-3.0.yaml"
+    bare = SpecServer(b'{"id": 1, "name": "rex"}')  # a bare http.server handler: the same stack, no work
+    cml = Simulator(token=TOKEN, speed=0).start()
+    generic = Simulator(spec=petstore, token=TOKEN, speed=0).start()
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["authorization"] = "Bearer " + TOKEN
+    try:
+        pid = session.get(cml.url + "/api/v2/projects").json()["projects"][0]["id"]
+        targets = {
+            "bare http.server handler (baseline)": bare.url + "/x",
+            "CML profile: get_project": f"{cml.url}/api/v2/projects/{pid}",
+            "CML profile: list_projects": f"{cml.url}/api/v2/projects",
+            "generic engine: get_pet": generic.url + "/api/v3/pets/1",
+            "generic engine: list_pets": generic.url + "/api/v3/pets",
+        }
+        rates: dict[str, float] = {}
+        for name, url in targets.items():
+            assert session.get(url).status_code == 200, url
+            best = []
+            for _ in range(3):
+                started = time.perf_counter()
+                for _ in range(calls):
+                    _ = session.get(url).content
+                best.append(calls / (time.perf_counter() - started))
+            rates[name] = max(best)
+    finally:
+        cml.stop()
+        generic.stop()
+        bare.close()
+    base = rates["bare http.server handler (baseline)"]
+    out = [f"7. the simulator on loopback, {calls} sequential GETs through requests.Session (best of 3)"]
+    out += [f"   {name:38} {rate:7.0f} calls/s   {rate / base:.2f}x" for name, rate in rates.items()]
+    directory = Path(tempfile.mkdtemp())
+    out.append(f"   fresh process to a simulator serving the spec (best of {runs}, interleaved)")
+    for name, path in write(directory).items():
+        best_json = best_sim = float("inf")
+        for _ in range(runs):
+            for mode in ("json", "sim"):
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-c", _SIM_CHILD, mode, str(path)], check=True, capture_output=True,
+                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)})
+                took = time.perf_counter() - started
+                if mode == "json":
+                    best_json = min(best_json, took)
+                else:
+                    best_sim = min(best_sim, took)
+        size = path.stat().st_size / 2**20
+        out.append(f"   {name:16} {size:4.1f} MB   json.load {best_json * 1000:5.0f} ms   "
+                   f"simulator serving {best_sim * 1000:5.0f} ms   {best_sim / best_json:.1f}x")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -434,6 +510,7 @@ def main() -> None:
         section_completion,
         section_memory,
         lambda: section_traits(3 if args.quick else 7),
+        lambda: section_simulator(300 if args.quick else 1000, 3 if args.quick else 5),
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:
