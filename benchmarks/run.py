@@ -439,6 +439,33 @@ print(peak)
 """
 
 
+def _checking_cost(sim: Simulator, pid: str, calls: int) -> list[str]:
+    """What checking every answer against the spec costs per call, against the same calls unchecked."""
+    clients = {
+        "unchecked (--no-check)": cmldyn.Client(sim.url, TOKEN, spec=str(CML_SPEC), check=False),
+        "checked, read once at the end (default)": cmldyn.Client(sim.url, TOKEN, spec=str(CML_SPEC)),
+        "checked on every call (--strict)": cmldyn.Client(sim.url, TOKEN, spec=str(CML_SPEC), strict=True),
+    }
+    out = [f"   answers checked against the spec, per call on the CML simulator ({calls} calls, best of 3, interleaved)"]
+    for label, call in (("get_project", lambda api: api.get_project(pid)),
+                        ("list_projects (6 items)", lambda api: api.list_projects())):
+        best = {name: float("inf") for name in clients}
+        for _ in range(3):
+            for name, api in clients.items():
+                api.contract.clear()
+                started = time.perf_counter()
+                for _ in range(calls):
+                    call(api)
+                len(api.contract.findings)  # the lazy report is settled inside the timing
+                best[name] = min(best[name], (time.perf_counter() - started) / calls)
+        base = best["unchecked (--no-check)"]
+        for name, value in best.items():
+            out.append(f"   {label:24} {name:40} {value * 1e6:6.0f} µs   {value / base:.3f}x")
+    for api in clients.values():
+        api.close()
+    return out + ["   target: checking costs at most 10% of a loopback call (1.10x)"]
+
+
 def section_simulator(calls: int, runs: int) -> list[str]:
     import requests
     from trait_specs import write
@@ -469,6 +496,7 @@ def section_simulator(calls: int, runs: int) -> list[str]:
                     _ = session.get(url).content
                 best.append(calls / (time.perf_counter() - started))
             rates[name] = max(best)
+        checking = _checking_cost(cml, pid, calls)
     finally:
         cml.stop()
         generic.stop()
@@ -476,6 +504,7 @@ def section_simulator(calls: int, runs: int) -> list[str]:
     base = rates["bare http.server handler (baseline)"]
     out = [f"7. the simulator on loopback, {calls} sequential GETs through requests.Session (best of 3)"]
     out += [f"   {name:38} {rate:7.0f} calls/s   {rate / base:.2f}x" for name, rate in rates.items()]
+    out += checking
     directory = Path(tempfile.mkdtemp())
     out.append(f"   fresh process to a simulator serving the spec (best of {runs}, interleaved)")
     for name, path in write(directory).items():

@@ -8,22 +8,22 @@ results. Must not: print, exit, or import the REPL, the CLI or the simulator.
 
 from __future__ import annotations
 
-import inspect
 import os
 import time
 from dataclasses import replace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
 from .cache import SpecCache
-from .errors import CredentialError, OperationError, ParamError, did_you_mean
+from .callables import build_callable
+from .contract import ContractReport, unapplied
+from .errors import ContractError, CredentialError, OperationError, ParamError, did_you_mean
 from .jsonvalue import JSON, to_plain
 from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_cache
 from .model import OperationInfo, OperationModel
-from .paginate import iter_items, iter_pages
 from .request import PreparedRequest, prepare
 from .results import Result, ResultList, decode_answer, decode_body, error_from_response, wrap
-from .schema import Schema, type_label
+from .schema import Schema
 from .schemas import SchemaClasses
 from .settings import Settings, normalize_host
 from .settings import resolve as resolve_settings
@@ -78,6 +78,9 @@ class Client:
         loaded: LoadedSpec | None = None,
         user: str | None = None,
         password: str | None = None,
+        check: bool = True,
+        strict: bool = False,
+        verify_writes: bool = False,
     ) -> None:
         started = time.perf_counter()
         if transport is None:
@@ -88,6 +91,10 @@ class Client:
         self._transport = transport
         self._callables: dict[str, Callable[..., Any]] = {}
         self.progress: Callable[[str], None] | None = None  # the REPL and CLI show waiting progress here
+        #: Every answer checked against the spec (see contract.py); ``strict`` makes a finding fail the call.
+        self.contract = ContractReport(enabled=check, strict=strict, secrets=transport.secrets)
+        #: Read every write back (where the spec has a get for the object) and record the fields not applied.
+        self.verify_writes = verify_writes
         if loader is None:
             loader = SpecLoader(transport, cache=open_cache(cache), offline=offline, refresh=refresh, reserved=RESERVED)
         self.loader = loader
@@ -197,7 +204,7 @@ class Client:
     def _callable(self, op: OperationModel) -> Callable[..., Any]:
         fn = self._callables.get(op.name)
         if fn is None:
-            fn = _build_callable(self, op)
+            fn = build_callable(self.call, op)
             self._callables[op.name] = fn
         return fn
 
@@ -206,10 +213,17 @@ class Client:
         origin = (request.method, request.path)
         auth = self.auth_for(op) if op is not None else self.default_auth()
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
+        contract = self.contract
         if response.status >= 400:
+            if op is not None and contract.enabled:
+                contract.observe(op, response.status, response.headers.get("content-type"), raw=response.body)
+                self._strict(None)
             raise error_from_response(response.status, response.reason, response.body, response.headers,
                                       operation=request.operation, secrets=self._transport.secrets, context=response.note)
         if request.binary_response:
+            if op is not None and contract.enabled:
+                contract.observe(op, response.status, response.headers.get("content-type"))
+                self._strict(response.body)
             return response.body
         declared = op.response(str(response.status)) if op is not None else None
         if declared is None and op is not None:
@@ -217,11 +231,39 @@ class Client:
         schema, media = declared if declared is not None else (None, [])
         data = decode_answer(response.body, response.headers.get("content-type"), media,
                              what=f"response of {request.operation or request.path}")
+        if op is not None and contract.enabled:
+            contract.observe(op, response.status, response.headers.get("content-type"), data)
+            if self.verify_writes and request.method in ("POST", "PUT", "PATCH") and isinstance(request.json_body, dict):
+                self._read_back(request, op, response.status, data)
         if isinstance(data, (str, bytes)):
-            return data  # text/* as str, any other media type as bytes
+            return self._strict(data)  # text/* as str, any other media type as bytes
         result = _wrap_response(data, schema, response.status, response.headers)
         if isinstance(result, Result):
             object.__setattr__(result, "_origin", origin)
+        return self._strict(result)
+
+    def _read_back(self, request: PreparedRequest, op: OperationModel, status: int, answer: JSON) -> None:
+        """Read a written object back with the spec's get for it and record what was not applied."""
+        path, created = _item_path(request.method, request.path)
+        key = next((k for k in ("id", "name") if isinstance(answer, dict) and isinstance(answer.get(k), (str, int))), None)
+        target = self.model.match("GET", path)
+        if (created or target is None) and key is not None and isinstance(answer, dict):
+            path = f"{path.rstrip('/')}/{quote(str(answer[key]), safe='')}"
+            target = self.model.match("GET", path)
+        if target is None:
+            return
+        got = self.send(PreparedRequest("GET", path, operation=target[0].name), target[0])
+        plain = got.to_dict() if hasattr(got, "to_dict") else got
+        self.contract.record(unapplied(op.name, status, request.json_body, plain))
+
+    def _strict(self, result: Any) -> Any:
+        """With strict checking, an answer that differs from the spec fails the call (the answer rides along)."""
+        if self.contract.strict:
+            errors = [d for d in self.contract.last if d.severity == "error"]
+            if errors:
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                raise ContractError(f"the answer differs from the spec: {errors[0]}{more}", findings=errors, result=result,
+                                    hint="see them all with 'cmldyn spec drift'; --no-check turns checking off")
         return result
 
     @property
@@ -465,54 +507,6 @@ def _wrap_response(data: JSON, schema: Schema | None, status: int, headers: dict
     return wrapped
 
 
-def _build_callable(client: Client, op: OperationModel) -> Callable[..., Any]:
-    def operation(*args: Any, **kwargs: Any) -> Any:
-        return client.call(op, *args, **kwargs)
-
-    operation.__name__ = op.name
-    operation.__qualname__ = f"Client.{op.name}"
-    operation.__doc__ = op.doc()
-    operation.__signature__ = _signature(op)  # type: ignore[attr-defined]
-    operation.operation = op  # type: ignore[attr-defined]
-    operation.operation_id = op.operation_id  # type: ignore[attr-defined]
-    if op.page_list_field:
-        field = op.page_list_field
-
-        def pages(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            """Each page, following next_page_token (page_size, search_filter and sort repeated)."""
-            return iter_pages(operation, args, kwargs)
-
-        def items(*args: Any, max_items: int | None = None, **kwargs: Any) -> Iterator[Any]:
-            return iter_items(operation, field, args, kwargs, max_items=max_items)
-
-        items.__doc__ = f"Every item of {field!r} across pages, fetched as you iterate."
-
-        operation.pages = pages  # type: ignore[attr-defined]
-        operation.items = items  # type: ignore[attr-defined]
-    return operation
-
-
-def _signature(op: OperationModel) -> inspect.Signature:
-    params = []
-    for p in op.positional:
-        params.append(
-            inspect.Parameter(
-                p.name,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=type_label(p.schema),
-            )
-        )
-    for p in op.params:
-        if p in op.positional:
-            continue
-        params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=p.type_label))
-    if op.body_param is not None:
-        params.append(inspect.Parameter("body_fields", inspect.Parameter.VAR_KEYWORD))
-    code, schema, _ = op.success
-    ret = "bytes" if op.binary_response else (type_label(schema) if schema is not None else "None")
-    return inspect.Signature(params, return_annotation=ret)
-
-
 def connect(
     settings: Settings, *, cache: SpecCache | str | bool | None = None, on_wait: Callable[[str], None] | None = None
 ) -> Client:
@@ -525,7 +519,7 @@ def connect(
     transport = Transport.from_settings(settings, on_wait=on_wait)
     loader = spec_loader(settings, transport, cache=cache)
     loaded = loader.load(settings.spec or default_spec_url(settings.base_url))
-    return Client(transport=transport, loader=loader, loaded=loaded)
+    return Client(transport=transport, loader=loader, loaded=loaded, check=not settings.no_check, strict=settings.strict)
 
 
 def spec_loader(

@@ -19,7 +19,8 @@ from "the API said no":
     │   └── NotFoundError  404
     ├── FilterError        bad JMESPath: .expression and .position
     ├── PaginationError    cursor repeated or malformed
-    └── WaiterError        gave up: .last_result
+    ├── WaiterError        gave up: .last_result
+    └── ContractError      strict checking: an answer differs from the spec (.findings, .result)
 
 `ApiException` is an alias of `ApiError`, so scripts written for the generated
 `cmlapi` client keep their `except cmlapi.rest.ApiException` lines.
@@ -39,6 +40,7 @@ __all__ = [
     "AuthError",
     "CmldynError",
     "ConfigError",
+    "ContractError",
     "CredentialError",
     "FilterError",
     "NotFoundError",
@@ -180,6 +182,15 @@ class WaiterError(CmldynError):
 
 
 _HEADER_VALUE = re.compile(r"(?i)\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,'\"}]+)")
+
+
+class ContractError(CmldynError):
+    """With strict checking on: the server answered, but not as the spec says (the answer is ``.result``)."""
+
+    def __init__(self, message: str, *, findings: list[Any] | None = None, result: Any = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.findings = list(findings or [])
+        self.result = result
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

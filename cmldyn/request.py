@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .errors import ParamError, did_you_mean
 from .jsonvalue import JSON, to_plain
 from .model import OperationModel, Param, spec_guard
-from .schema import PARAM_RULES, REQUEST_RULES, Finding, check
+from .validator import PARAM_RULES, REQUEST_RULES, Finding, check
 
 __all__ = [
     "PreparedRequest",

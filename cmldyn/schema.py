@@ -4,9 +4,9 @@ Owns: :class:`SchemaGraph` (one per spec) and its :class:`Schema` views. A view 
 node of the raw document; stepping into it (``.properties``, ``.items``, ``.all_of`` ...) makes
 views of the children, following ``$ref`` on the way. Views are memoised by the pointer of the
 node they end on, so a schema shared by a hundred operations is one object and a cycle is a loop
-in the graph, never an error and never an expansion. Also :func:`check`, which compares a value
-with a schema and returns every finding, and :func:`type_label`. May import: errors, jsonvalue,
-prescan (to follow pointers). Must not: copy or inline the document.
+in the graph, never an error and never an expansion. Also :func:`type_label`; the one validator,
+:func:`check`, is in validator.py and reads these views. May import: errors, jsonvalue, prescan (to
+follow pointers). Must not: copy or inline the document.
 
 Where a ``$ref`` is a reference: only as the string value of the ``$ref`` key of a node that
 stands in a schema position. A property *named* ``$ref`` (Kubernetes' ``JSONSchemaProps`` has
@@ -15,26 +15,12 @@ one) is a key of a ``properties`` map, whose values are views in their own right
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from .errors import did_you_mean
 from .jsonvalue import JSON
 from .prescan import follow
 
-__all__ = [
-    "Finding",
-    "PARAM_RULES",
-    "REQUEST_RULES",
-    "RESPONSE_RULES",
-    "Rules",
-    "Schema",
-    "SchemaGraph",
-    "check",
-    "escape",
-    "type_label",
-]
+__all__ = ["Schema", "SchemaGraph", "escape", "type_label"]
 
 _EMPTY: dict[str, JSON] = {}
 
@@ -125,7 +111,8 @@ class Schema:
     keywords this class does not name (``x-`` extensions), never for walking.
     """
 
-    __slots__ = ("graph", "pointer", "raw", "name", "_properties", "_required", "_parts", "_types", "_type", "_labels")
+    __slots__ = ("graph", "pointer", "raw", "name", "_properties", "_required", "_parts", "_types", "_type", "_labels",
+                 "_lists", "_extra", "check_plan")
 
     def __init__(self, graph: SchemaGraph, pointer: str, raw: dict[str, JSON]) -> None:
         self.graph = graph
@@ -137,6 +124,10 @@ class Schema:
         self._types: tuple[str, ...] | None = None
         self._type: str | None | bool = False  # False: not worked out yet (None is a valid answer)
         self._labels: dict[int, str] = {}
+        self._lists: dict[str, list[Schema]] = {}
+        self._extra: Schema | bool | None | str = "unset"
+        #: The validator's digest of this schema (validator.py), made on first use.
+        self.check_plan: Any = None
         prefix = graph.table + "/"
         rest = pointer[len(prefix):] if pointer.startswith(prefix) else ""
         #: The schema's own name where it is a named schema (``Project``), else None.
@@ -227,10 +218,12 @@ class Schema:
     # ---------------------------------------------------------------- children
 
     def _list(self, key: str) -> list[Schema]:
-        found = self.raw.get(key)
-        if not isinstance(found, list):
-            return []
-        return [self.graph.view(item, f"{self.pointer}/{key}/{i}") for i, item in enumerate(found) if isinstance(item, dict)]
+        made = self._lists.get(key)
+        if made is None:
+            found = self.raw.get(key)
+            made = self._lists[key] = [] if not isinstance(found, list) else [
+                self.graph.view(item, f"{self.pointer}/{key}/{i}") for i, item in enumerate(found) if isinstance(item, dict)]
+        return made
 
     @property
     def all_of(self) -> list[Schema]:
@@ -256,6 +249,11 @@ class Schema:
     @property
     def additional_properties(self) -> Schema | bool | None:
         """False (no other fields), True or a schema for the values of other fields, or None (unsaid)."""
+        if self._extra == "unset":
+            self._extra = self._additional()
+        return self._extra  # type: ignore[return-value]
+
+    def _additional(self) -> Schema | bool | None:
         for part in self.merged_parts()[::-1]:  # this node first, then what it includes
             found = part.raw.get("additionalProperties")
             if isinstance(found, bool):
@@ -360,209 +358,3 @@ def _label(schema: Schema, depth: int) -> str:
     fmt = schema.format
     label = f"{kind}({fmt})" if fmt and fmt != kind else kind
     return label + ("|null" if schema.nullable else "")
-
-
-# ---------------------------------------------------------------- the validator
-
-@dataclass(frozen=True)
-class Rules:
-    """How strictly :func:`check` reads a value.
-
-    Attributes:
-        unknown: what a field the schema does not name is, where ``additionalProperties`` is unsaid:
-            ``error`` (arguments: a typo), ``info`` (answers: Swagger 2.0 allows extra fields) or ``ignore``.
-        text_scalars: a string that reads as the type counts (query and path values: ``"5"`` for an integer).
-        json_text_objects: an object may be given as JSON text (CML takes ``environment`` either way).
-        direction: ``request`` skips readOnly fields when checking required ones, ``response`` writeOnly ones.
-    """
-
-    unknown: str = "error"
-    text_scalars: bool = False
-    json_text_objects: bool = False
-    direction: str = "request"
-
-
-REQUEST_RULES = Rules(unknown="error", json_text_objects=True, direction="request")
-PARAM_RULES = Rules(unknown="error", text_scalars=True, direction="request")
-RESPONSE_RULES = Rules(unknown="info", direction="response")
-
-_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
-               "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
-_FORMATS = {
-    "date-time": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$"),
-    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
-    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-    "email": re.compile(r"^[^@\s]+@[^@\s]+$"),
-}
-MAX_DEPTH = 64
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One way a value differs from its schema.
-
-    ``kind`` is ``missing``, ``type``, ``enum``, ``range``, ``unknown``, ``choice``, ``format`` or ``depth``;
-    ``severity`` is ``error``, ``info`` (an extra field where extras are allowed) or ``advice`` (a format).
-    """
-
-    path: str
-    kind: str
-    expected: str
-    given: str = ""
-    hint: str = ""
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        if self.kind == "missing":
-            return f"{self.path}: missing (required)"
-        if self.kind == "unknown":
-            return f"{self.path}: unknown field{self.hint}"
-        if self.kind == "enum":
-            return f"{self.path}: {self.given} is not one of {self.expected}"
-        return f"{self.path}: expected {self.expected}, got {self.given}"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _given(value: Any) -> str:
-    kind = "null" if value is None else type(value).__name__
-    return kind if value is None else f"{kind} {_short(value)}"
-
-
-def check(schema: Schema | None, value: Any, *, where: str = "body", rules: Rules = REQUEST_RULES,
-          limit: int = 50) -> list[Finding]:
-    """Every finding (up to ``limit``) of ``value`` against ``schema``; an empty list when it conforms.
-
-    Checked: types (3.1 type arrays, 3.0 nullable), enums, required fields at every depth, integer
-    ranges of int32/int64 formats, ``additionalProperties`` (false: an unknown field is an error,
-    with a did-you-mean), items, allOf (merged), oneOf/anyOf (at least one must fit). Formats such as
-    date-time and uuid are advice. The walk follows the value, so a recursive schema costs only as
-    much as the value is deep.
-    """
-    found: list[Finding] = []
-    if schema is not None:
-        _check(schema, value, where, rules, found, limit, 0)
-    return found[:limit]
-
-
-def _type_ok(kind: str, schema: Schema, value: Any, rules: Rules) -> bool:
-    if kind == "null":
-        return value is None
-    if kind == "boolean":
-        return isinstance(value, bool) or (rules.text_scalars and isinstance(value, str) and value.lower() in ("true", "false"))
-    if kind == "integer":
-        if isinstance(value, bool):
-            return False
-        if isinstance(value, int):
-            return True
-        if rules.text_scalars:  # a query or path value: digits, not 2.0 (it would be sent as "2.0")
-            return isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40
-        return isinstance(value, float) and value.is_integer()
-    if kind == "number":
-        if isinstance(value, bool):
-            return False
-        if isinstance(value, (int, float)):
-            return True
-        if rules.text_scalars and isinstance(value, str):
-            try:
-                float(value)
-            except ValueError:
-                return False
-            return True
-        return False
-    if kind == "string":
-        if isinstance(value, str) or (rules.text_scalars and isinstance(value, (int, float, bool))):
-            return True
-        # grpc-gateway writes 64-bit integers as strings with an int64 format and takes either.
-        return schema.format in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, (list, tuple))
-    if kind == "object":
-        return isinstance(value, dict) or (rules.json_text_objects and isinstance(value, str) and _json_object(value))
-    return True
-
-
-def _json_object(text: str) -> bool:
-    import json
-
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
-
-
-def _expected(schema: Schema) -> str:
-    return "|".join(t for t in schema.types) if len(schema.types) > 1 else type_label(schema)
-
-
-def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Finding], limit: int, depth: int) -> None:
-    if len(found) >= limit:
-        return
-    if depth > MAX_DEPTH:
-        found.append(Finding(path, "depth", f"at most {MAX_DEPTH} levels", "deeper"))
-        return
-    if value is None:
-        if schema.types and not schema.nullable:
-            found.append(Finding(path, "type", _expected(schema), "null"))
-        return
-    types = [t for t in schema.types if t != "null"]  # declared types only: keywords alone constrain nothing
-    if types and not any(_type_ok(t, schema, value, rules) for t in types):
-        found.append(Finding(path, "type", _expected(schema), _given(value)))
-        return
-    enum = schema.enum
-    if enum and value not in enum and not (rules.text_scalars and str(value) in [str(e) for e in enum]):
-        found.append(Finding(path, "enum", ", ".join(map(str, enum[:20])), _short(value)))
-        return
-    fmt = schema.format
-    if fmt in _INT_RANGES and isinstance(value, (int, str)) and not isinstance(value, bool):
-        low, high = _INT_RANGES[fmt]
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if number is not None and not low <= number <= high:
-            found.append(Finding(path, "range", f"{fmt} ({low} to {high})", _short(value)))
-            return
-    elif fmt in _FORMATS and isinstance(value, str) and not _FORMATS[fmt].match(value):
-        found.append(Finding(path, "format", fmt, _short(value), severity="advice"))
-    if isinstance(value, dict):
-        _check_object(schema, value, path, rules, found, limit, depth)
-    elif isinstance(value, (list, tuple)):
-        items = schema.items
-        if items is not None:
-            for i, item in enumerate(value):
-                _check(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
-                if len(found) >= limit:
-                    return
-    for key, parts in (("oneOf", schema.one_of), ("anyOf", schema.any_of)):
-        if parts and not any(not [f for f in check(p, value, where=path, rules=rules, limit=1) if f.severity == "error"]
-                             for p in parts):
-            names = ", ".join(type_label(p, 1) for p in parts[:5])
-            found.append(Finding(path, "choice", f"one of {names} ({key})", _given(value)))
-
-
-def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules, found: list[Finding], limit: int,
-                  depth: int) -> None:
-    props = schema.properties
-    for name in sorted(schema.required):
-        prop = props.get(name)
-        # A request need not carry what the server writes, nor an answer what only the client sends.
-        skipped = prop is not None and (prop.read_only if rules.direction == "request" else prop.write_only)
-        if name not in value and not skipped:
-            found.append(Finding(f"{path}.{name}", "missing", "required"))
-    extra = schema.additional_properties
-    for key, item in value.items():
-        prop = props.get(key)
-        if prop is not None:
-            _check(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
-        elif isinstance(extra, Schema):
-            _check(extra, item, f"{path}.{key}", rules, found, limit, depth + 1)
-        elif extra is False or (extra is None and props and rules.unknown != "ignore"):
-            severity = "error" if extra is False or rules.unknown == "error" else "info"
-            found.append(Finding(f"{path}.{key}", "unknown", "a declared field", hint=did_you_mean(key, props),
-                                 severity=severity))
-        if len(found) >= limit:
-            return

@@ -87,6 +87,8 @@ class Settings:
     refresh: bool = False
     debug: bool = False
     demo: bool = False
+    strict: bool = False  # an answer that differs from the spec fails the call (exit 6)
+    no_check: bool = False  # answers are not checked against the spec at all
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -25,12 +25,21 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ._version import __version__
-from .errors import ApiError, CredentialError, ResponseError, TransportError, redact
+from .errors import ApiError, CredentialError, ResponseError, TransportError, UsageError, redact
 from .request import PreparedRequest
 from .security import Scheme
 from .settings import Settings
 
-__all__ = ["BearerAuth", "DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "Response", "RetryPolicy", "Transport", "clean_token"]
+__all__ = [
+    "BearerAuth",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
+    "READ_ONLY_METHODS",
+    "Response",
+    "RetryPolicy",
+    "Transport",
+    "clean_token",
+]
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_DEADLINE = 120.0
@@ -39,6 +48,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_AFTER_CAP = 60.0
 MAX_REDIRECTS = 5
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+
 # RFC 6750 b64token, plus the characters CML keys use; anything else cannot be a header value.
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/=:]+$")
 
@@ -181,6 +192,8 @@ class Transport:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.monotonic
     on_wait: Callable[[str], None] | None = None
+    #: Refuse, before any I/O, every method but GET, HEAD and OPTIONS (``cmldyn check`` crawls read-only).
+    read_only: bool = False
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -261,7 +274,11 @@ class Transport:
         Raises:
             TransportError: no usable HTTP answer (refused, timeout, TLS, cut short, too large).
             ApiError: a redirect to another origin (not followed).
+            UsageError: a write through a read-only transport (nothing is sent).
         """
+        if self.read_only and request.method not in READ_ONLY_METHODS:
+            raise UsageError(f"refusing to send {request.method} {request.path}: this transport is read-only "
+                             f"(only {', '.join(READ_ONLY_METHODS)} are sent)")
         start = self.clock()
         policy = self.retry
         retryable = request.method in IDEMPOTENT

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from cmldyn.schema import PARAM_RULES, REQUEST_RULES, RESPONSE_RULES, SchemaGraph, check, type_label
+from cmldyn.schema import SchemaGraph, type_label
+from cmldyn.validator import PARAM_RULES, REQUEST_RULES, RESPONSE_RULES, check
 
 from .conftest import FIXTURES
 

@@ -40,6 +40,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from ..output import is_terminal
 
     api = ctx.client()
+    api.verify_writes = args.verify
     op = api.operation(args.operation)
     try:
         kwargs = parse_call_words(op, list(args.words), ctx.stdin)
@@ -55,6 +56,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if args.wait and getter is None:
             raise UsageError(f"{op.name} has nothing to wait for (no status to poll); drop --wait")
         result = _gather(ctx, api, op, kwargs) if args.all else api.call(op, **kwargs)
+        if args.verify:  # what the write sent but the object does not hold, on stderr; the answer is printed
+            for drift in (d for d in api.contract.last if d.kind == "not-applied"):
+                ctx.stderr.write(f"cmldyn: warning: not applied: {drift}\n")
     except ParamError as error:
         if error.hint is None:  # an argument error is told how the call is written
             error.hint = "usage: " + cli_usage(op)

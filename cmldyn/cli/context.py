@@ -132,6 +132,10 @@ class Context:
 
     def close(self) -> None:
         if self.api is not None:
+            if self.api.contract.enabled:
+                from .driftlog import record_drift
+
+                record_drift(self.api, self.settings, self.cache_dir)
             self.api.close()
         if self.sim is not None:
             self.sim.stop()

@@ -2,7 +2,8 @@
 
     0 ok · 1 the API said no, or any other runtime failure · 2 usage (bad or unknown arguments,
     unknown operation, invalid JMESPath, bad config) · 3 network, TLS or timeout · 4 auth (401/403,
-    or no key) · 5 the spec could not be loaded, or was refused · 130 interrupted (Ctrl-C)
+    or no key) · 5 the spec could not be loaded, or was refused · 6 ``--strict``: an answer differs
+    from the spec · 130 interrupted (Ctrl-C)
 
 Mapped by class, never by message. May import: errors.
 """
@@ -14,6 +15,7 @@ import enum
 from ..errors import (
     AuthError,
     ConfigError,
+    ContractError,
     CredentialError,
     FilterError,
     OperationError,
@@ -35,6 +37,7 @@ class Exit(enum.IntEnum):
     NETWORK = 3
     AUTH = 4
     SPEC = 5
+    DRIFT = 6
     INTERRUPTED = 130
 
 
@@ -44,6 +47,8 @@ def exit_code(error: BaseException) -> Exit:
         return Exit.INTERRUPTED
     if isinstance(error, SpecError):
         return Exit.SPEC
+    if isinstance(error, ContractError):
+        return Exit.DRIFT
     if isinstance(error, TransportError):
         return Exit.NETWORK
     if isinstance(error, (AuthError, CredentialError)):

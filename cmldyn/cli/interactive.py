@@ -51,6 +51,15 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
     spec = simulator_spec(ctx.settings)
     sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=args.seed, speed=args.speed, spec=spec,
                     progression=args.progression)
+    if args.drift:
+        from ..errors import UsageError
+        from ..simulator.drift import KINDS
+
+        unknown = [k for k in args.drift.split(",") if k.strip() not in KINDS]
+        if unknown:
+            sim.close()
+            raise UsageError(f"unknown drift {unknown[0]!r}; use {', '.join(KINDS)}")
+        sim.faults.add(drift=args.drift)
     out = ctx.stdout
     if sim.profile.name == "cml":
         out.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
@@ -70,6 +79,8 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
             token = ""
         out.write(f"  try:      cmldyn --host {sim.url}{token}{spec_flag} repl\n")
         out.write(f"            cmldyn --host {sim.url}{token}{spec_flag} ops\n")
+    if args.drift:
+        out.write(f"  drift:    every answer differs from the spec: {args.drift}\n")
     out.write("  stop with Ctrl-C\n")
     out.flush()
     try:

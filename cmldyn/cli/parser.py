@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import UsageError
-from . import browse, call, completion, configure, interactive, specs
+from . import browse, call, check, completion, configure, interactive, specs
 
 __all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "build_parser", "global_flags"]
 
@@ -48,6 +48,8 @@ GLOBAL_OPTIONS = (
     GlobalOption("--offline", "use the cached spec without asking the server"),
     GlobalOption("--refresh", "fetch the spec again even if the cache has it"),
     GlobalOption("--debug", "show tracebacks and full diagnostics (the key stays redacted)"),
+    GlobalOption("--strict", "an answer that differs from the spec fails the call (exit 6)"),
+    GlobalOption("--no-check", "do not check answers against the spec"),
     GlobalOption("--demo", "run against the built-in simulator of the spec (CML's by default; no server needed)"),
 )
 
@@ -121,8 +123,22 @@ def build_parser() -> Parser:
     p.add_argument("--all", action="store_true", help="follow next_page_token and gather every item")
     p.add_argument("--dry-run", action="store_true", help="show the request (key redacted) without sending it")
     p.add_argument("--wait", action="store_true", help="wait until what the call started reaches a final status")
+    p.add_argument("--verify", action="store_true",
+                   help="after a write, read the object back and report the fields that were sent but not applied")
     p.epilog = ("the call's own words: path values in order, --param value, param=value, field:=json, "
                 "--body JSON|@FILE|-. " + ENVIRONMENT)
+
+    p = command("check", "crawl the spec's read-only operations against the server and check every answer "
+                         "(never sends a write)", check.run)
+    p.add_argument("--max-calls", type=int, default=200, help="calls at most (default 200)")
+    p.add_argument("--max-depth", type=int, default=3, help="how many answers away from a list an id may be (default 3)")
+    p.add_argument("--rate", type=float, default=10.0, help="calls per second at most (default 10; 0: no limit)")
+    p.add_argument("--check-deadline", type=float, default=60.0, metavar="SECONDS",
+                   help="stop crawling after this many seconds (default 60)")
+    p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                   help="exit 6 when findings reach this severity (default error; warning counts info and advice)")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, one test case per operation")
+    p.add_argument("-o", "--output", choices=("table", "json"), default="table")
 
     p = command("ops", "list the operations (name, method, path, summary)", browse.run_ops)
     p.add_argument("pattern", nargs="?", help="only operations whose name, path or summary contains this")
@@ -132,8 +148,9 @@ def build_parser() -> Parser:
     p.add_argument("operation")
 
     p = command("spec", "the spec: show (source, cache, version, counts), refresh, diff (since the cached copy), "
-                        "validate (findings, never fatal), resolve (references inlined, cycles kept)", specs.run)
-    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate", "resolve"), default="show")
+                        "validate (findings, never fatal), resolve (references inlined, cycles kept), drift (where recent "
+                        "answers differed from it)", specs.run)
+    p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate", "resolve", "drift"), default="show")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
 
     command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)
@@ -160,5 +177,8 @@ def build_parser() -> Parser:
     p.add_argument("--progression", choices=("time", "manual", "immediate"), default="time",
                    help="how statuses move: with the clock (time), not until stepped (manual), or straight to their "
                         "final value (immediate) (default time)")
+    p.add_argument("--drift", metavar="KIND[,KIND]",
+                   help="answer with seeded differences from the spec: extra-field, missing-field, wrong-type, "
+                        "bad-enum, undocumented-status (default: none; the simulator conforms)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return parser

@@ -1,7 +1,8 @@
-"""``cmldyn spec [show|refresh|diff|validate|resolve]``: the spec itself, and its cached copy.
+"""``cmldyn spec [show|refresh|diff|validate|resolve|drift]``: the spec itself, its cached copy, and drift.
 
 ``diff`` compares the server's spec now with the cached copy through the spec loader,
-leaving the cache as it is; ``resolve`` prints the spec with its references inlined (by prance,
+leaving the cache as it is; ``drift`` lists where recent answers differed from the spec (driftlog.py);
+``resolve`` prints the spec with its references inlined (by prance,
 cycles kept as references, bounded in size). May import: errors, loader, spec.
 """
 
@@ -21,6 +22,8 @@ __all__ = ["run"]
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "diff":
         return _diff(ctx, args)
+    if args.action == "drift":
+        return _drift(ctx, args)
     if args.action == "refresh":
         ctx.settings = replace(ctx.settings, refresh=True)
     api = ctx.client(need_host=not ctx.settings.spec)
@@ -58,4 +61,26 @@ def _diff(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("no cached copy of this spec to compare with; run any command once to cache it")
     path, added, removed = found
     ctx.emit({"cached": path, "added": added, "removed": removed}, args.output)
+    return Exit.OK
+
+
+def _drift(ctx: Context, args: argparse.Namespace) -> int:
+    """Where the server's answers to the last commands differed from its spec (the drift log)."""
+    from .driftlog import drift_path, read_drift
+
+    if not ctx.settings.host and not ctx.settings.demo:
+        raise UsageError("this needs --host (or --demo)")
+    rows = read_drift(drift_path(ctx.settings, ctx.cache_dir))
+    if args.output == "table":
+        from ..output import safe_text
+
+        if not rows:
+            ctx.stdout.write("no differences from the spec recorded for this server\n")
+        for row in rows:
+            where = row.get("path", "$")
+            ctx.stdout.write(safe_text(f"{row.get('at', '')}  {row.get('severity', ''):6}  {row.get('operation', '')} "
+                                       f"({row.get('status', '')})  {row.get('kind', '')}  {where}  "
+                                       f"expected {row.get('expected', '')}  got {row.get('given', '')}") + "\n")
+        return Exit.OK
+    ctx.emit({"findings": rows}, args.output)
     return Exit.OK

@@ -34,6 +34,7 @@ class Outcome:
     exit: bool = False
     value: Any = None
     is_result: bool = False
+    note: str = ""  # one dim line under the result (an answer that differs from the spec)
 
 
 def scan(text: str) -> Iterator[tuple[int, str, int]]:
@@ -114,7 +115,21 @@ class Console:
             return True  # let run() report it
 
     def run(self, source: str) -> Outcome:
-        """Run one input: a dot command, ``EXPR | JMESPATH``, or Python."""
+        """Run one input: a dot command, ``EXPR | JMESPATH``, or Python; note any drift its calls met."""
+        contract = getattr(self.namespace.get("api"), "contract", None)
+        if contract is None or not contract.enabled or source.lstrip().startswith(".drift"):
+            return self._run(source)
+        mark = contract.mark()
+        outcome = self._run(source)
+        found = [d for d in contract.since(mark) if d.severity != "advice"]
+        if found:
+            extra = sum(1 for d in found if d.severity == "info")
+            detail = f" ({extra} an extra field)" if extra == 1 else (f" ({extra} extra fields)" if extra else "")
+            places = "1 place" if len(found) == 1 else f"{len(found)} places"
+            outcome.note = f"answer differs from the spec in {places}{detail}: .drift"
+        return outcome
+
+    def _run(self, source: str) -> Outcome:
         text = source.strip("\n")
         if not text.strip():
             return Outcome()
@@ -274,11 +289,31 @@ class Console:
             if not added and not removed:
                 lines.append("  (no operations added or removed)")
             return Outcome("\n".join(lines))
+        if name == "drift":
+            return self.drift(api, arg)
         if name == "save":
             if not arg:
                 return Outcome("error: .save FILE", ok=False)
             return self.save(arg)
         return Outcome(f"error: unknown command .{name}; try .help", ok=False)
+
+    def drift(self, api: Any, arg: str) -> Outcome:
+        """``.drift``: where the answers so far differed from the spec; ``.drift clear`` forgets them."""
+        contract = api.contract
+        if arg == "clear":
+            contract.clear()
+            return Outcome("drift findings cleared")
+        if not contract.enabled:
+            return Outcome("answers are not checked (--no-check)")
+        found = contract.findings
+        if not found:
+            calls = sum(contract.calls.values())
+            return Outcome(f"no differences from the spec in {calls} answer{'s' if calls != 1 else ''}")
+        lines = [f"{d.severity:6}  {d}" for d in found[-50:]]
+        counts = contract.counts()
+        lines.append(f"{counts['error']} error, {counts['info']} info, {counts['advice']} advice "
+                     f"in {sum(contract.calls.values())} answers" + (" (the last 50 shown)" if len(found) > 50 else ""))
+        return Outcome(safe_text(redact("\n".join(lines), self.secrets)))
 
     def save(self, path: str) -> Outcome:
         """Write the session's successful statements as a script that runs with cmldyn."""
@@ -317,5 +352,6 @@ help(api.create_job)      an operation's method, path, parameters, body and resp
 .ops [PATTERN]            a table of operations
 .output json|yaml|table   how results are shown
 .refresh                  fetch the spec again, list operations added and removed
+.drift [clear]            where the answers so far differed from the spec (api.contract)
 .save FILE                write this session's statements as a Python script
 .exit                     leave (or Ctrl-D)"""

@@ -161,12 +161,13 @@ def toolbar_text(console: Console, text: str) -> str:
 
 
 def show(outcome: Outcome, out: TextIO, *, color: bool) -> None:
-    if not outcome.text:
-        return
-    text = outcome.text
-    if color and outcome.is_result and text[:1] in "[{":
-        text = highlight_json(text)
-    out.write(text + "\n")
+    if outcome.text:
+        text = outcome.text
+        if color and outcome.is_result and text[:1] in "[{":
+            text = highlight_json(text)
+        out.write(text + "\n")
+    if outcome.note:
+        out.write(f"\x1b[2m{outcome.note}\x1b[0m\n" if color else outcome.note + "\n")
     out.flush()
 
 

@@ -6,6 +6,7 @@ demo and for every test.
         ...  # sim.url, sim.token
         sim.clock.step(10)                   # runs finish, builds build, apps start
         sim.faults.add(path="/projects$", status=503, times=2, retry_after="1")
+        sim.faults.add(path="/projects$", drift="extra-field,bad-enum")   # answers that differ from the spec
     with Simulator(spec="petstore.yaml") as sim:   # any Swagger 2.0 / OpenAPI 3.x spec
         ...
 
@@ -25,9 +26,9 @@ from typing import Any, Union
 from .engine import PROGRESSIONS, Engine, SimClock
 from .profiles import PROFILES, detect
 from .routes import SpecIndex
-from .server import Faults, Seen, SimServer
+from .server import Drifted, Faults, Seen, SimServer
 
-__all__ = ["Faults", "PROFILES", "PROGRESSIONS", "Seen", "SimClock", "Simulator"]
+__all__ = ["Drifted", "Faults", "PROFILES", "PROGRESSIONS", "Seen", "SimClock", "Simulator"]
 
 SpecSource = Union[str, "os.PathLike[str]", bytes, dict[str, Any], None]
 
@@ -83,6 +84,11 @@ class Simulator:
     def seen(self) -> list[Seen]:
         """Requests received, oldest first (for tests: what reached the server)."""
         return list(self._server.seen)
+
+    @property
+    def drifted(self) -> list[Drifted]:
+        """Changes the drift rules made to answers, oldest first (``faults.add(drift="extra-field")``)."""
+        return list(self._server.drifted)
 
     def forget(self) -> None:
         self._server.seen.clear()

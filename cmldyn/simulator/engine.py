@@ -243,7 +243,8 @@ class Engine:
             if kind.kind == "list" and self._lists_items(route):
                 return self.list_items(route, kind.collection, parents, query)
             if kind.kind == "create" and self.id_field(kind.collection, route) is not None:
-                return Reply(route.success_code, self.create(route, kind.collection, parents, body if isinstance(body, dict) else {}))
+                given = body if isinstance(body, dict) else {}
+                return Reply(route.success_code, self.create(route, kind.collection, parents, given))
             if kind.kind in ("get", "update", "delete", "action", "put_item") and (
                     kind.collection in self.items or self._creatable(kind.collection)):
                 ident = values[kind.parents] if len(values) > kind.parents else ""

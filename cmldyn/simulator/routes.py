@@ -19,9 +19,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-from ..schema import Rules, Schema, SchemaGraph, check, escape
+from ..schema import Schema, SchemaGraph, escape
 from ..security import Scheme, read_schemes, requirements
 from ..spec import Spec, build_spec, decode_json
+from ..validator import Rules, check
 
 __all__ = ["BadRequest", "METHODS", "Reply", "Response", "Route", "SpecIndex", "load_packaged_spec"]
 

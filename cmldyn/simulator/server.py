@@ -18,11 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import drift
 from .engine import Engine
 from .profiles import ApiFailure
 from .routes import BadRequest, Reply, Route, SpecIndex
 
-__all__ = ["Fault", "Faults", "Handler", "Seen", "SimServer"]
+__all__ = ["Drifted", "Fault", "Faults", "Handler", "Seen", "SimServer"]
 
 MAX_BODY = 32 * 1024 * 1024
 _HTTP_TO_GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4}
@@ -44,6 +45,7 @@ class Fault:
     rate: float = 1.0
     body: bytes | None = None
     content_type: str = "application/json"
+    drift: str | None = None  # answer normally, then change it: drift.py's kinds, comma-separated
     hits: int = 0
     seen: int = 0
 
@@ -89,6 +91,16 @@ class Faults:
         return None
 
 
+@dataclass(frozen=True)
+class Drifted:
+    """One change the drift rules made to an answer: where, what kind, and the JSON path changed."""
+
+    method: str
+    path: str
+    kind: str
+    where: str
+
+
 @dataclass
 class Seen:
     method: str
@@ -112,6 +124,7 @@ class SimServer(ThreadingHTTPServer):
         self.token = token
         self.faults = faults
         self.seen: deque[Seen] = deque(maxlen=5000)
+        self.drifted: deque[Drifted] = deque(maxlen=5000)
         self.spec_etag = '"' + hashlib.sha256(index.raw_bytes).hexdigest()[:32] + '"'
 
 
@@ -167,6 +180,9 @@ class Handler(BaseHTTPRequestHandler):
         self.server.seen.append(Seen(method, raw_path, parts.query, self.headers.get("authorization"),
                                      self.headers.get("content-type", ""), body[:4096], dict(self.headers.items())))
         fault = self.server.faults.pick(method, raw_path)
+        drift = None
+        if fault is not None and fault.drift:
+            drift, fault = fault.drift, None
         if fault is not None:
             if fault.latency:
                 time.sleep(fault.latency)
@@ -216,7 +232,18 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a simulator bug: answer as the server would, and say what broke
             self._fail(route, ApiFailure(500, 13, f"simulator error: {type(exc).__name__}: {exc}"))
             return
+        if drift and reply.raw is None:
+            self._drift(drift, method, raw_path, route, reply)
         self._reply(reply)
+
+    def _drift(self, kinds: str, method: str, raw_path: str, route: Route, reply: Reply) -> None:
+        """Change the answer in the seeded ways, recording each change made."""
+        success = route.responses.get(str(reply.status))
+        schema = success.schema if success is not None else None
+        for kind in (k.strip() for k in kinds.split(",") if k.strip()):
+            reply.status, reply.body, where = drift.apply(kind, reply.status, reply.body, schema)
+            if where is not None:
+                self.server.drifted.append(Drifted(method, raw_path, kind, where))
 
     def _reply(self, reply: Reply, extra: dict[str, str] | None = None) -> None:
         if reply.raw is not None:

@@ -25,7 +25,8 @@ from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...schema import Rules, Schema
+from ...schema import Schema
+from ...validator import Rules
 from ..routes import OPEN_RULES, Reply, Route, SpecIndex
 from ..samples import Sampler
 

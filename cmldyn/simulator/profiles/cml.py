@@ -2,8 +2,10 @@
 
 Registered explicitly over the engine (profiles/__init__.py names it; nothing is found by
 method name): CML's lifecycles, its hand-written operations (files, collaborators, key
-validation), its seed data, its list language (listing.py), the required fields its served
-spec leaves to prose, the grpc-gateway error shape and its bearer check.
+validation, and the job PATCH that answers 200 without applying ``timezone``, a quirk reported of
+real workspaces, so that read-after-write checks can be tested), its seed data, its list language
+(listing.py), the required fields its served spec leaves to prose, the grpc-gateway error shape
+and its bearer check.
 
 Documented lifecycles (simulated seconds; ``Simulator.clock`` can step them):
 - project ``creation_status``: "" -> "success" after 2 s;
@@ -117,6 +119,7 @@ def cml_profile() -> CmlProfile:
             "DownloadProjectFile": download_project_file,
             "DeleteProjectFile": delete_project_file,
             "UpdateProjectFileMetadata": update_project_file_metadata,
+            "UpdateJob": update_job,
         },
         on_create={
             "projects": created_projects,
@@ -387,6 +390,15 @@ def update_project_file_metadata(ws: Engine, call: Call) -> Reply:
     target = str((body or {}).get("path") or name).strip("/")
     files[target] = files.pop(name)
     return Reply(200, {"path": target, "is_dir": False, "file_size": str(len(files[target]))})
+
+
+def update_job(ws: Engine, call: Call) -> Reply:
+    """A quirk reported of real workspaces: PATCH of a job answers 200 but does not apply ``timezone``."""
+    route = call.route
+    kind = ws.kinds[route.operation_id]
+    values = [call.path[n] for n in route.names]
+    body = {k: v for k, v in (call.body or {}).items() if k != "timezone"}
+    return ws.item_op(route, kind, tuple(values[: kind.parents]), values[kind.parents], body)
 
 
 def _files(ws: Engine, project_id: str) -> dict[str, bytes]:

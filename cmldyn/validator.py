@@ -1,0 +1,279 @@
+"""The one validator: a value against a schema view, every finding with its path.
+
+Owns: :func:`check` and what it reads by: :class:`Rules` (how strictly: arguments, request bodies,
+answers), :class:`Finding`. Used for arguments and bodies before anything is sent (request.py),
+for every answer (contract.py) and by the simulator for what it receives. Each view's keywords are
+digested once into a plan kept on the view (``Schema.check_plan``), and plain scalars of the right
+type are passed without a call, since they are most of any answer. May import: errors, schema.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import did_you_mean
+from .schema import Schema, type_label
+
+__all__ = ["Finding", "PARAM_RULES", "REQUEST_RULES", "RESPONSE_RULES", "Rules", "check"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How strictly :func:`check` reads a value.
+
+    Attributes:
+        unknown: what a field the schema does not name is, where ``additionalProperties`` is unsaid:
+            ``error`` (arguments: a typo), ``info`` (answers: Swagger 2.0 allows extra fields) or ``ignore``.
+        text_scalars: a string that reads as the type counts (query and path values: ``"5"`` for an integer).
+        json_text_objects: an object may be given as JSON text (CML takes ``environment`` either way).
+        direction: ``request`` skips readOnly fields when checking required ones, ``response`` writeOnly ones.
+    """
+
+    unknown: str = "error"
+    text_scalars: bool = False
+    json_text_objects: bool = False
+    direction: str = "request"
+
+
+REQUEST_RULES = Rules(unknown="error", json_text_objects=True, direction="request")
+PARAM_RULES = Rules(unknown="error", text_scalars=True, direction="request")
+RESPONSE_RULES = Rules(unknown="info", direction="response")
+
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+               "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
+_FORMATS = {
+    "date-time": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    "email": re.compile(r"^[^@\s]+@[^@\s]+$"),
+}
+MAX_DEPTH = 64
+
+
+class _Plan:
+    """The keywords :func:`check` reads, taken from a view once (a hot path: every node of every answer)."""
+
+    __slots__ = ("types", "nullable", "declared", "enum", "fmt", "choices", "items", "props", "required", "extra", "fast")
+
+    def __init__(self, schema: Schema) -> None:
+        self.types = tuple(t for t in schema.types if t != "null")
+        self.nullable = schema.nullable
+        self.declared = bool(schema.types)
+        self.enum = schema.enum
+        fmt = schema.format
+        self.fmt = fmt if fmt in _INT_RANGES or fmt in _FORMATS else None
+        self.choices = tuple((key, parts) for key, parts in (("oneOf", schema.one_of), ("anyOf", schema.any_of)) if parts)
+        self.items = schema.items
+        self.props: dict[str, Schema] | None = None  # objects: filled on first use
+        self.required: tuple[str, ...] = ()
+        self.extra: Schema | bool | None = None
+        #: The Python types a value may have to pass with nothing more to check (a plain scalar schema:
+        #: one type, no enum, no checked format, no oneOf/anyOf), else None.
+        self.fast: tuple[builtins.type, ...] | None = _fast_types(schema)
+
+    def object_parts(self, schema: Schema) -> tuple[dict[str, Schema], tuple[str, ...], Schema | bool | None]:
+        if self.props is None:
+            self.props = schema.properties
+            self.required = tuple(sorted(schema.required))
+            self.extra = schema.additional_properties
+        return self.props, self.required, self.extra
+
+
+_SCALARS: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def _fast_types(schema: Schema) -> tuple[type, ...] | None:
+    types = [t for t in schema.types if t != "null"]
+    if len(types) != 1 or types[0] not in _SCALARS or schema.enum or schema.one_of or schema.any_of:
+        return None
+    if schema.format in _INT_RANGES or schema.format in _FORMATS:
+        return None
+    return _SCALARS[types[0]]
+
+
+def _plan(schema: Schema) -> _Plan:
+    found = schema.check_plan
+    if found is None:
+        found = schema.check_plan = _Plan(schema)
+    return found  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way a value differs from its schema.
+
+    ``kind`` is ``missing``, ``type``, ``enum``, ``range``, ``unknown``, ``choice``, ``format`` or ``depth``;
+    ``severity`` is ``error``, ``info`` (an extra field where extras are allowed) or ``advice`` (a format).
+    """
+
+    path: str
+    kind: str
+    expected: str
+    given: str = ""
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        if self.kind == "missing":
+            return f"{self.path}: missing (required)"
+        if self.kind == "unknown":
+            return f"{self.path}: unknown field{self.hint}"
+        if self.kind == "enum":
+            return f"{self.path}: {self.given} is not one of {self.expected}"
+        return f"{self.path}: expected {self.expected}, got {self.given}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _given(value: Any) -> str:
+    kind = "null" if value is None else type(value).__name__
+    return kind if value is None else f"{kind} {_short(value)}"
+
+
+def check(schema: Schema | None, value: Any, *, where: str = "body", rules: Rules = REQUEST_RULES,
+          limit: int = 50) -> list[Finding]:
+    """Every finding (up to ``limit``) of ``value`` against ``schema``; an empty list when it conforms.
+
+    Checked: types (3.1 type arrays, 3.0 nullable), enums, required fields at every depth, integer
+    ranges of int32/int64 formats, ``additionalProperties`` (false: an unknown field is an error,
+    with a did-you-mean), items, allOf (merged), oneOf/anyOf (at least one must fit). Formats such as
+    date-time and uuid are advice. The walk follows the value, so a recursive schema costs only as
+    much as the value is deep.
+    """
+    found: list[Finding] = []
+    if schema is not None:
+        _check(schema, value, where, rules, found, limit, 0)
+    return found[:limit]
+
+
+def _type_ok(kind: str, schema: Schema, value: Any, rules: Rules) -> bool:
+    if kind == "null":
+        return value is None
+    if kind == "boolean":
+        return isinstance(value, bool) or (rules.text_scalars and isinstance(value, str) and value.lower() in ("true", "false"))
+    if kind == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return True
+        if rules.text_scalars:  # a query or path value: digits, not 2.0 (it would be sent as "2.0")
+            return isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40
+        return isinstance(value, float) and value.is_integer()
+    if kind == "number":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, (int, float)):
+            return True
+        if rules.text_scalars and isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return False
+            return True
+        return False
+    if kind == "string":
+        if isinstance(value, str) or (rules.text_scalars and isinstance(value, (int, float, bool))):
+            return True
+        # grpc-gateway writes 64-bit integers as strings with an int64 format and takes either.
+        return schema.format in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, (list, tuple))
+    if kind == "object":
+        return isinstance(value, dict) or (rules.json_text_objects and isinstance(value, str) and _json_object(value))
+    return True
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _expected(schema: Schema) -> str:
+    return "|".join(t for t in schema.types) if len(schema.types) > 1 else type_label(schema)
+
+
+def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Finding], limit: int, depth: int) -> None:
+    if len(found) >= limit:
+        return
+    if depth > MAX_DEPTH:
+        found.append(Finding(path, "depth", f"at most {MAX_DEPTH} levels", "deeper"))
+        return
+    plan = _plan(schema)
+    if value is None:
+        if plan.declared and not plan.nullable:
+            found.append(Finding(path, "type", _expected(schema), "null"))
+        return
+    types = plan.types  # declared types only: keywords alone constrain nothing
+    if types and not any(_type_ok(t, schema, value, rules) for t in types):
+        found.append(Finding(path, "type", _expected(schema), _given(value)))
+        return
+    enum = plan.enum
+    if enum and value not in enum and not (rules.text_scalars and str(value) in [str(e) for e in enum]):
+        found.append(Finding(path, "enum", ", ".join(map(str, enum[:20])), _short(value)))
+        return
+    fmt = plan.fmt
+    if fmt in _INT_RANGES and isinstance(value, (int, str)) and not isinstance(value, bool):
+        low, high = _INT_RANGES[fmt]
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is not None and not low <= number <= high:
+            found.append(Finding(path, "range", f"{fmt} ({low} to {high})", _short(value)))
+            return
+    elif fmt is not None and fmt in _FORMATS and isinstance(value, str) and not _FORMATS[fmt].match(value):
+        found.append(Finding(path, "format", fmt, _short(value), severity="advice"))
+    if isinstance(value, dict):
+        _check_object(schema, value, path, rules, found, limit, depth)
+    elif isinstance(value, (list, tuple)):
+        items = plan.items
+        if items is not None:
+            fast = _plan(items).fast
+            for i, item in enumerate(value):
+                if fast is not None and isinstance(item, fast) and (fast[0] is bool or not isinstance(item, bool)):
+                    continue
+                _check(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
+                if len(found) >= limit:
+                    return
+    for key, parts in plan.choices:
+        if not any(not [f for f in check(p, value, where=path, rules=rules, limit=1) if f.severity == "error"]
+                   for p in parts):
+            names = ", ".join(type_label(p, 1) for p in parts[:5])
+            found.append(Finding(path, "choice", f"one of {names} ({key})", _given(value)))
+
+
+def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules, found: list[Finding], limit: int,
+                  depth: int) -> None:
+    props, required, extra = _plan(schema).object_parts(schema)
+    for name in required:
+        if name in value:
+            continue
+        prop = props.get(name)
+        # A request need not carry what the server writes, nor an answer what only the client sends.
+        skipped = prop is not None and (prop.read_only if rules.direction == "request" else prop.write_only)
+        if not skipped:
+            found.append(Finding(f"{path}.{name}", "missing", "required"))
+    for key, item in value.items():
+        prop = props.get(key)
+        if prop is not None:
+            fast = _plan(prop).fast
+            if fast is not None and isinstance(item, fast) and (fast[0] is bool or not isinstance(item, bool)):
+                continue  # a plain scalar of the right type: nothing more to look at (most of an answer)
+            _check(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
+        elif isinstance(extra, Schema):
+            _check(extra, item, f"{path}.{key}", rules, found, limit, depth + 1)
+        elif extra is False or (extra is None and props and rules.unknown != "ignore"):
+            severity = "error" if extra is False or rules.unknown == "error" else "info"
+            found.append(Finding(f"{path}.{key}", "unknown", "a declared field", hint=did_you_mean(key, props),
+                                 severity=severity))
+        if len(found) >= limit:
+            return

@@ -1,0 +1,94 @@
+"""`cmldyn check`: the read-only crawl against the simulator (CML's and a generic one), its bounds,
+its outputs (table, JSON, JUnit) and the read-only transport under it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+import cmldyn
+from cmldyn.cli import main
+from cmldyn.simulator import Simulator
+
+from .conftest import CANARY, SPECS, assert_no_canary
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err, stdin=io.StringIO(""), env={})
+    assert_no_canary(out.getvalue(), err.getvalue())
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_demo_on_the_clean_cml_simulator_finds_nothing_and_says_what_it_reached() -> None:
+    code, out, err = run(["check", "--demo", "--rate", "0"])
+    assert code == 0, err
+    summary = next(line for line in out.splitlines() if line.startswith("reached "))
+    reached, total = int(summary.split()[1]), int(summary.split()[3])
+    assert total == 69 and reached >= 45  # every GET of the CML spec; the rest say why not
+    assert "findings: 0 error, 0 info, 0 advice" in summary
+    assert "not reached (" in out and "list_projects" in out and "get_job_run" in out
+
+
+def test_seeded_drift_is_found_exactly_with_json_and_junit(tmp_path: Path) -> None:
+    with Simulator(token=CANARY, speed=0) as sim:
+        sim.faults.add(path="/runs$", drift="bad-enum,extra-field")
+        sim.faults.add(path="^/api/v2/runtimes$", drift="wrong-type")
+        junit = tmp_path / "check.xml"
+        code, out, err = run(["check", "--host", sim.url, "--token", CANARY, "--rate", "0", "-o", "json",
+                              "--junit", str(junit)])
+        seeded = {(d.kind, d.where) for d in sim.drifted}
+        methods = {s.method for s in sim.seen}
+    assert code == 6 and err.startswith("cmldyn: error: ")  # --fail-on error by default
+    report = json.loads(out)
+    kinds = {"bad-enum": "enum", "extra-field": "unknown", "wrong-type": "type"}
+    found = {(d["kind"], d["path"]) for op in report["operations"] for d in op["findings"]}
+    assert found == {(kinds[k], where) for k, where in seeded} and len(found) >= 3  # all seeded, nothing else
+    assert methods == {"GET"}
+    tree = ElementTree.parse(junit)
+    cases = tree.getroot().findall("./testsuite/testcase")
+    assert len(cases) == report["read_only_operations"] == 69
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    assert failed == {"list_job_runs", "list_runtimes"}
+    assert CANARY not in junit.read_text()
+
+
+def test_fail_on_warning_counts_extra_fields(fresh_sim: Simulator) -> None:
+    fresh_sim.faults.add(path="^/api/v2/runtimes$", drift="extra-field")
+    base = ["check", "--host", fresh_sim.url, "--token", CANARY, "--rate", "0"]
+    assert run(base)[0] == 0  # an extra field is information only
+    assert run([*base, "--fail-on", "warning"])[0] == 6
+
+
+def test_the_bounds_stop_the_crawl(fresh_sim: Simulator) -> None:
+    code, out, err = run(["check", "--host", fresh_sim.url, "--token", CANARY, "--max-calls", "5", "-o", "json",
+                          "--rate", "0"])
+    report = json.loads(out)
+    assert code == 0 and report["calls"] == 5 and report["stopped"] == "--max-calls 5 reached"
+    assert len([s for s in fresh_sim.seen if s.path != "/api/v2/swagger.json"]) == 5
+
+
+def test_check_on_a_generic_simulator() -> None:
+    with Simulator(spec=SPECS / "petstore-3.0.yaml", speed=0) as sim:
+        code, out, err = run(["check", "--host", sim.url, "--spec", str(SPECS / "petstore-3.0.yaml"), "-o", "json",
+                              "--rate", "0"])
+    report = json.loads(out)
+    assert code == 0, err
+    reached = {op["operation"] for op in report["operations"] if op["calls"]}
+    assert reached == {"list_pets", "get_pet"}  # get_pet with ids from list_pets; get_photo is a file
+
+
+def test_the_transport_of_check_refuses_a_write(fresh_sim: Simulator) -> None:
+    api = cmldyn.Client(fresh_sim.url, CANARY, cache=False)
+    api.transport.read_only = True
+    fresh_sim.forget()
+    with pytest.raises(cmldyn.errors.UsageError, match="read-only"):
+        api.create_project(name="never")
+    with pytest.raises(cmldyn.errors.UsageError, match="read-only"):
+        api.raw("POST", "/api/v2/projects", json={"name": "never"})
+    assert fresh_sim.seen == []
+    assert api.list_projects().projects  # reads still go
