@@ -57,7 +57,8 @@ MAX_DEPTH = 64
 class _Plan:
     """The keywords :func:`check` reads, taken from a view once (a hot path: every node of every answer)."""
 
-    __slots__ = ("types", "nullable", "declared", "enum", "fmt", "choices", "items", "props", "required", "extra", "fast")
+    __slots__ = ("types", "nullable", "declared", "enum", "fmt", "choices", "items", "props", "required", "extra", "fast",
+                 "exact", "plain_object")
 
     def __init__(self, schema: Schema) -> None:
         self.types = tuple(t for t in schema.types if t != "null")
@@ -71,6 +72,9 @@ class _Plan:
         self.props: dict[str, Schema] | None = None  # objects: filled on first use
         self.required: tuple[str, ...] = ()
         self.extra: Schema | bool | None = None
+        self.exact: dict[str, frozenset[builtins.type]] = {}  # objects: field -> the types that pass at a glance
+        #: an object and nothing else to look at (no enum, format or choice): straight to its fields
+        self.plain_object = self.types in (("object",), ()) and not self.enum and not self.fmt and not self.choices
         #: The Python types a value may have to pass with nothing more to check (a plain scalar schema:
         #: one type, no enum, no checked format, no oneOf/anyOf), else None.
         self.fast: tuple[builtins.type, ...] | None = _fast_types(schema)
@@ -80,6 +84,8 @@ class _Plan:
             self.props = schema.properties
             self.required = tuple(sorted(schema.required))
             self.extra = schema.additional_properties
+            # type(value) in this set: exact, so True is never taken for an integer
+            self.exact = {k: frozenset(fast) for k, fast in ((k, _plan(p).fast) for k, p in self.props.items()) if fast}
         return self.props, self.required, self.extra
 
 
@@ -213,7 +219,11 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
             found.append(Finding(path, "type", _expected(schema), "null"))
         return
     types = plan.types  # declared types only: keywords alone constrain nothing
-    if types and not any(_type_ok(t, schema, value, rules) for t in types):
+    if len(types) == 1:
+        ok = _type_ok(types[0], schema, value, rules)
+    else:
+        ok = not types or any(_type_ok(t, schema, value, rules) for t in types)
+    if not ok:
         found.append(Finding(path, "type", _expected(schema), _given(value)))
         return
     enum = plan.enum
@@ -237,11 +247,15 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
     elif isinstance(value, (list, tuple)):
         items = plan.items
         if items is not None:
-            fast = _plan(items).fast
+            item_plan = _plan(items)
+            fast = item_plan.fast
             for i, item in enumerate(value):
                 if fast is not None and isinstance(item, fast) and (fast[0] is bool or not isinstance(item, bool)):
                     continue
-                _check(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
+                if type(item) is dict and item_plan.plain_object and depth < MAX_DEPTH:
+                    _check_object(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
+                else:
+                    _check(items, item, f"{path}[{i}]", rules, found, limit, depth + 1)
                 if len(found) >= limit:
                     return
     for key, parts in plan.choices:
@@ -262,13 +276,17 @@ def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules
         skipped = prop is not None and (prop.read_only if rules.direction == "request" else prop.write_only)
         if not skipped:
             found.append(Finding(f"{path}.{name}", "missing", "required"))
+    exact = _plan(schema).exact
     for key, item in value.items():
+        passes = exact.get(key)
+        if passes is not None and type(item) in passes:
+            continue  # a plain scalar of the right type: nothing more to look at (most of an answer)
         prop = props.get(key)
         if prop is not None:
-            fast = _plan(prop).fast
-            if fast is not None and isinstance(item, fast) and (fast[0] is bool or not isinstance(item, bool)):
-                continue  # a plain scalar of the right type: nothing more to look at (most of an answer)
-            _check(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
+            if type(item) is dict and _plan(prop).plain_object and depth < MAX_DEPTH:
+                _check_object(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
+            else:
+                _check(prop, item, f"{path}.{key}", rules, found, limit, depth + 1)
         elif isinstance(extra, Schema):
             _check(extra, item, f"{path}.{key}", rules, found, limit, depth + 1)
         elif extra is False or (extra is None and props and rules.unknown != "ignore"):

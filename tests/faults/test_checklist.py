@@ -740,6 +740,39 @@ def _(tmp: Path) -> None:
 # ------------------------------------------------------------------ files
 
 
+@case("drift-answer-differs-from-the-spec")
+def _(tmp: Path) -> None:
+    """The call succeeds and the finding is recorded; --strict turns it into exit 6, one clean line."""
+    with Simulator(token=CANARY, speed=0) as sim:
+        sim.faults.add(path="^/api/v2/runtimes$", drift="wrong-type,undocumented-status")
+        code, out, err = cli(sim_args(sim, "call", "list_runtimes", "-q", "length(runtimes)"))
+        assert code == 0 and out.strip() == "10", err
+        expect_failure(sim_args(sim, "--strict", "call", "list_runtimes"), 6, "the answer differs from the spec")
+        code, out, err = cli(sim_args(sim, "spec", "drift"))
+        assert code == 0 and {f["kind"] for f in json.loads(out)["findings"]} == {"type", "status"}
+        assert CANARY not in out + err
+
+
+@case("drift-check-never-writes")
+def _(tmp: Path) -> None:
+    """cmldyn check sends only GETs, within its call bound; its transport refuses a write before any I/O."""
+    with Simulator(token=CANARY, speed=0) as sim:
+        code, out, err = cli(sim_args(sim, "check", "--max-calls", "20", "--rate", "0", "-o", "json"))
+        assert code == 0, err
+        assert {s.method for s in sim.seen} == {"GET"}
+        assert json.loads(out)["calls"] == 20
+        api = cmldyn.Client(sim.url, CANARY, cache=False)
+        api.transport.read_only = True
+        sim.forget()
+        try:
+            api.create_project(name="never")
+        except cmldyn.errors.UsageError as error:
+            assert "read-only" in str(error)
+        else:
+            raise AssertionError("a write went through a read-only transport")
+        assert sim.seen == []
+
+
 @case("file-config-missing-invalid-readable")
 def _(tmp: Path) -> None:
     from cmldyn.config import load_profiles
