@@ -109,7 +109,7 @@ def _id_names(op: OperationModel, item_params: dict[str, str]) -> list[str]:
     return names
 
 
-def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 3, rate: float = 10.0, deadline: float = 60.0,
+def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 4, rate: float = 10.0, deadline: float = 60.0,
           per_operation: int = 3, clock: Callable[[], float] = time.monotonic,
           sleep: Callable[[float], None] = time.sleep) -> Crawl:
     """Call the spec's read-only operations, lists first, then those whose ids earlier answers gave."""

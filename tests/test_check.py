@@ -92,3 +92,23 @@ def test_the_transport_of_check_refuses_a_write(fresh_sim: Simulator) -> None:
         api.raw("POST", "/api/v2/projects", json={"name": "never"})
     assert fresh_sim.seen == []
     assert api.list_projects().projects  # reads still go
+
+
+def test_the_rate_bound_spaces_the_calls(fresh_sim: Simulator) -> None:
+    """--rate 2 waits half a second between calls; the clock and sleep are injected, so no real waiting."""
+    from cmldyn.crawl import crawl
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    api = cmldyn.Client(fresh_sim.url, CANARY, cache=False)
+    report = crawl(api, max_calls=4, rate=2.0, clock=lambda: now[0], sleep=sleep)
+    assert report.calls == 4 and report.stopped == "--max-calls 4 reached"
+    assert slept == [0.5, 0.5, 0.5]
+    ticks = iter(range(10_000))  # a clock that moves a second at every look
+    bounded = crawl(api, max_calls=50, rate=0, deadline=5.0, clock=lambda: float(next(ticks)))
+    assert bounded.stopped == "--deadline 5 s reached" and bounded.calls < 5

@@ -29,7 +29,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     api = ctx.client()
     api.transport.read_only = True
     api.contract.enabled = True
-    found = crawl(api, max_calls=args.max_calls, max_depth=args.max_depth, rate=args.rate, deadline=args.check_deadline)
+    rate = args.rate if args.rate is not None else (0.0 if ctx.settings.demo else 10.0)  # the simulator needs no care
+    found = crawl(api, max_calls=args.max_calls, max_depth=args.max_depth, rate=rate, deadline=args.check_deadline)
     secrets = ctx.secrets
     if args.junit:
         from ..storage import write_private

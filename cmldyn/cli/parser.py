@@ -131,8 +131,8 @@ def build_parser() -> Parser:
     p = command("check", "crawl the spec's read-only operations against the server and check every answer "
                          "(never sends a write)", check.run)
     p.add_argument("--max-calls", type=int, default=200, help="calls at most (default 200)")
-    p.add_argument("--max-depth", type=int, default=3, help="how many answers away from a list an id may be (default 3)")
-    p.add_argument("--rate", type=float, default=10.0, help="calls per second at most (default 10; 0: no limit)")
+    p.add_argument("--max-depth", type=int, default=4, help="how many answers away from a list an id may be (default 4)")
+    p.add_argument("--rate", type=float, help="calls per second at most (default 10; with --demo no limit; 0: no limit)")
     p.add_argument("--check-deadline", type=float, default=60.0, metavar="SECONDS",
                    help="stop crawling after this many seconds (default 60)")
     p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
