@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ResponseError, redact
 from .jsonvalue import JSON, loads_strict, media_type
-from .validator import RESPONSE_RULES, check
+from .validator import RESPONSE_RULES, check, short
 
 if TYPE_CHECKING:
     from .model import OperationModel
@@ -261,7 +261,7 @@ def unapplied(operation: str, status: int, sent: JSON, got: JSON, path: str = "$
         if isinstance(value, dict) and isinstance(have, dict):
             found.extend(unapplied(operation, status, value, have, where))
         elif not _same_value(value, have):
-            found.append(Drift(operation, status, "not-applied", where, _short(value), _short(have) if key in got else "absent"))
+            found.append(Drift(operation, status, "not-applied", where, short(value), short(have) if key in got else "absent"))
     return found[:PER_ANSWER]
 
 
@@ -273,8 +273,3 @@ def _same_value(sent: JSON, have: JSON) -> bool:
     if isinstance(sent, list) and isinstance(have, list):
         return len(sent) == len(have) and all(_same_value(a, b) for a, b in zip(sent, have, strict=False))
     return False
-
-
-def _short(value: JSON) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import did_you_mean
 from .schema import Schema, type_label
 
-__all__ = ["Finding", "PARAM_RULES", "REQUEST_RULES", "RESPONSE_RULES", "Rules", "check"]
+__all__ = ["Finding", "PARAM_RULES", "REQUEST_RULES", "RESPONSE_RULES", "Rules", "check", "short"]
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,15 @@ class Finding:
         return f"{self.path}: expected {self.expected}, got {self.given}"
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
+    """A value as a finding shows it: its repr, cut at 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _given(value: Any) -> str:
     kind = "null" if value is None else type(value).__name__
-    return kind if value is None else f"{kind} {_short(value)}"
+    return kind if value is None else f"{kind} {short(value)}"
 
 
 def check(schema: Schema | None, value: Any, *, where: str = "body", rules: Rules = REQUEST_RULES,
@@ -228,7 +229,7 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
         return
     enum = plan.enum
     if enum and value not in enum and not (rules.text_scalars and str(value) in [str(e) for e in enum]):
-        found.append(Finding(path, "enum", ", ".join(map(str, enum[:20])), _short(value)))
+        found.append(Finding(path, "enum", ", ".join(map(str, enum[:20])), short(value)))
         return
     fmt = plan.fmt
     if fmt in _INT_RANGES and isinstance(value, (int, str)) and not isinstance(value, bool):
@@ -238,10 +239,10 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
         except ValueError:
             number = None
         if number is not None and not low <= number <= high:
-            found.append(Finding(path, "range", f"{fmt} ({low} to {high})", _short(value)))
+            found.append(Finding(path, "range", f"{fmt} ({low} to {high})", short(value)))
             return
     elif fmt is not None and fmt in _FORMATS and isinstance(value, str) and not _FORMATS[fmt].match(value):
-        found.append(Finding(path, "format", fmt, _short(value), severity="advice"))
+        found.append(Finding(path, "format", fmt, short(value), severity="advice"))
     if isinstance(value, dict):
         _check_object(schema, value, path, rules, found, limit, depth)
     elif isinstance(value, (list, tuple)):
