@@ -30,6 +30,7 @@ __all__ = ["ContractReport", "Drift", "SEVERITIES", "check_answer", "unapplied"]
 
 SEVERITIES = ("error", "info", "advice")
 KEEP = 500  # findings kept, newest last
+PENDING = 64  # answers waiting to be checked; past this the oldest is checked (memory stays bounded)
 PER_ANSWER = 20  # findings per answer at most
 
 
@@ -91,7 +92,7 @@ class ContractReport:
         self.enabled = enabled
         self.strict = strict
         self._secrets = secrets
-        self._pending: deque[_Answer] = deque(maxlen=KEEP)
+        self._pending: deque[_Answer] = deque()
         self._findings: deque[Drift] = deque(maxlen=KEEP)
         self._calls: dict[str, int] = {}
         self._last: list[Drift] = []
@@ -105,13 +106,16 @@ class ContractReport:
         if not self.enabled:
             return
         self._calls[op.name] = self._calls.get(op.name, 0) + 1
+        if len(self._pending) >= PENDING:
+            self._settle(1)
         self._pending.append(_Answer(op, status, media_type(content_type), data, raw))
         self._last = []
         if self.strict:
             self._settle()
 
-    def _settle(self) -> None:
-        while self._pending:
+    def _settle(self, count: int | None = None) -> None:
+        while self._pending and (count is None or count > 0):
+            count = None if count is None else count - 1
             answer = self._pending.popleft()
             found = [self._clean(d) for d in check_answer(answer.op, answer.status, answer.content_type,
                                                             answer.data, raw=answer.raw)]

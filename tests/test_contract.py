@@ -179,3 +179,13 @@ def test_call_verify_warns_on_stderr_and_still_prints_the_answer(fresh_sim: Simu
     assert code == 0 and json.loads(out) == "again"
     assert err.strip() == ("cmldyn: warning: not applied: update_job: $.timezone was sent as 'UTC' but reads back as "
                            "'America/Los_Angeles'")
+
+
+def test_unread_answers_are_checked_in_time_and_not_lost(fresh_sim: Simulator) -> None:
+    """A script that never reads the report: at most 64 answers wait; older ones are checked, not dropped."""
+    api = cmldyn.Client(fresh_sim.url, CANARY, cache=False)
+    fresh_sim.faults.add(path="^/api/v2/runtimes$", drift="extra-field", times=1)
+    for _ in range(100):
+        api.list_runtimes(page_size=1)
+    assert api.contract.calls == {"list_runtimes": 100}
+    assert [(d.kind, d.path) for d in api.contract.findings] == [("unknown", "$.runtimes[0].cmldyn_sim_extra")]
