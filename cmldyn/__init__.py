@@ -61,6 +61,13 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public names and every request class of the shipped CML spec, so ``cmldyn.CreateJ<Tab>`` completes."""
+    from .schemas import builtin_names
+
+    return sorted(set(__all__) | set(builtin_names()))
+
+
 def __getattr__(name: str) -> Any:
     """``cmldyn.CreateProjectRequest`` and every other schema of the shipped CML spec, made on first use."""
     if name[:1].isupper():

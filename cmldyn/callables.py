@@ -9,6 +9,7 @@ the function that calls.
 from __future__ import annotations
 
 import inspect
+import keyword
 from typing import Any, Callable, Iterator
 
 from .model import OperationModel
@@ -62,6 +63,12 @@ def signature(op: OperationModel) -> inspect.Signature:
             continue
         params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=p.type_label))
     if op.body_param is not None:
+        # The body's fields as keywords too, so editors, Shift-Tab and IPython's completer offer them.
+        taken = {p.name for p in params}
+        for name, prop in op.body_param.schema.properties.items():
+            if name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
+                params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                                annotation=type_label(prop, 1)))
         params.append(inspect.Parameter("body_fields", inspect.Parameter.VAR_KEYWORD))
     code, schema, _ = op.success
     ret = "bytes" if op.binary_response else (type_label(schema) if schema is not None else "None")

@@ -110,7 +110,9 @@ class Client:
         self.spec = loaded.spec
         self.model = loaded.model
         self._callables = {}
-        self._models: SchemaClasses | None = None
+        #: A class per named schema: ``api.models.CreateProjectRequest(name="x")``, each made on first use.
+        #: An attribute, not a property, so that IPython's completer (which evaluates no property) sees it.
+        self.models = SchemaClasses(self.model.schema_names(), self.model.schema)
         self.base_url = self.host + self.spec.base_path
 
     @property
@@ -155,15 +157,6 @@ class Client:
         return self.loaded.cache_path
 
     # ------------------------------------------------------------------ operations
-
-    @property
-    def models(self) -> SchemaClasses:
-        """A class per named schema: ``api.models.CreateProjectRequest(name="x")``."""
-        made = self.__dict__.get("_models")
-        if made is None:
-            made = SchemaClasses(self.model.schema_names(), self.model.schema)
-            self._models = made
-        return made
 
     @property
     def operations(self) -> list[OperationInfo]:
@@ -463,6 +456,9 @@ class Client:
 RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
     "spec",
     "model",
+    "models",
+    "contract",
+    "verify_writes",
     "host",
     "base_url",
     "ready_seconds",

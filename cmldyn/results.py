@@ -86,6 +86,27 @@ class Result:
     def __repr__(self) -> str:
         return "Result(" + json.dumps(self._data, indent=2, ensure_ascii=False, default=str) + ")"
 
+    def __str__(self) -> str:
+        """The dict, printed as cmlapi's models print theirs."""
+        from .display import pretty_text
+
+        return pretty_text(self._data)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: a field table, or a table of the items of a list answer (all text escaped)."""
+        from .display import html_of
+
+        schema = object.__getattribute__(self, "_schema")
+        return html_of(self._data, item_fields=_item_fields(schema, self._data),
+                       title=schema.name if isinstance(schema, Schema) and schema.name else "")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text view: the cmlapi-style dict."""
+        printer.text("Result(...)" if cycle else str(self))
+
+    def _ipython_key_completions_(self) -> list[str]:
+        return sorted(set(self._data) | set(self._field_schemas()))
+
     def get(self, key: str, default: Any = None) -> Any:
         return wrap(self._data.get(key, default))
 
@@ -116,6 +137,31 @@ class ResultList(list[Any]):
 
     def to_dict(self) -> list[JSON]:
         return [to_plain(v) for v in self]
+
+    def __str__(self) -> str:
+        from .display import pretty_text
+
+        return pretty_text(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        from .display import html_of
+
+        return html_of(self.to_dict())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("[...]" if cycle else str(self))
+
+
+def _item_fields(schema: Schema | None, data: dict[str, JSON]) -> list[str] | None:
+    """The field names the schema gives the items of a list answer's one array, for the table's columns."""
+    if not isinstance(schema, Schema):
+        return None
+    arrays = [k for k, v in data.items() if isinstance(v, list)]
+    if len(arrays) != 1:
+        return None
+    prop = schema.properties.get(arrays[0])
+    items = prop.items if prop is not None else None
+    return list(items.properties) if items is not None else None
 
 
 def field_of(value: Any, name: str) -> Any:

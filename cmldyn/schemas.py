@@ -8,13 +8,15 @@ Scripts written for the generated cmlapi build their bodies this way.
 
 from __future__ import annotations
 
+import inspect
+import keyword
 from typing import Any, Callable, Iterable
 
 from .errors import ParamError, did_you_mean
 from .jsonvalue import JSON, to_plain
 from .schema import Schema, type_label
 
-__all__ = ["RequestModel", "SchemaClasses", "builtin_class", "make_class"]
+__all__ = ["RequestModel", "SchemaClasses", "builtin_class", "builtin_names", "make_class"]
 
 
 class RequestModel:
@@ -66,17 +68,41 @@ class RequestModel:
 
 
 def make_class(name: str, schema: Schema) -> type[RequestModel]:
+    """A class for one named schema: its fields as keyword parameters (``inspect.signature`` and editors
+    show them, default None, annotated with the schema's type) and described in its docstring."""
     props = schema.properties
-    fields_doc = "\n".join(f"    {k}: {type_label(v, 1)}" for k, v in props.items())
+    required = schema.required
+    lines = []
+    for key, prop in props.items():
+        mark = ", required" if key in required else ""
+        text = " ".join(prop.description.split())
+        text = text if len(text) <= 100 else text[:99] + "…"
+        lines.append(f"    {key} ({type_label(prop, 1)}{mark}){': ' + text if text else ''}")
     doc = schema.description or f"The {name} object."
     open_schema = schema.additional_properties not in (None, False) and not props
+    params = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_annotation(v))
+              for k, v in props.items() if k.isidentifier() and not keyword.iskeyword(k)]
     return type(name, (RequestModel,), {
         "_schema_name": name,
         "_fields": props,
         "_open": open_schema,
-        "__doc__": f"{doc}\n\nFields:\n{fields_doc}" if fields_doc else doc,
+        "__doc__": f"{doc}\n\nFields:\n" + "\n".join(lines) if lines else doc,
+        "__signature__": inspect.Signature(params),
         "__module__": "cmldyn.schemas",
     })
+
+
+_PYTHON_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list}
+
+
+def _annotation(schema: Schema) -> Any:
+    """The Python type of a field where there is one (``str``, ``int`` ...; ``dict`` for an unnamed object),
+    else the schema's own label (``Project``, ``array[Job]``)."""
+    if schema.name is not None or schema.type == "array" and schema.items is not None and schema.items.name:
+        return type_label(schema, 1)
+    if schema.type == "object":
+        return dict
+    return _PYTHON_TYPES.get(schema.type or "", type_label(schema, 1))
 
 
 class SchemaClasses:
@@ -109,17 +135,19 @@ class SchemaClasses:
         return made
 
     def __dir__(self) -> list[str]:
-        return list(self._names)
+        return sorted(set(self._names) | {"get", "names"})
 
 
 
 _BUILTIN: SchemaClasses | None = None
 
 
-def builtin_class(name: str) -> type[RequestModel] | None:
-    """A request class from the CML spec shipped with cmldyn, usable before any client exists
-    (``cmldyn.CreateProjectRequest(name=...)``). The body is checked again, against the
-    workspace's live spec, when it is sent."""
+def builtin_names() -> list[str]:
+    """The named schemas of the CML spec shipped with cmldyn (what ``dir(cmldyn)`` lists)."""
+    return _builtin().names()
+
+
+def _builtin() -> SchemaClasses:
     global _BUILTIN
     if _BUILTIN is None:
         import json
@@ -130,4 +158,11 @@ def builtin_class(name: str) -> type[RequestModel] | None:
         raw = json.loads(resources.files("cmldyn").joinpath("data/cml-api-v2.swagger.json").read_bytes())
         spec = build_spec(raw, "cmldyn/data/cml-api-v2.swagger.json")
         _BUILTIN = SchemaClasses(spec.schema_names(), spec.schema)
-    return _BUILTIN.get(name)
+    return _BUILTIN
+
+
+def builtin_class(name: str) -> type[RequestModel] | None:
+    """A request class from the CML spec shipped with cmldyn, usable before any client exists
+    (``cmldyn.CreateProjectRequest(name=...)``). The body is checked again, against the
+    workspace's live spec, when it is sent."""
+    return _builtin().get(name)
