@@ -18,6 +18,7 @@ from .cache import SpecCache
 from .callables import build_callable
 from .contract import ContractReport, unapplied
 from .errors import ContractError, CredentialError, OperationError, ParamError, did_you_mean
+from .extras import Pool, RawAnswer, split_extras, with_http_info, with_timeout
 from .jsonvalue import JSON, to_plain
 from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_cache
 from .model import OperationInfo, OperationModel
@@ -95,6 +96,9 @@ class Client:
         self.contract = ContractReport(enabled=check, strict=strict, secrets=transport.secrets)
         #: Read every write back (where the spec has a get for the object) and record the fields not applied.
         self.verify_writes = verify_writes
+        self._pool = Pool()  # for cmlapi's async_req=True
+        self.last_status: int | None = None  # of the most recent answer (cmlapi's _with_http_info reads it)
+        self.last_headers: dict[str, str] = {}
         if loader is None:
             loader = SpecLoader(transport, cache=open_cache(cache), offline=offline, refresh=refresh, reserved=RESERVED)
         self.loader = loader
@@ -173,6 +177,8 @@ class Client:
         if model is None:
             raise AttributeError(name)
         op = model.find(name)
+        if op is None and name.endswith("_with_http_info") and model.find(name[:-15]) is not None:
+            return with_http_info(self.call, model.get(name[:-15]))
         if op is None:
             raise OperationError(f"no operation {name!r} in the spec{did_you_mean(name, model.names())}")
         return self._callable(op)
@@ -183,7 +189,15 @@ class Client:
     def call(self, operation: str | OperationModel, *args: Any, **kwargs: Any) -> Any:
         """Call an operation by Python name, raw operationId, alias (``api.call("class")``) or model."""
         op = operation if isinstance(operation, OperationModel) else self.model.get(operation)
-        return self.send(prepare(op, args, kwargs), op)
+        extras = split_extras(kwargs) if kwargs else {}
+        if not extras:
+            return self.send(prepare(op, args, kwargs), op)
+        if extras.pop("async_req", False):  # on the shared pool; the arguments are checked there too
+            return self._pool.submit(lambda: self.call(op, *args, **kwargs, **extras))
+        request = with_timeout(prepare(op, args, kwargs), extras.get("_request_timeout"))
+        if extras.get("_preload_content") is False:
+            return self.send(request, op, answer="raw")
+        return self.send(request, op, answer="data" if extras.get("_return_http_data_only", True) else "info")
 
     def prepare(self, operation: str, *args: Any, **kwargs: Any) -> PreparedRequest:
         """Check arguments and build the request without sending it (``--dry-run``)."""
@@ -201,8 +215,14 @@ class Client:
             self._callables[op.name] = fn
         return fn
 
-    def send(self, request: PreparedRequest, op: OperationModel | None = None) -> Any:
-        """Send a prepared request and decode the answer (bytes for binary operations)."""
+    def send(self, request: PreparedRequest, op: OperationModel | None = None, *, answer: str = "data") -> Any:
+        """Send a prepared request and decode the answer (bytes for binary operations).
+
+        ``answer``: ``data`` (the decoded answer), ``info`` (data, status, headers), ``raw`` (a RawAnswer).
+        """
+        if answer == "info":
+            data = self.send(request, op)
+            return data, getattr(data, "_status", None) or self.last_status, dict(self.last_headers)
         origin = (request.method, request.path)
         auth = self.auth_for(op) if op is not None else self.default_auth()
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
@@ -213,6 +233,9 @@ class Client:
                 self._strict(None)
             raise error_from_response(response.status, response.reason, response.body, response.headers,
                                       operation=request.operation, secrets=self._transport.secrets, context=response.note)
+        self.last_status, self.last_headers = response.status, response.headers
+        if answer == "raw":
+            return RawAnswer(response.status, response.reason, response.body, dict(response.headers))
         if request.binary_response:
             if op is not None and contract.enabled:
                 contract.observe(op, response.status, response.headers.get("content-type"))
@@ -439,6 +462,7 @@ class Client:
         self._transport.on_wait = announce
 
     def close(self) -> None:
+        self._pool.close()
         self._transport.close()
 
     def __enter__(self) -> "Client":
@@ -459,6 +483,8 @@ RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) 
     "models",
     "contract",
     "verify_writes",
+    "last_status",
+    "last_headers",
     "host",
     "base_url",
     "ready_seconds",

@@ -49,6 +49,7 @@ class PreparedRequest:
     form: dict[str, str] | None = None
     operation: str | None = None
     binary_response: bool = False
+    timeout: tuple[float, float] | None = None  # (connect, read) for this request only (cmlapi's _request_timeout)
 
     def body_preview(self) -> JSON:
         if self.has_json_body:

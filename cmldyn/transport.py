@@ -352,7 +352,7 @@ class Transport:
         remaining = self.deadline - (self.clock() - start)
         if remaining <= 0:
             raise TransportError(f"no complete response within the {self.deadline:.0f} s deadline", retryable=False)
-        connect, read = self.timeout
+        connect, read = request.timeout or self.timeout
         kwargs: dict[str, Any] = dict(
             headers=request.headers or None,
             timeout=(min(connect, remaining), min(read, remaining)),

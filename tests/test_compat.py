@@ -222,3 +222,44 @@ def test_progress_printer_writes_a_line_per_status_change() -> None:
         "waiting: status: A (0 s, attempt 1)",
         "waiting: status: B\\x1b[2J (4 s, attempt 3)",
     ]
+
+
+def test_the_generated_clients_extras(fresh_sim: Simulator) -> None:
+    """_request_timeout, async_req, <op>_with_http_info, _preload_content and _return_http_data_only."""
+    import cmldyn as cmlapi
+
+    client = cmlapi.Client(fresh_sim.url, CANARY, cache=False)
+    assert len(client.list_projects(page_size=2, _request_timeout=5).projects) == 2
+    assert client.list_projects(page_size=1, _request_timeout=(3, 10)).projects
+    with pytest.raises(cmlapi.ParamError, match="_request_timeout"):
+        client.list_projects(_request_timeout="soon")
+    data, status, headers = client.list_projects_with_http_info(page_size=1)
+    assert status == 200 and headers["content-type"] == "application/json" and len(data.projects) == 1
+    data, status, _ = client.list_projects(page_size=1, _return_http_data_only=False)
+    assert status == 200 and data.projects
+    raw = client.list_projects(page_size=1, _preload_content=False)
+    assert raw.status == 200 and json.loads(raw.data)["projects"] and raw.getheader("Content-Type") == "application/json"
+    pending = client.list_projects(page_size=3, async_req=True)
+    assert len(pending.get(timeout=10).projects) == 3 and pending.ready() and pending.successful()
+    failing = client.get_project("no-such-project", async_req=True)
+    failing.wait(10)
+    assert failing.ready() and not failing.successful()
+    with pytest.raises(cmlapi.NotFoundError):
+        failing.get()
+    client.close()
+
+
+def test_an_async_call_to_a_stalled_server_times_out_without_hanging(fresh_sim: Simulator) -> None:
+    import time
+
+    import cmldyn as cmlapi
+
+    client = cmlapi.Client(fresh_sim.url, CANARY, cache=False)
+    fresh_sim.faults.add(path="^/api/v2/runtimes$", latency=3.0, times=1)
+    started = time.monotonic()
+    pending = client.list_runtimes(async_req=True)
+    with pytest.raises(TimeoutError):
+        pending.get(timeout=0.2)
+    assert time.monotonic() - started < 2 and not pending.ready()
+    assert pending.get(timeout=10).runtimes  # it still ends, in its own time
+    client.close()

@@ -46,8 +46,9 @@ ALLOWED: dict[str, set[str]] = {
     "contract": {"errors", "jsonvalue", "model", "schema", "validator"},
     "crawl": {"client", "contract", "errors", "model"},  # client only under TYPE_CHECKING
     "callables": {"model", "paginate", "schema"},
-    "client": {"cache", "callables", "contract", "errors", "jsonvalue", "loader", "model", "paginate", "request", "results",
-               "schema", "schemas", "settings", "spec", "transport", "waiter"},
+    "extras": {"errors", "request"},
+    "client": {"cache", "callables", "contract", "errors", "extras", "jsonvalue", "loader", "model", "paginate", "request",
+               "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
     "compat": {"client", "settings"},
     "rest": {"errors"},
     "utils": {"paginate"},
