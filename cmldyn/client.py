@@ -356,12 +356,14 @@ class Client:
         ``until="success"`` raises WaiterError when the resource fails or stops;
         ``until="done"`` returns on any final status. Ctrl-C stops the wait.
         """
+        from .display import notebook_progress
         from .waiter import wait_until
 
         op, poll, first = self._poller(target, args, kwargs)
         rule = self._status_rule(op)
+        shown = progress if progress is not None else (self.progress or notebook_progress())  # a line in Jupyter
         return wait_until(poll, rule, until=until, delay=delay, timeout=timeout, max_attempts=max_attempts,
-                          progress=progress if progress is not None else self.progress, sleep=sleep, first=first)
+                          progress=shown, sleep=sleep, first=first)
 
     def waiter_for(self, op: OperationModel) -> OperationModel | None:
         """The get operation that re-reads what ``op`` returns, where it has a status to wait on."""

@@ -5,7 +5,8 @@ summary; a list answer such as ``projects``: a table of its items, the columns t
 chosen from the schema and the data: identifier, name, status, times, then the rest up to a width,
 with the item count and a note when there is a next page), the text IPython shows, and the
 cmlapi-style dict that ``str()`` gives. Every server string is HTML-escaped (it is untrusted) and
-long values are cut with an ellipsis. Plain functions over JSON values; IPython is never imported.
+long values are cut with an ellipsis; and, in a Jupyter kernel, one updating progress line. Plain
+functions over JSON values; IPython is imported only where the user's session already has it.
 May import: jsonvalue, output.
 """
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 import html
 import pprint
 import re
+import sys
+from typing import Any, Callable
 
 from .jsonvalue import JSON
 from .output import safe_text
 
-__all__ = ["columns", "html_of", "pretty_text", "summary"]
+__all__ = ["columns", "html_of", "notebook_progress", "pretty_text", "summary"]
 
 MAX_COLUMNS = 8
 MAX_ROWS = 200
@@ -133,3 +136,28 @@ def html_of(data: JSON, *, item_fields: list[str] | None = None, title: str = ""
 def pretty_text(data: JSON) -> str:
     """What ``print(result)`` shows: the dict as cmlapi's models print it (``pprint``), terminal-safe."""
     return safe_text(pprint.pformat(data, width=100, sort_dicts=False))
+
+
+def notebook_progress() -> Callable[[str], None] | None:
+    """In a Jupyter kernel, a progress callable that keeps one output line up to date (through IPython's
+    display, with a display id); None anywhere else, where the REPL and CLI print their own."""
+    if "IPython" not in sys.modules:  # never imported here: only where the user's session already has it
+        return None
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    handle: list[Any] = []
+
+    def show(text: str) -> None:
+        line = safe_text(text)
+        if handle:
+            handle[0].update({"text/plain": line}, raw=True)
+        else:
+            handle.append(display({"text/plain": line}, raw=True, display_id=True))  # type: ignore[no-untyped-call]
+
+    return show

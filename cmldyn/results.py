@@ -15,7 +15,8 @@ from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
 from .jsonvalue import JSON, loads_strict, looks_like_html, media_type, to_plain
 from .schema import Schema
 
-__all__ = ["Result", "ResultList", "decode_answer", "decode_body", "error_from_response", "field_of", "wrap"]
+__all__ = ["Result", "ResultList", "decode_answer", "decode_body", "error_from_response", "field_of", "result_class",
+           "wrap"]
 
 
 class Result:
@@ -84,7 +85,20 @@ class Result:
         return sorted(set(self._data) | set(self._field_schemas()) | {"to_dict", "get", "keys", "items"})
 
     def __repr__(self) -> str:
-        return "Result(" + json.dumps(self._data, indent=2, ensure_ascii=False, default=str) + ")"
+        return type(self).__name__ + "(" + json.dumps(self._data, indent=2, ensure_ascii=False, default=str) + ")"
+
+    def to_str(self) -> str:
+        """The dict as text, as cmlapi's models' ``to_str()`` gives it."""
+        return str(self)
+
+    def to_pandas(self) -> Any:
+        """A list answer's items (its one array of objects) as a pandas DataFrame; one row for an object.
+
+        Raises:
+            ImportError: pandas is not installed (cmldyn does not depend on it).
+        """
+        arrays = [v for v in self._data.values() if isinstance(v, list)]
+        return _data_frame(arrays[0] if len(arrays) == 1 else [self._data])
 
     def __str__(self) -> str:
         """The dict, printed as cmlapi's models print theirs."""
@@ -151,6 +165,18 @@ class ResultList(list[Any]):
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text("[...]" if cycle else str(self))
 
+    def to_pandas(self) -> Any:
+        """The items as a pandas DataFrame (ImportError naming the package where pandas is not installed)."""
+        return _data_frame(self.to_dict())
+
+
+def _data_frame(rows: list[JSON]) -> Any:
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError("to_pandas() needs pandas, which is not installed: pip install pandas") from None
+    return pandas.json_normalize([to_plain(r) for r in rows], max_level=1)
+
 
 def _item_fields(schema: Schema | None, data: dict[str, JSON]) -> list[str] | None:
     """The field names the schema gives the items of a list answer's one array, for the table's columns."""
@@ -174,10 +200,24 @@ def field_of(value: Any, name: str) -> Any:
     return getattr(value, name, None)
 
 
+def result_class(schema: Schema | None) -> type[Result]:
+    """The class of the answers a named schema describes (``Project``), made once per spec and cached
+    on its schema graph; Result itself for an unnamed schema. ``isinstance(answer, cmldyn.Project)``
+    holds too: the request classes of the same name recognise these (schemas.py)."""
+    if schema is None or schema.name is None or not schema.name.isidentifier():
+        return Result
+    made = schema.graph.classes.get(schema.name)
+    if made is None:
+        made = schema.graph.classes[schema.name] = type(schema.name, (Result,), {
+            "__slots__": (), "__module__": "cmldyn.models", "__doc__": schema.description or f"A {schema.name} answer."})
+    return made
+
+
 def wrap(value: JSON, schema: Schema | None = None) -> Any:
-    """JSON objects as Results (knowing their schema view, for fields the server left out), lists of them."""
+    """JSON objects as Results of their schema's class (knowing their schema view, for fields the server
+    left out), lists of them."""
     if isinstance(value, dict):
-        return Result(value, schema=schema)
+        return result_class(schema)(value, schema=schema)
     if isinstance(value, list):
         item_schema = schema.items if isinstance(schema, Schema) else None
         return [wrap(v, item_schema) for v in value]

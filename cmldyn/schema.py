@@ -42,6 +42,8 @@ class SchemaGraph:
         self.openapi3 = openapi3
         self.table = "#/components/schemas" if openapi3 else "#/definitions"
         self._views: dict[str, Schema] = {}
+        #: Answer classes by schema name (results.py makes them on first use): one set per spec.
+        self.classes: dict[str, Any] = {}
 
     @property
     def made(self) -> int:

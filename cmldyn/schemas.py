@@ -19,7 +19,19 @@ from .schema import Schema, type_label
 __all__ = ["RequestModel", "SchemaClasses", "builtin_class", "builtin_names", "make_class"]
 
 
-class RequestModel:
+class _ModelType(type):
+    """The request classes' type: ``isinstance(answer, cmldyn.Project)`` holds for an answer the spec
+    calls ``Project`` too (as with cmlapi's models, which serve both as bodies and as answers)."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if type.__instancecheck__(cls, instance):
+            return True
+        schema = getattr(instance, "_schema", None) if type(instance).__module__ == "cmldyn.models" else None
+        name = getattr(schema, "name", None)
+        return name is not None and name == getattr(cls, "_schema_name", None)
+
+
+class RequestModel(metaclass=_ModelType):
     """Base of the generated request classes. Fields are the schema's properties."""
 
     _schema_name: str = "object"

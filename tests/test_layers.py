@@ -47,8 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "crawl": {"client", "contract", "errors", "model"},  # client only under TYPE_CHECKING
     "callables": {"model", "paginate", "schema"},
     "extras": {"errors", "request"},
-    "client": {"cache", "callables", "contract", "errors", "extras", "jsonvalue", "loader", "model", "paginate", "request",
-               "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
+    "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
+               "request", "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
     "compat": {"client", "settings"},
     "rest": {"errors"},
     "utils": {"paginate"},
@@ -60,7 +60,8 @@ ALLOWED: dict[str, set[str]] = {
     "simulator": {"errors", "jsonvalue", "prescan", "schema", "security", "spec", "validator"},
     "__main__": {"cli"},
 }
-THIRD_PARTY_HOMES = {"prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
+THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"},
+                     "prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
                      "prompt_toolkit": {"repl"}}
 
 

@@ -76,7 +76,7 @@ def test_an_object_shows_a_field_table_and_prints_as_a_dict(api: cmldyn.Client) 
     assert "{name: Sim User, username: simuser" in shown  # a nested object folded to one line, names first
     printed = str(one)
     assert printed.startswith("{'id': ") and "'name': " in printed and not printed.startswith("Result(")
-    assert repr(one).startswith("Result(")
+    assert repr(one).startswith("Project(")
     assert set(one._ipython_key_completions_()) >= {"id", "name", "creator"}
 
 
@@ -104,3 +104,33 @@ def test_the_quickstart_notebook_runs_in_a_real_kernel(tmp_path: Any) -> None:
     texts = [o["data"].get("text/plain", "") for o in outputs if "data" in o]
     assert "'ENGINE_SUCCEEDED'" in texts  # the wait cell ends in a final state
     assert any("0 errors" in t for t in texts)  # the contract report after the calls
+    wait_cell = next(c for c in notebook.cells if c.cell_type == "code" and "api.wait" in c.source)
+    shown = [o for o in wait_cell.outputs if o.get("output_type") == "display_data"]
+    assert len(shown) == 1 and shown[0]["data"]["text/plain"].startswith("status: ENGINE_")  # one updating line
+
+
+def test_answers_are_instances_of_classes_named_after_their_schemas(api: cmldyn.Client) -> None:
+    listed = api.list_projects(page_size=2)
+    one = api.get_project(listed.projects[0].id)
+    assert type(one).__name__ == "Project" and type(one) is type(listed.projects[0])  # one class per schema
+    assert isinstance(one, cmldyn.Project) and isinstance(one, api.models.Project)  # as with cmlapi's models
+    assert not isinstance(listed, cmldyn.Project) and isinstance(listed, cmldyn.ListProjectsResponse)
+    assert isinstance(one, cmldyn.Result) and one._status == 200  # still a result
+    assert one.to_str() == str(one) and one.to_dict()["id"] == one.id
+    assert one == api.get_project(one.id)
+    assert not isinstance(cmldyn.CreateProjectRequest(name="x"), cmldyn.Project)
+
+
+def test_to_pandas_names_the_package_it_needs(api: cmldyn.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    listed = api.list_projects(page_size=3)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as where pandas is not installed
+    with pytest.raises(ImportError, match="to_pandas\\(\\) needs pandas, which is not installed: pip install pandas"):
+        listed.to_pandas()
+
+
+def test_to_pandas_makes_a_frame_of_the_items(api: cmldyn.Client) -> None:
+    pytest.importorskip("pandas")  # an optional extra: checked where pandas is installed
+    frame = api.list_projects(page_size=3).to_pandas()
+    assert len(frame) == 3 and {"id", "name", "creator.username"} <= set(frame.columns)
