@@ -2,7 +2,7 @@
 
 Owns: :func:`build_callable` (with ``.pages()`` and ``.items()`` where the operation pages) and
 :func:`signature` (cmlapi's argument order: the body, then path parameters, then keywords, each
-annotated with its type). May import: model, paginate, schema. Knows nothing of Client: it is handed
+annotated with its type). May import: display, model, paginate, schema. Knows nothing of Client: it is handed
 the function that calls.
 """
 
@@ -36,16 +36,34 @@ def build_callable(call: Callable[..., Any], op: OperationModel) -> Callable[...
 
         def pages(*args: Any, **kwargs: Any) -> Iterator[Any]:
             """Each page, following next_page_token (page_size, search_filter and sort repeated)."""
-            return iter_pages(operation, args, kwargs)
+            return iter_pages(_counted(operation, op.name), args, kwargs)
 
         def items(*args: Any, max_items: int | None = None, **kwargs: Any) -> Iterator[Any]:
-            return iter_items(operation, field, args, kwargs, max_items=max_items)
+            return iter_items(_counted(operation, op.name), field, args, kwargs, max_items=max_items)
 
         items.__doc__ = f"Every item of {field!r} across pages, fetched as you iterate."
 
         operation.pages = pages  # type: ignore[attr-defined]
         operation.items = items  # type: ignore[attr-defined]
     return operation
+
+
+def _counted(operation: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """In Jupyter, the page calls of one walk through a list show as one updating line; elsewhere as they are."""
+    from .display import notebook_progress
+
+    show = notebook_progress()
+    if show is None:
+        return operation
+    done = [0]
+
+    def page(*args: Any, **kwargs: Any) -> Any:
+        result = operation(*args, **kwargs)
+        done[0] += 1
+        show(f"{name}: page {done[0]}")
+        return result
+
+    return page
 
 
 def signature(op: OperationModel) -> inspect.Signature:

@@ -23,7 +23,8 @@ __all__ = ["ApiClient", "CMLServiceApi", "Configuration"]
 
 
 class Configuration:
-    """Connection settings, named as in cmlapi: ``host``, ``verify_ssl``, ``ssl_ca_cert``, ``api_key``."""
+    """Connection settings, named as in cmlapi: ``host``, ``verify_ssl``, ``ssl_ca_cert``, ``api_key`` and
+    ``api_key_prefix``, ``proxy``."""
 
     def __init__(self, host: str | None = None, api_key: dict[str, str] | None = None,
                  api_key_prefix: dict[str, str] | None = None) -> None:
@@ -33,6 +34,7 @@ class Configuration:
         self.api_key: dict[str, str] = dict(api_key or {})
         self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
         self.timeout: float | None = None
+        self.proxy: str | None = None
 
     def __repr__(self) -> str:
         return f"Configuration(host={self.host!r}, verify_ssl={self.verify_ssl})"
@@ -80,7 +82,8 @@ class CMLServiceApi:
             if self._client is None:
                 config = self.api_client.configuration
                 settings = Settings(host=config.host, token=self.api_client.token(), ca_cert=config.ssl_ca_cert,
-                                    insecure=not config.verify_ssl, timeout=config.timeout or None)
+                                    insecure=not config.verify_ssl, timeout=config.timeout or None,
+                                    proxy=config.proxy or None)
                 self._client = connect(settings)
             return self._client
 

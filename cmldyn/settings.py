@@ -78,6 +78,7 @@ class Settings:
     scheme_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     spec: str | None = None
     ca_cert: str | None = None
+    proxy: str | None = None  # every request through this proxy (cmlapi's Configuration.proxy); else the environment's
     insecure: bool = False
     timeout: float | tuple[float, float] | None = None
     deadline: float | None = None

@@ -194,6 +194,8 @@ class Transport:
     on_wait: Callable[[str], None] | None = None
     #: Refuse, before any I/O, every method but GET, HEAD and OPTIONS (``cmldyn check`` crawls read-only).
     read_only: bool = False
+    #: A proxy URL for every request (cmlapi's ``Configuration.proxy``); None: the environment's, as before.
+    proxy: str | None = None
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -222,6 +224,7 @@ class Transport:
             options["deadline"] = float(settings.deadline)
         return cls(settings.base_url, settings.token, verify=not settings.insecure, ca_cert=settings.ca_cert,
                    user=settings.user, password=settings.password, scheme_keys=dict(settings.scheme_keys),
+                   proxy=settings.proxy,
                    timeout=settings.timeouts(DEFAULT_TIMEOUT), retry=RetryPolicy(attempts=max(1, settings.retries)),
                    on_wait=on_wait, **options)
 
@@ -240,7 +243,8 @@ class Transport:
         if session is None:
             library = _http()
             if self._proxies is None:
-                self._proxies = library.utils.get_environ_proxies(self.base_url)
+                self._proxies = ({"http": self.proxy, "https": self.proxy} if self.proxy
+                                 else library.utils.get_environ_proxies(self.base_url))
             session = library.Session()
             session.trust_env = False
             session.headers["User-Agent"] = f"cmldyn/{__version__}"

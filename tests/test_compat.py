@@ -263,3 +263,30 @@ def test_an_async_call_to_a_stalled_server_times_out_without_hanging(fresh_sim: 
     assert time.monotonic() - started < 2 and not pending.ready()
     assert pending.get(timeout=10).runtimes  # it still ends, in its own time
     client.close()
+
+
+def test_configuration_proxy_carries_every_request() -> None:
+    """Configuration.proxy: the spec and the calls go through the proxy (it sees absolute URLs)."""
+    import cmldyn as cmlapi
+
+    from .conftest import EchoServer
+
+    spec = CML_SPEC.read_bytes()
+
+    def proxy(record: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        if record["path"].endswith("/api/v2/swagger.json"):
+            return 200, {"Content-Type": "application/json"}, spec
+        return 200, {"Content-Type": "application/json"}, b'{"projects": [], "next_page_token": ""}'
+
+    server = EchoServer(respond=proxy)
+    try:
+        config = cmlapi.Configuration()
+        config.host = "http://workspace.invalid"  # never resolved: the proxy is asked instead
+        config.proxy = server.url
+        client = cmlapi.ApiClient(config)
+        client.set_default_header("authorization", "Bearer " + CANARY)
+        assert cmlapi.CMLServiceApi(client).list_projects().projects == []
+        assert [r["path"] for r in server.requests] == ["http://workspace.invalid/api/v2/swagger.json",
+                                                        "http://workspace.invalid/api/v2/projects"]
+    finally:
+        server.close()

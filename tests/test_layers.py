@@ -45,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "loader": {"_version", "cache", "errors", "model", "results", "spec", "transport"},
     "contract": {"errors", "jsonvalue", "model", "schema", "validator"},
     "crawl": {"client", "contract", "errors", "model"},  # client only under TYPE_CHECKING
-    "callables": {"model", "paginate", "schema"},
+    "callables": {"display", "model", "paginate", "schema"},
     "extras": {"errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
                "request", "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
