@@ -222,7 +222,8 @@ class Client:
         """
         if answer == "info":
             data = self.send(request, op)
-            return data, getattr(data, "_status", None) or self.last_status, dict(self.last_headers)
+            headers = getattr(data, "_headers", None) or self.last_headers
+            return data, getattr(data, "_status", None) or self.last_status, dict(headers)
         origin = (request.method, request.path)
         auth = self.auth_for(op) if op is not None else self.default_auth()
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
