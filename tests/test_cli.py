@@ -328,3 +328,24 @@ def test_every_finding_is_named(echo: Any) -> None:
     assert "missing required field body.name" in line and "(and 2 more:" in line
     assert "wrong type for body field 'tag' of create_pet: expected string, got int 5" in line
     assert "unknown field 'colour'" in line
+
+
+def test_call_op_help_documents_every_cml_operation() -> None:
+    """`cmldyn call OP --help` shows the operation's documentation and command line, exit 0, for all 158."""
+    from cmldyn.spec import load_spec
+
+    from .conftest import CML_SPEC
+
+    ids = [op["operationId"] for item in load_spec(CML_SPEC).raw["paths"].values() for op in item.values()
+           if isinstance(op, dict) and "operationId" in op]
+    assert len(ids) == 158
+    for operation_id in ids:
+        code, out, err = run(["--spec", str(CML_SPEC), "call", operation_id, "--help"])
+        assert code == 0 and err == "", (operation_id, err)
+        assert f"operationId: {operation_id}" in out and "Command line: cmldyn call " in out
+    code, out, _ = run(["help", "create_job", "--spec", str(CML_SPEC)])
+    assert code == 0 and "Command line: cmldyn call create_job PROJECT_ID" in out
+    code, out, _ = run(["call", "--help"])
+    assert code == 0 and out.startswith("usage: cmldyn call")
+    code, _, err = run(["call"])
+    assert code == 2 and "call needs an OPERATION" in err

@@ -11,7 +11,7 @@ from .call import cli_usage
 from .context import Context
 from .exits import Exit
 
-__all__ = ["run_describe", "run_ops"]
+__all__ = ["run_describe", "run_help", "run_ops"]
 
 
 def run_ops(ctx: Context, args: argparse.Namespace) -> int:
@@ -35,3 +35,11 @@ def run_describe(ctx: Context, args: argparse.Namespace) -> int:
     op = api.operation(args.operation)
     ctx.stdout.write(safe_text(op.doc()) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
     return Exit.OK
+
+
+def run_help(ctx: Context, args: argparse.Namespace) -> int:
+    """``cmldyn help OP``: as ``describe``; ``cmldyn help``: the command's own help."""
+    if args.operation is None:
+        ctx.stdout.write(args.top_help())
+        return Exit.OK
+    return run_describe(ctx, args)

@@ -39,6 +39,15 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from ..filtering import compile_expression, search
     from ..output import is_terminal
 
+    if args.help or args.operation is None:
+        if args.operation is None and not args.help:
+            raise UsageError("call needs an OPERATION", hint="see 'cmldyn ops' for them, 'cmldyn call --help' for the words")
+        if args.operation is None:
+            ctx.stdout.write(args.command_help())
+            return Exit.OK
+        from .browse import run_describe
+
+        return run_describe(ctx, args)  # `cmldyn call OP --help`: the operation's own documentation
     api = ctx.client()
     api.verify_writes = args.verify
     op = api.operation(args.operation)

@@ -107,17 +107,23 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"cmldyn {__version__}")
     add_global_options(parser, on_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    parser.set_defaults(top_help=parser.format_help)
 
     def command(name: str, help_text: str, handler: Any, *, globals_skip: tuple[str, ...] = (),
-                with_globals: bool = True) -> Parser:
-        p: Parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False, epilog=ENVIRONMENT)
+                with_globals: bool = True, add_help: bool = True) -> Parser:
+        p: Parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False, epilog=ENVIRONMENT,
+                                   add_help=add_help)
         if with_globals:
             add_global_options(p, on_command=True, skip=globals_skip)
         p.set_defaults(handler=handler)
         return p
 
-    p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'", call.run)
-    p.add_argument("operation", help="the operation's name (see 'cmldyn ops'), operationId or alias")
+    p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'", call.run,
+                add_help=False)
+    p.add_argument("operation", nargs="?", help="the operation's name (see 'cmldyn ops'), operationId or alias")
+    p.add_argument("-h", "--help", action="store_true",
+                   help="the operation's documentation and command-line form (without OPERATION: this help)")
+    p.set_defaults(command_help=p.format_help)
     p.add_argument("-q", "--query", metavar="JMESPATH", help="filter the answer with a JMESPath expression")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table", "raw"), help="how to show the answer (default json)")
     p.add_argument("--all", action="store_true", help="follow next_page_token and gather every item")
@@ -146,6 +152,9 @@ def build_parser() -> Parser:
 
     p = command("describe", "an operation's documentation and its command-line form", browse.run_describe)
     p.add_argument("operation")
+
+    p = command("help", "an operation's documentation (as describe), or, without one, this help", browse.run_help)
+    p.add_argument("operation", nargs="?")
 
     p = command("spec", "the spec: show (source, cache, version, counts), refresh, diff (since the cached copy), "
                         "validate (findings, never fatal), resolve (references inlined, cycles kept), drift (where recent "
