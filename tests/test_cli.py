@@ -349,3 +349,15 @@ def test_call_op_help_documents_every_cml_operation() -> None:
     assert code == 0 and out.startswith("usage: cmldyn call")
     code, _, err = run(["call"])
     assert code == 2 and "call needs an OPERATION" in err
+
+
+def test_demo_runs_leave_no_spec_in_the_cache() -> None:
+    """Each --demo run serves its spec on a random port; caching it would pile up a file per run."""
+    import os
+    from pathlib import Path
+
+    for _ in range(2):
+        code, out, err = run(["--demo", "call", "list_projects", "-q", "length(projects)"])
+        assert code == 0 and out.strip() == "6", err
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    assert [p for p in cache.rglob("*") if p.is_file() and "specs" in p.parts] == []

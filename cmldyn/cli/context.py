@@ -79,7 +79,8 @@ class Context:
             self.stderr.write(f"cmldyn: warning: TLS verification is off for {settings.host}\n")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.api = connect(settings, cache=self.cache)
+            # The built-in simulator's spec is in this process: caching it would leave a file per random port.
+            self.api = connect(settings, cache=False if self.sim is not None else self.cache)
         if need_host and self.api.needs_key:
             self.api.close()
             self.api = None  # the next call, with a key, builds it again
