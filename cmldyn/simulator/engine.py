@@ -29,7 +29,7 @@ from typing import Any, Callable
 from ..schema import Schema
 from .profiles import ApiFailure, Profile, not_found
 from .routes import Reply, Route, SpecIndex
-from .samples import Sampler, id_like
+from .samples import Sampler, id_like, singular
 
 __all__ = ["Call", "Engine", "PROGRESSIONS", "RouteKind", "SimClock", "classify", "status_path"]
 
@@ -171,6 +171,8 @@ class Engine:
         self.prefix = profile.collection_prefix(index)
         self.kinds = {route.operation_id: classify(route, self.prefix) for route in index.routes}
         self._item_routes: dict[str, list[Route]] = {}
+        self._creatable = {k.collection for k in self.kinds.values() if k.kind == "create"}
+        self._id_fields: dict[tuple[str, str], str | None] = {}  # (collection, route) -> id field, worked out once
         for route in index.routes:
             kind = self.kinds[route.operation_id]
             if kind.kind in ("get", "update", "delete", "put_item", "action"):
@@ -221,7 +223,7 @@ class Engine:
                 continue  # the parent is not a collection this simulator keeps (a free-form path value)
             store = self.items.get(parent_collection, {}).get(parents[:depth], {})
             if depth < len(parents) and parents[depth] not in store:
-                raise not_found(_singular(segments[i - 1]), parents[depth])
+                raise not_found(singular(segments[i - 1]), parents[depth])
             depth += 1
 
     def sample(self, route: Route) -> JSON:
@@ -246,7 +248,7 @@ class Engine:
                 given = body if isinstance(body, dict) else {}
                 return Reply(route.success_code, self.create(route, kind.collection, parents, given))
             if kind.kind in ("get", "update", "delete", "action", "put_item") and (
-                    kind.collection in self.items or self._creatable(kind.collection)):
+                    kind.collection in self.items or kind.collection in self._creatable):
                 ident = values[kind.parents] if len(values) > kind.parents else ""
                 return self.item_op(route, kind, parents, ident, body if isinstance(body, dict) else {})
             return self.other(route)
@@ -273,10 +275,6 @@ class Engine:
         view = self.index.response_view(route)
         return view is not None and (view.type == "array" or self.index.list_field(route) is not None)
 
-    def _creatable(self, collection: str) -> bool:
-        return any(self.kinds[r.operation_id].kind == "create" and self.kinds[r.operation_id].collection == collection
-                   for r in self.index.routes)
-
     # ------------------------------------------------------------ ids
 
     def item_schema(self, collection: str, route: Route | None = None) -> Schema | None:
@@ -289,6 +287,12 @@ class Engine:
     def id_field(self, collection: str, route: Route | None = None) -> str | None:
         """The field that names an object: the item path parameter (``pet_id`` -> ``id``, ``shelf.name`` ->
         ``name``) where the object has it, else ``id``. None where the answer is no object with fields."""
+        key = (collection, route.operation_id if route is not None else "")
+        if key not in self._id_fields:
+            self._id_fields[key] = self._find_id_field(collection, route)
+        return self._id_fields[key]
+
+    def _find_id_field(self, collection: str, route: Route | None) -> str | None:
         schema = self.item_schema(collection, route)
         props = schema.properties if schema is not None else {}
         if not props:
@@ -297,7 +301,7 @@ class Engine:
         if fixed is not None:
             return fixed if fixed in props else None
         names = [r.names[-1] for r in self._item_routes.get(collection, []) if r.names]
-        singular = _singular(collection.rsplit("/", 1)[-1]).lower()
+        singular = _noun(collection).lower()
         for name in names:
             base = name.rsplit(".", 1)[-1]
             squeezed = base.lower().replace("_", "").replace("-", "")
@@ -325,14 +329,14 @@ class Engine:
         if not self.sampler.rich:
             return self.new_id()
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-        return f"{_singular(collection.rsplit('/', 1)[-1])}-" + "".join(self.rng.choice(alphabet) for _ in range(8))
+        return f"{_noun(collection)}-" + "".join(self.rng.choice(alphabet) for _ in range(8))
 
     # ------------------------------------------------------------ generic CRUD
 
     def create(self, route: Route, collection: str, parents: tuple[str, ...], body: dict[str, JSON]) -> JSON:
         self.check_parents(collection, parents)
         schema = self.index.response_view(route)
-        obj = self.sampler.value(schema, _singular(collection.rsplit("/", 1)[-1]))
+        obj = self.sampler.value(schema, _noun(collection))
         if not isinstance(obj, dict):
             obj = {}
         props = schema.properties if schema is not None else {}
@@ -355,7 +359,7 @@ class Engine:
         given = body.get(key)
         if given not in (None, ""):
             if str(given) in store:
-                raise ApiFailure(409, 6, f"{_singular(collection.rsplit('/', 1)[-1])} {given!r} already exists")
+                raise ApiFailure(409, 6, f"{_noun(collection)} {given!r} already exists")
             obj[key] = given
         else:
             obj[key] = self.next_id(collection, parents, props.get(key))
@@ -404,7 +408,7 @@ class Engine:
         store = self.store(kind.collection, parents)
         obj = store.get(ident)
         if obj is None:
-            raise not_found(_singular(kind.collection.rsplit("/", 1)[-1]), ident)
+            raise not_found(_noun(kind.collection), ident)
         if kind.kind == "get":
             return Reply(route.success_code, self.public(obj))
         if kind.kind == "delete":
@@ -468,9 +472,6 @@ class Engine:
         return Reply(route.success_code, self.profile.list_answer(self, route, objects, query))
 
 
-def _singular(word: str) -> str:
-    """``projects`` -> ``project``, ``policies`` -> ``policy``, ``shelves`` -> ``shelf``, ``boxes`` -> ``box``."""
-    for plural, single in (("ies", "y"), ("lves", "lf"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+def _noun(collection: str) -> str:
+    """What one object of a collection is called: ``projects/*/jobs`` -> ``job``."""
+    return singular(collection.rsplit("/", 1)[-1])

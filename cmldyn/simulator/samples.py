@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from ..schema import Schema
 
-__all__ = ["Sampler", "id_like"]
+__all__ = ["Sampler", "id_like", "singular"]
 
 JSON = Any
 MAX_DEPTH = 4
@@ -79,7 +79,7 @@ class Sampler:
             if not self.rich or depth >= MAX_DEPTH or schema.items is None:
                 return []
             count = max(1, min(int(schema.raw.get("minItems") or 1), 3))
-            return [self.value(schema.items, _singular(name), depth + 1) for _ in range(count)]
+            return [self.value(schema.items, singular(name), depth + 1) for _ in range(count)]
         if kind == "integer":
             return self.number(schema, name, integer=True)
         if kind == "number":
@@ -176,5 +176,9 @@ class Sampler:
         return rng.choice(_WORDS)
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """``projects`` -> ``project``, ``policies`` -> ``policy``, ``shelves`` -> ``shelf``, ``boxes`` -> ``box``."""
+    for plural, single in (("ies", "y"), ("lves", "lf"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(plural):
+            return word[: -len(plural)] + single
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word

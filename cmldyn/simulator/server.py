@@ -177,8 +177,9 @@ class Handler(BaseHTTPRequestHandler):
         except ApiFailure as failure:
             self._fail(None, failure)
             return
+        headers = dict(self.headers.items())
         self.server.seen.append(Seen(method, raw_path, parts.query, self.headers.get("authorization"),
-                                     self.headers.get("content-type", ""), body[:4096], dict(self.headers.items())))
+                                     self.headers.get("content-type", ""), body[:4096], headers))
         fault = self.server.faults.pick(method, raw_path)
         drift = None
         if fault is not None and fault.drift:
@@ -214,12 +215,12 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         ctype = self.headers.get("content-type", "")
         try:
-            profile.authorize(index, route, dict(self.headers.items()), query, self.server.token)
+            profile.authorize(index, route, headers, query, self.server.token)
             if route is None:
                 raise ApiFailure(405, 12, "Method Not Allowed") if exists else ApiFailure(404, 5, "Not Found")
             checked = index.check_query(route, query, strict=profile.strict_params)
             if profile.strict_params:
-                index.check_headers(route, dict(self.headers.items()))
+                index.check_headers(route, headers)
             form = ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
             parsed = None if form else index.check_body(route, body, ctype, rules=profile.body_rules)
             reply = self.server.workspace.handle(route, values, checked, parsed, body, ctype)
