@@ -162,17 +162,18 @@ def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 4, rate: float 
                 last_call = clock()
                 progress = True
                 data = _call(api, op, args, reports[op.name])
+                used = {p.wire: args[p.name] for p in op.params if p.name in args}  # what this call was given
+                names = _id_names(op, item_params)
+                level = (depth if args else 0) + 1  # how many answers away from a list that needs nothing
                 for item in _items(data)[:5]:
-                    new = {p.wire: v for p in op.params for n, v in args.items() if p.name == n}  # what this call used
-                    for name in _id_names(op, item_params):
-                        if isinstance(item.get("id"), (str, int)):
-                            new[name] = str(item["id"])
+                    new = dict(used)
+                    if isinstance(item.get("id"), (str, int)):
+                        new.update((name, str(item["id"])) for name in names)
                     for key_name, value in item.items():
                         if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "" and (
                                 key_name.endswith(("_id", "Id")) or key_name in ("name", "identifier")
                                 or key_name.endswith("identifier")):
                             new.setdefault(key_name, str(value))
-                    level = (depth if args else 0) + 1  # how many answers away from a list that needs nothing
                     if new and (level, new) not in bindings:
                         bindings.append((level, new))
                 break  # one call per operation and round; more values come in later rounds
