@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .contract import Drift
 from .errors import ApiError, CmldynError
+from .naming import singular
 
 if TYPE_CHECKING:
     from .client import Client
@@ -77,13 +78,6 @@ class Crawl:
                 "operations": [r.to_dict() for r in self.operations]}
 
 
-def _singular(word: str) -> str:
-    for plural, single in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
-
-
 def _items(data: JSON) -> list[dict[str, JSON]]:
     """The objects of a list answer: the answer itself, or its one array of objects."""
     if isinstance(data, list):
@@ -104,7 +98,7 @@ def _id_names(op: OperationModel, item_params: dict[str, str]) -> list[str]:
     if prefix in item_params:
         names.append(item_params[prefix])
     if words:
-        last = _singular(words[-1].split(":")[0].replace("-", "_"))
+        last = singular(words[-1].split(":")[0].replace("-", "_"))
         names += [f"{last}_id", f"{last}Id"]
     return names
 

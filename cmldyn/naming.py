@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["derive_operation_id", "identifier", "lower_camel", "snake_case"]
+__all__ = ["derive_operation_id", "identifier", "lower_camel", "singular", "snake_case"]
 
 _ACRONYM_SPLIT = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_SPLIT = re.compile(r"([a-z\d])([A-Z])")
@@ -30,6 +30,14 @@ def snake_case(text: str) -> str:
     text = _ACRONYM_SPLIT.sub(r"\1_\2", text)
     text = _WORD_SPLIT.sub(r"\1_\2", text)
     return text.replace("-", "_").replace(".", "_").lower()
+
+
+def singular(word: str) -> str:
+    """``projects`` -> ``project``, ``policies`` -> ``policy``, ``shelves`` -> ``shelf``, ``boxes`` -> ``box``."""
+    for plural, single in (("ies", "y"), ("lves", "lf"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(plural):
+            return word[: -len(plural)] + single
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 @lru_cache(maxsize=4096)

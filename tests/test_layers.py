@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"errors", "jsonvalue"},
     "loader": {"_version", "cache", "errors", "model", "results", "spec", "transport"},
     "contract": {"errors", "jsonvalue", "model", "schema", "validator"},
-    "crawl": {"client", "contract", "errors", "model"},  # client only under TYPE_CHECKING
+    "crawl": {"client", "contract", "errors", "model", "naming"},  # client only under TYPE_CHECKING
     "callables": {"display", "model", "paginate", "schema"},
     "extras": {"errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
@@ -57,7 +57,7 @@ ALLOWED: dict[str, set[str]] = {
              "storage", "model"},
     "cli": {"_version", "client", "config", "crawl", "errors", "filtering", "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
-    "simulator": {"errors", "jsonvalue", "prescan", "schema", "security", "spec", "validator"},
+    "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},
     "__main__": {"cli"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"},
@@ -139,13 +139,14 @@ def test_the_allowed_imports_have_no_cycle() -> None:
 
 def test_simulator_imports_nothing_from_the_client() -> None:
     """Only the document layer is shared: the spec's checks, the schema views and validator, the
-    security schemes as plain data, and what they stand on; never the model, requests or transport."""
-    shared = {"spec", "schema", "security", "validator"}
+    security schemes as plain data, the spelling rules (naming), and what they stand on; never the
+    model, requests or transport."""
+    shared = {"naming", "spec", "schema", "security", "validator"}
     for path in (PACKAGE / "simulator").rglob("*.py"):
         ours, _ = cmldyn_imports(path)
         assert ours <= {"simulator"} | shared, (path.name, ours)
     below = set().union(*(ALLOWED[unit] for unit in shared)) | shared
-    assert below <= {"spec", "schema", "security", "validator", "prescan", "jsonvalue", "errors"}
+    assert below <= {"naming", "spec", "schema", "security", "validator", "prescan", "jsonvalue", "errors"}
 
 
 def test_each_third_party_library_has_one_home() -> None:

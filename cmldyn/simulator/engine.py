@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from ..naming import singular
 from ..schema import Schema
 from .profiles import ApiFailure, Profile, not_found
 from .routes import Reply, Route, SpecIndex
-from .samples import Sampler, id_like, singular
+from .samples import Sampler, id_like
 
 __all__ = ["Call", "Engine", "PROGRESSIONS", "RouteKind", "SimClock", "classify", "status_path"]
 

@@ -22,9 +22,10 @@ import string
 import uuid
 from typing import Any, Callable
 
+from ..naming import singular
 from ..schema import Schema
 
-__all__ = ["Sampler", "id_like", "singular"]
+__all__ = ["Sampler", "id_like"]
 
 JSON = Any
 MAX_DEPTH = 4
@@ -174,11 +175,3 @@ class Sampler:
         if name in ("description", "summary", "comment", "message", "text", "note", "notes"):
             return rng.choice(_TEXT)
         return rng.choice(_WORDS)
-
-
-def singular(word: str) -> str:
-    """``projects`` -> ``project``, ``policies`` -> ``policy``, ``shelves`` -> ``shelf``, ``boxes`` -> ``box``."""
-    for plural, single in (("ies", "y"), ("lves", "lf"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if word.endswith(plural):
-            return word[: -len(plural)] + single
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
