@@ -192,6 +192,8 @@ class Transport:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.monotonic
     on_wait: Callable[[str], None] | None = None
+    # Called as (method, path, status) after each answer: the REPL drops live values a write changed.
+    after_send: list[Callable[[str, str, int], None]] = field(default_factory=list)
     #: Refuse, before any I/O, every method but GET, HEAD and OPTIONS (``cmldyn check`` crawls read-only).
     read_only: bool = False
     #: A proxy URL for every request (cmlapi's ``Configuration.proxy``); None: the environment's, as before.
@@ -283,6 +285,12 @@ class Transport:
         if self.read_only and request.method not in READ_ONLY_METHODS:
             raise UsageError(f"refusing to send {request.method} {request.path}: this transport is read-only "
                              f"(only {', '.join(READ_ONLY_METHODS)} are sent)")
+        response = self._send_retrying(request, auth, absolute)
+        for listener in self.after_send:
+            listener(request.method, request.path, response.status)
+        return response
+
+    def _send_retrying(self, request: PreparedRequest, auth: Auth, absolute: bool) -> Response:
         start = self.clock()
         policy = self.retry
         retryable = request.method in IDEMPOTENT
@@ -450,6 +458,9 @@ class Transport:
         parts = urlsplit(url)
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         if isinstance(exc, requests.exceptions.SSLError):
+            if re.search(r"(?i)wrong[_ ]version[_ ]number|record layer failure|http request|unknown protocol", str(exc)):
+                return TransportError(f"the server at {where} answered plain HTTP, not TLS; use http:// instead of https://",
+                                      hint=f"--host http://{where}", retryable=False)
             return TransportError(f"TLS verification failed for {where}: {_tls_reason(exc)}",
                                   hint="give the CA bundle with --ca-cert FILE (ca_cert=...)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectTimeout):

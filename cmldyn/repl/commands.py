@@ -8,10 +8,12 @@ side of cmldyn (client, errors, filtering, output, schemas).
 
 from __future__ import annotations
 
+import builtins
 import codeop
 import io
 import os
 import re
+import textwrap
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -20,7 +22,7 @@ from ..errors import CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
 from ..output import error_lines, operations_table, render, safe_text, traceback_text
 
-__all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "scan", "split_filter"]
+__all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "render_value", "replay_header", "scan", "split_filter"]
 
 OUTPUT_FORMATS = ("json", "yaml", "table")
 
@@ -35,6 +37,7 @@ class Outcome:
     value: Any = None
     is_result: bool = False
     note: str = ""  # one dim line under the result (an answer that differs from the spec)
+    page: bool = False  # long help: through a pager on a terminal
 
 
 def scan(text: str) -> Iterator[tuple[int, str, int]]:
@@ -91,14 +94,17 @@ class Console:
     """The REPL's state: namespace, output format, secrets to redact, saved statements."""
 
     def __init__(self, namespace: dict[str, Any], *, secrets: tuple[str, ...] = (), debug: bool = False,
-                 refresh: Callable[[], tuple[list[str], list[str]]] | None = None) -> None:
+                 refresh: Callable[[], tuple[list[str], list[str]]] | None = None,
+                 origin: dict[str, Any] | None = None) -> None:
         self.namespace = namespace
         self.secrets = secrets
         self.debug = debug
         self.output = "json"
-        self.statements: list[str] = []
+        self.statements: list[str] = []  # the session as script lines, for .save
         self.refresh = refresh
+        self.origin = origin or {}  # where a saved script connects: host and profile, or the demo
         self.last_operation: str | None = None
+        self.last_error: BaseException | None = None  # for .tb
         self._compiler = codeop.CommandCompiler()
 
     # ---------------------------------------------------------------- input
@@ -133,19 +139,25 @@ class Console:
         text = source.strip("\n")
         if not text.strip():
             return Outcome()
+        # A line starting with a space runs as usual and stays out of .save (and of the history).
+        private = text[:1] in (" ", "\t")
+        if private:
+            text = textwrap.dedent(text)
+        kept = len(self.statements)
         try:
             if text.lstrip().startswith(".") and not text.lstrip().startswith(".."):
-                return self.dot(text.strip())
-            parts = split_filter(text) if "\n" not in text.strip() else None
-            if parts is not None:
-                outcome = self._filtered(*parts)
-                if outcome is not None:
-                    return outcome
-            return self._python(text)
+                outcome = self.dot(text.strip())
+            else:
+                parts = split_filter(text) if "\n" not in text.strip() else None
+                found = self._filtered(*parts) if parts is not None else None
+                outcome = found if found is not None else self._python(text)
         except KeyboardInterrupt:
-            return Outcome("interrupted", ok=False)
+            outcome = Outcome("interrupted", ok=False)
         except SystemExit:
             return Outcome(exit=True)
+        if private:
+            del self.statements[kept:]
+        return outcome
 
     def _filtered(self, left: str, expression: str) -> Outcome | None:
         try:
@@ -159,22 +171,41 @@ class Console:
             if not self._looks_like_filter(expression):
                 return None
             return Outcome(self._filter_error(error), ok=False)
+        if self._python_or(left, expression):
+            return None  # `flags | other`: Python's own operator on names that exist
         try:
             value = eval(code, self.namespace)
         except BaseException as error:  # noqa: BLE001 - reported as one line
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
+            self._failed(error)
             return Outcome(self.error_line(error), ok=False)
-        if not _json_like(value):
-            return None
         try:
             filtered = search(expression, value)
         except FilterError as error:
             return Outcome(self._filter_error(error), ok=False)
         self._remember(left, value)
-        self.statements.append(_py_filter(left, expression))
+        self.statements.append(f"_ = replay.filtered({left}, {expression!r})")
         # A filter's output is JSON data, shown as such even when it is one string.
         return Outcome(redact(render(filtered, self.output), self.secrets), value=filtered, is_result=True)
+
+    def _python_or(self, left: str, right: str) -> bool:
+        """Whether ``left | right`` is Python's ``|``: the right side is a Python expression whose names all
+        exist here (and are not JSON), and the left side is not JSON-like data (a set, a number, a flag)."""
+        import ast
+
+        try:
+            tree = ast.parse(right, mode="eval")
+        except SyntaxError:
+            return False
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if not names or any(n not in self.namespace and not hasattr(builtins, n) for n in names):
+            return False
+        try:
+            value = eval(compile(left, "<cmldyn>", "eval"), self.namespace) if _simple(left) else None
+        except Exception:  # noqa: BLE001 - not Python then
+            return False
+        return not _json_like(value) and not isinstance(value, str) and value is not None
 
     @staticmethod
     def _looks_like_filter(expression: str) -> bool:
@@ -206,15 +237,26 @@ class Console:
                 raise
             if isinstance(error, KeyboardInterrupt):
                 return Outcome((buffer.getvalue() + "interrupted").strip(), ok=False)
+            self._failed(error)
             return Outcome((safe_text(redact(buffer.getvalue(), self.secrets)) + self.error_line(error)).strip(), ok=False)
         printed = safe_text(redact(buffer.getvalue(), self.secrets)).rstrip("\n")
-        self.statements.append(text)
+        if re.match(r"\s*help\s*\(", text):  # documentation, not a step: a comment in the script
+            self.statements.append("# " + text.replace("\n", "\n# "))
+            return Outcome(printed, page=True)
+        self.statements.append(f"_ = replay.echo({text}, _)" if is_expr else text)
         if is_expr and value is not None:
             self._remember(text, value)
             shown = self._show(value)
             shown.text = (printed + "\n" + shown.text).strip("\n") if printed else shown.text
             return shown
         return Outcome(printed)
+
+    def _failed(self, error: BaseException) -> None:
+        """Keep the error for .tb, and where ``traceback.print_last()`` looks for it."""
+        import sys
+
+        self.last_error = error
+        sys.last_type, sys.last_value, sys.last_traceback = type(error), error, error.__traceback__
 
     def _remember(self, source: str, value: Any) -> None:
         self.namespace["_"] = value
@@ -228,18 +270,7 @@ class Console:
         return Outcome(self.render(value), value=value, is_result=True)
 
     def render(self, value: Any) -> str:
-        from ..results import Result, ResultList
-        from ..schemas import RequestModel
-
-        if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
-            return redact(render(value, self.output), self.secrets)
-        if isinstance(value, RequestModel):
-            return safe_text(redact(repr(value), self.secrets))
-        if isinstance(value, (bytes, bytearray)):
-            return f"<{len(value)} bytes> (write them with open(path, 'wb').write(_))"
-        if isinstance(value, str):
-            return safe_text(redact(repr(value), self.secrets))
-        return safe_text(redact(repr(value), self.secrets))
+        return render_value(value, self.output, self.secrets)
 
     def error_line(self, error: BaseException) -> str:
         """One line for any error; API errors show status and the server's message; --debug adds the traceback."""
@@ -255,6 +286,15 @@ class Console:
     def dot(self, text: str) -> Outcome:
         name, _, arg = text[1:].partition(" ")
         arg = arg.strip()
+        outcome = self._dot(name, arg)
+        if outcome.ok and name not in ("save", "exit", "quit"):
+            if name == "output":
+                self.statements.append(f"replay.output = {arg!r}  # .output {arg}" if arg else f"# {text}")
+            else:
+                self.statements.append(f"# {text}")
+        return outcome
+
+    def _dot(self, name: str, arg: str) -> Outcome:
         api: Any = self.namespace.get("api")
         if name in ("exit", "quit"):
             return Outcome(exit=True)
@@ -271,7 +311,7 @@ class Console:
                 if cls is not None:
                     return Outcome(safe_text(cls.__doc__ or arg))
                 return Outcome(f"error: no operation or schema {arg!r}; try .ops {arg[:4]}", ok=False)
-            return Outcome(safe_text(op.doc()))
+            return Outcome(safe_text(op.doc()), page=True)
         if name == "output":
             if arg not in OUTPUT_FORMATS:
                 return Outcome(f"output is {self.output}; choose one of: {', '.join(OUTPUT_FORMATS)}", ok=not arg)
@@ -291,6 +331,10 @@ class Console:
             return Outcome("\n".join(lines))
         if name == "drift":
             return self.drift(api, arg)
+        if name == "tb":
+            if self.last_error is None:
+                return Outcome("no error yet in this session")
+            return Outcome(traceback_text(self.last_error, self.secrets).rstrip("\n"), page=True)
         if name == "save":
             if not arg:
                 return Outcome("error: .save FILE", ok=False)
@@ -316,31 +360,55 @@ class Console:
         return Outcome(safe_text(redact("\n".join(lines), self.secrets)))
 
     def save(self, path: str) -> Outcome:
-        """Write the session's successful statements as a script that runs with cmldyn."""
-        api = self.namespace.get("api")
-        host = getattr(api, "host", "https://<workspace>")
-        lines = [
-            "# Written by cmldyn's REPL (.save). The key is read from the environment, never stored here.",
-            "import os",
-            "",
-            "import cmldyn",
-            "from cmldyn.filtering import search",
-            "",
-            f"api = cmldyn.Client(os.environ.get('CML_HOST', {host!r}), os.environ['CML_API_KEY'])",
-            "",
-        ]
-        lines += [redact(s, self.secrets) for s in self.statements]
+        """Write the session as a script that replays it: the same values printed the same way."""
+        lines = replay_header(self.origin) + [redact(s, self.secrets) for s in self.statements]
         try:
             fd = os.open(os.path.expanduser(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write("\n".join(lines) + "\n")
         except OSError as error:
             return Outcome(f"error: cannot write {path}: {error.strerror}", ok=False)
-        return Outcome(f"saved {len(self.statements)} statements to {path}")
+        steps = sum(1 for s in self.statements if not s.startswith("#"))
+        return Outcome(f"saved {steps} statements to {path} (run it with: python {path})")
 
 
-def _py_filter(left: str, expression: str) -> str:
-    return f"_ = search({expression!r}, {left})\nprint(_)"
+def replay_header(origin: dict[str, Any]) -> list[str]:
+    """The top of a saved script: how it connects (as the cmldyn command does), never a key."""
+    if origin.get("demo"):
+        how = "it starts its own built-in simulator (as --demo did)"
+        connect = f"api = replay.connect(demo=True, spec={origin.get('spec')!r})"
+    else:
+        how = "host and key as the cmldyn command finds them: --host/--profile, CML_HOST and CML_API_KEY, the profile"
+        connect = f"api = replay.connect(host={origin.get('host')!r}, profile={origin.get('profile')!r})"
+    return [
+        "# Written by cmldyn's REPL (.save): the session's statements, replayed in order.",
+        f"# Run it with: python THIS_FILE [--host URL] [--profile NAME] [--demo]; {how}.",
+        "# No key is stored here. Bare expressions print as the REPL showed them; _ is the last result.",
+        "from cmldyn.cli import replay",
+        "",
+        connect,
+        "_ = None",
+        "",
+    ]
+
+
+def render_value(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -> str:
+    """How the REPL shows a value: results and JSON in the chosen format, anything else as its repr."""
+    from ..results import Result, ResultList
+    from ..schemas import RequestModel
+
+    if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
+        return redact(render(value, fmt), secrets)
+    if isinstance(value, RequestModel):
+        return safe_text(redact(repr(value), secrets))
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes> (write them with open(path, 'wb').write(_))"
+    return safe_text(redact(repr(value), secrets))
+
+
+def _simple(text: str) -> bool:
+    """A name or a dotted name (evaluating it runs no call)."""
+    return re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", text.strip()) is not None
 
 
 HELP_TEXT = """\
@@ -353,5 +421,7 @@ help(api.create_job)      an operation's method, path, parameters, body and resp
 .output json|yaml|table   how results are shown
 .refresh                  fetch the spec again, list operations added and removed
 .drift [clear]            where the answers so far differed from the spec (api.contract)
-.save FILE                write this session's statements as a Python script
+.save FILE                write this session as a Python script that replays it (same output)
+.tb                       the traceback of the last error (keys redacted)
+ (a leading space)        run the line, but keep it out of .save and the history
 .exit                     leave (or Ctrl-D)"""

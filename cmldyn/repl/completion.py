@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
+from ..livevalues import LiveValues
 from ..schema import Schema, type_label
 from .commands import scan, split_filter
 
@@ -26,6 +27,7 @@ _CALL_HEAD = re.compile(r"(?:\bapi\.)?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z0-9_]*)$")
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)$")
 _KWARG_VALUE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(['\"]?)([^'\"]*)$")
+_POSITIONAL = re.compile(r"^\s*(['\"]?)([^'\"=]*)$")
 _KWARG_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)?$")
 _MAX = 200
 
@@ -41,10 +43,13 @@ class Suggestion:
 class Suggester:
     """Works out completions from the namespace and the client's model."""
 
-    def __init__(self, namespace: Callable[[], dict[str, Any]], last_operation: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(self, namespace: Callable[[], dict[str, Any]], last_operation: Callable[[], str | None] = lambda: None,
+                 live: LiveValues | None = None) -> None:
         self._namespace = namespace
         self._last_operation = last_operation
         self._ops_cache: tuple[int, list[tuple[str, str]]] | None = None
+        self.live = live
+        self.waiting = ""  # the list whose values are on their way (for the toolbar)
 
     # -------------------------------------------------------------- helpers
 
@@ -58,9 +63,8 @@ class Suggester:
             return []
         key = id(model)
         if self._ops_cache is None or self._ops_cache[0] != key:
-            # Shorter names first: "list_projec" offers list_projects before list_project_collaborators.
-            self._ops_cache = (key, sorted(((name, op.summary) for name, op in model.operations.items()),
-                                           key=lambda item: (len(item[0]), item[0])))
+            # By name; _attributes puts the exact name first, then the names it begins, then the others.
+            self._ops_cache = (key, sorted((name, op.summary) for name, op in model.operations.items()))
         return self._ops_cache[1]
 
     # -------------------------------------------------------------- entry point
@@ -110,6 +114,7 @@ class Suggester:
         api = self._api()
         if api is not None and value is api:
             out = [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if n.startswith(prefix)]
+            out.sort(key=lambda s: s.text != prefix)  # stable: the exact name, then the rest by name
             if len(out) < _MAX and prefix:
                 out += [
                     Suggestion(n, -len(prefix), n, s[:80])
@@ -139,7 +144,8 @@ class Suggester:
         ][:_MAX]
 
     def _in_call(self, head: str, inside: str) -> list[Suggestion] | None:
-        """Inside ``api.op(`` or ``RequestClass(``: parameter names, then enum values."""
+        """Inside ``api.op(`` or ``RequestClass(``: parameter names, then enum values and live values."""
+        self.waiting = ""
         fields = self._call_fields(head)
         if fields is None:
             return None
@@ -150,9 +156,13 @@ class Suggester:
             schema = fields.get(name, ("", False, None))[2]
             enum = _enum_of(schema)
             if not enum:
-                return []
+                return self._live(head, name, inside, quote, typed)
             q = quote or '"'
             return [Suggestion(f"{q}{v}{q}", -(len(typed) + len(quote)), str(v), name) for v in enum if str(v).startswith(typed)]
+        positional = _POSITIONAL.match(fragment)
+        if positional and positional.group(1):  # a quote opened in a positional place: values only
+            name = self._positional_name(head, inside)
+            return self._live(head, name, inside, positional.group(1), positional.group(2)) if name else []
         match = _KWARG_NAME.match(fragment)
         if not match:
             return []
@@ -164,7 +174,69 @@ class Suggester:
                 meta = label + (" · required" if required else "")
                 out.append(Suggestion(name + "=", -len(prefix), name + "=", meta))
         out.sort(key=lambda s: ("required" not in s.meta, s.text))
+        if not prefix:  # an empty positional place: the values that fit it first
+            name = self._positional_name(head, inside)
+            if name:
+                out = self._live(head, name, inside, "", "") + out
         return out[:_MAX]
+
+    def _positional_name(self, head: str, inside: str) -> str | None:
+        """The parameter the argument being typed stands for, when it is positional (cmlapi's order)."""
+        api = self._api()
+        if api is None or not head.startswith("api."):
+            return None
+        op = api.model.find(head[4:])
+        if op is None:
+            return None
+        before = _arguments(inside)[:-1]
+        if any("=" in a.split("(")[0] for a in before):
+            return None  # keywords came first: Python allows no positional one after them
+        if len(before) >= len(op.positional):
+            return None
+        param = op.positional[len(before)]
+        return None if param.location == "body" else param.name
+
+    def _live(self, head: str, name: str, inside: str, quote: str, typed: str) -> list[Suggestion]:
+        """Existing values of a parameter, from the cache of its list; a fetch started if none are kept."""
+        api, live = self._api(), self.live
+        if live is None or api is None or not head.startswith("api."):
+            return []
+        op = api.model.find(head[4:])
+        source = live.source(op, name) if op is not None else None
+        if source is None:
+            return []
+        parents = live.parents(source, self._given(op, inside))
+        if parents is None:
+            return []
+        found = live.values(source, parents)
+        if found is None:
+            self.waiting = source.list_op
+            return []
+        q = quote or '"'
+        width = max((len(v) for v, _ in found), default=0)
+        lowered = typed.lower()
+        first = [(v, label) for v, label in found if v.startswith(typed)]
+        also = [(v, label) for v, label in found if lowered and not v.startswith(typed) and lowered in label.lower()]
+        return [Suggestion(f"{q}{v}{q}", -(len(typed) + len(quote)), v.ljust(width), label or name)
+                for v, label in first + also][:_MAX]
+
+    def _given(self, op: Any, inside: str) -> dict[str, Any]:
+        """What the call has been given so far: string keywords, and positional strings in cmlapi's order."""
+        given: dict[str, Any] = {}
+        namespace = self._namespace()
+        arguments = _arguments(inside)[:-1]
+        for i, argument in enumerate(arguments):
+            keyword_arg = re.match(r"\s*([A-Za-z_]\w*)\s*=\s*(.+?)\s*$", argument, re.S)
+            text = keyword_arg.group(2) if keyword_arg else argument.strip()
+            literal = re.fullmatch(r"(['\"])(.*)\1", text, re.S)
+            value = literal.group(2) if literal else namespace.get(text) if re.fullmatch(r"[A-Za-z_]\w*", text) else None
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                continue
+            if keyword_arg:
+                given[keyword_arg.group(1)] = value
+            elif i < len(op.positional):
+                given[op.positional[i].name] = value
+        return given
 
     def _call_fields(self, head: str) -> dict[str, tuple[str, bool, Schema | None]] | None:
         api = self._api()
@@ -265,11 +337,18 @@ def _open_call(text: str) -> tuple[str, str] | None:
 
 
 def _last_argument(inside: str) -> str:
-    start = 0
+    return _arguments(inside)[-1]
+
+
+def _arguments(inside: str) -> list[str]:
+    """The text of each argument so far, split at top-level commas (the last one is being typed)."""
+    out, start = [], 0
     for i, ch, depth in scan(inside):
         if ch == "," and depth == 0:
+            out.append(inside[start:i])
             start = i + 1
-    return inside[start:]
+    out.append(inside[start:])
+    return out
 
 
 def _enum_of(schema: Schema | None) -> list[Any]:

@@ -15,10 +15,14 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.lexers import PygmentsLexer
+from pygments.lexers.python import PythonLexer
 
 from .._version import __version__
+from ..livevalues import LiveValues
 from ..output import highlight_json, is_terminal, safe_text
 from .commands import Console, Outcome
 from .completion import ReplCompleter, Suggester
@@ -148,16 +152,25 @@ def example_call(api: Client) -> str:
     return f"help(api.{first})" if first is not None else "api.operations"
 
 
-def toolbar_text(console: Console, text: str) -> str:
-    """Signature and summary of the operation under the cursor."""
+def toolbar_text(console: Console, text: str, width: int = 400) -> str:
+    """Signature and summary of the operation under the cursor, cut with an ellipsis to ``width``."""
     api = console.namespace.get("api")
     names = re.findall(r"api\.([A-Za-z_][A-Za-z0-9_]*)", text)
     if not names or api is None:
-        return " .help for help · Tab completes · Ctrl-D leaves"
-    op = api.model.find(names[-1])
-    if op is None:
-        return f" no operation {names[-1]!r}"
-    return safe_text(f" {op.signature_text()}  —  {op.method.upper()} {op.path}  —  {op.summary}")[:400]
+        line = " .help for help · Tab completes · Ctrl-D leaves"
+    else:
+        op = api.model.find(names[-1])
+        line = (f" no operation {names[-1]!r}" if op is None
+                else safe_text(f" {op.signature_text()}  —  {op.method.upper()} {op.path}  —  {op.summary}"))
+    return line if len(line) <= width else line[: max(1, width - 1)] + "…"
+
+
+def live_note(suggester: Suggester) -> str:
+    """One dim line about live values: on their way, or why there are none."""
+    live = suggester.live
+    if suggester.waiting:
+        return f" fetching values from {suggester.waiting}…"
+    return f" {live.note}" if live is not None and live.note else ""
 
 
 def show(outcome: Outcome, out: TextIO, *, color: bool) -> None:
@@ -198,12 +211,25 @@ def run_repl(
 
         api.progress = progress_printer(stderr)  # api.wait(run) shows each status change
         api.on_wait(announce)
-    console = Console(make_namespace(api), secrets=settings.secrets, debug=settings.debug, refresh=api.refresh)
+    console = Console(make_namespace(api), secrets=settings.secrets, debug=settings.debug, refresh=api.refresh,
+                      origin=replay_origin(settings))
     if not interactive:
         return run_lines(console, stdin, stdout)
     stdout.write(banner(api, time.perf_counter() - started) + "\n")
     stdout.flush()
-    return run_prompt(console, stdout, history or history_path(), stderr)
+    live = LiveValues(api, scope=f"{api.host} {settings.profile or ''}")
+    api.transport.after_send.append(lambda method, path, status: live.forget(method, path) if status < 400 else None)
+    try:
+        return run_prompt(console, stdout, history or history_path(), stderr, live=live)
+    finally:
+        live.close()
+
+
+def replay_origin(settings: Settings) -> dict[str, Any]:
+    """What a saved script needs to reach the same place: the host and profile, or --demo (never a key)."""
+    if settings.demo:
+        return {"demo": True, "spec": settings.spec}
+    return {"host": settings.host, "profile": settings.profile}
 
 
 def ask_key(host: str) -> str:
@@ -246,8 +272,8 @@ def run_lines(console: Console, stdin: TextIO, out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) -> int:
-    suggester = Suggester(lambda: console.namespace, lambda: console.last_operation)
+def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *, live: LiveValues | None = None) -> int:
+    suggester = Suggester(lambda: console.namespace, lambda: console.last_operation, live=live)
     bindings = KeyBindings()
 
     @bindings.add("enter")
@@ -262,6 +288,15 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) ->
         else:
             buffer.insert_text("\n" + _indent_for(text))
 
+    def toolbar() -> Any:
+        width = session.app.output.get_size().columns
+        line = toolbar_text(console, session.default_buffer.document.text_before_cursor, width)
+        note = live_note(suggester)
+        if not note:
+            return line
+        note = note if len(note) <= width else note[: width - 1] + "…"
+        return [("", line + "\n"), ("fg:ansibrightblack", note)]
+
     session: PromptSession[str] = PromptSession(
         message=lambda: ">>> ",
         prompt_continuation=lambda width, line, wrap: "... ",
@@ -270,9 +305,13 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) ->
         history=open_history(history_file, console.secrets, err),
         multiline=True,
         key_bindings=bindings,
-        bottom_toolbar=lambda: toolbar_text(console, session.default_buffer.document.text_before_cursor),
+        bottom_toolbar=toolbar,
         enable_history_search=False,
+        lexer=PygmentsLexer(PythonLexer),
+        auto_suggest=AutoSuggestFromHistory(),
     )
+    if live is not None:
+        live.ready = lambda: _values_arrived(session, suggester)
     color = is_terminal(out) and not os.environ.get("NO_COLOR")
     while True:
         try:
@@ -285,10 +324,38 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO) ->
             outcome = console.run(text)
         except KeyboardInterrupt:
             outcome = Outcome("interrupted", ok=False)
-        show(outcome, out, color=color)
+        if outcome.page and _taller_than(outcome.text, session):
+            import pydoc
+
+            pydoc.pager(outcome.text)
+        else:
+            show(outcome, out, color=color)
         if outcome.exit:
             break
     return 0
+
+
+def _taller_than(text: str, session: PromptSession[str]) -> bool:
+    try:
+        rows = session.app.output.get_size().rows
+    except Exception:  # noqa: BLE001 - no terminal size: print it
+        return False
+    return text.count("\n") + 2 > rows
+
+
+def _values_arrived(session: PromptSession[str], suggester: Suggester) -> None:
+    """From the fetching thread: when the menu was waiting for these values, open it again."""
+    app = session.app
+    loop = getattr(app, "loop", None)
+    if loop is None or not app.is_running:
+        return
+
+    def again() -> None:
+        if suggester.waiting:
+            session.default_buffer.start_completion(select_first=False)
+        app.invalidate()
+
+    loop.call_soon_threadsafe(again)
 
 
 def _indent_for(text: str) -> str:

@@ -127,6 +127,14 @@ class SimServer(ThreadingHTTPServer):
         self.drifted: deque[Drifted] = deque(maxlen=5000)
         self.spec_etag = '"' + hashlib.sha256(index.raw_bytes).hexdigest()[:32] + '"'
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its answer (a time-out while a fault stalled it) is not an error."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class Handler(BaseHTTPRequestHandler):
     server: SimServer
