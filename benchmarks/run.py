@@ -20,7 +20,9 @@ measured in the same run.
    process that only json.loads the same file;
 7. the simulator: calls per second it answers on loopback (CML's profile and the generic engine on the
    petstore fixture) against a bare http.server handler on the same stack, and a fresh process to a
-   simulator serving each trait spec (about 4 MB) against a process that only json.loads it.
+   simulator serving each trait spec (about 4 MB) against a process that only json.loads it;
+8. bash completion: ms per Tab of the completion function (operations, options, -o values, enum values,
+   body fields from the word list) against compgen -W and against a Tab that starts Python.
 
 Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
 """
@@ -318,6 +320,13 @@ def section_completion() -> list[str]:
     return ["4. REPL completion per keystroke"] + ["   " + line for line in done.stdout.strip().splitlines()]
 
 
+def section_shell_completion() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "shell_completion.py")], capture_output=True, text=True, check=True
+    )
+    return ["8. shell completion per Tab"] + ["   " + line for line in done.stdout.strip().splitlines()]
+
+
 # ---------------------------------------------------------------- 5. memory
 
 
@@ -552,6 +561,7 @@ def main() -> None:
         section_memory,
         lambda: section_traits(3 if args.quick else 7),
         lambda: section_simulator(300 if args.quick else 1000, 3 if args.quick else 5),
+        section_shell_completion,
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:

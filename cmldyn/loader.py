@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._version import __version__
 from .cache import CacheEntry, SpecCache
-from .errors import SpecError
+from .errors import SpecError, TransportError
 from .model import ServiceModel
 from .results import error_from_response
 from .spec import Spec, load_spec, spec_from_bytes
@@ -172,7 +173,18 @@ class SpecLoader:
                 raise SpecError(f"no cached spec for {url}", hint="run once without --offline to fetch it")
             return self._from_entry(entry, url, "cache (offline)")
         validators = entry.validators() if entry is not None and not refresh else {}
-        response = self._fetch(url, validators, allow_304=entry is not None)
+        try:
+            response = self._fetch(url, validators, allow_304=entry is not None)
+        except TransportError as error:
+            if entry is None:
+                error.hint = (error.hint or "check --host") + "; once the spec is cached, --offline browses it without the server"
+                raise
+            # The server is not there, the spec is: browse and complete from it; calls fail on their own.
+            loaded = self._from_entry(entry, url, "cache (server unreachable)")
+            saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at)) if entry.saved_at else "earlier"
+            loaded.notes.append(f"cannot reach the server ({error.message}); using the spec cached {saved} "
+                                "(--offline skips this check)")
+            return loaded
         if response.status == 304 and entry is not None:
             return self._from_entry(entry, url, "cache (not modified)")
         spec = spec_from_bytes(response.body, url, content_type=response.headers.get("content-type"))

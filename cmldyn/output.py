@@ -18,6 +18,7 @@ from .jsonvalue import JSON, to_plain
 
 __all__ = [
     "FORMATS",
+    "cut",
     "error_lines",
     "highlight_json",
     "is_terminal",
@@ -72,6 +73,27 @@ def render_yaml(data: JSON) -> str:
     return safe_text(text)
 
 
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: cut at a word boundary where one is near, with "…"."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    space = head.rfind(" ")
+    if space >= width // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:-") + "…"
+
+
+def _cut_column(values: list[str], width: int) -> list[str]:
+    """Cut a column's cells; where that would leave rows that differ looking alike (ids or paths
+    that share a long start), keep their ends instead."""
+    heads = [cut(v, width) for v in values]
+    if len(set(heads)) >= len(set(values)):
+        return heads
+    tails = [v if len(v) <= width else "…" + v[-(width - 1):] for v in values]
+    return tails if len(set(tails)) > len(set(heads)) else heads
+
+
 def _cell(value: JSON, width: int = 48) -> str:
     if isinstance(value, dict):
         # A nested reference (creator, project) reads best as its name.
@@ -84,7 +106,7 @@ def _cell(value: JSON, width: int = 48) -> str:
     else:
         text = str(value)
     text = safe_text(" ".join(text.split()))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return cut(text, width)
 
 
 def _rows_of(data: JSON) -> list[dict[str, JSON]] | None:
@@ -114,7 +136,9 @@ def render_table(data: JSON, *, max_columns: int = 8) -> str:
                 columns.append(key)
     preferred = [c for c in ("name", "id", "image_identifier", "path", "status") if c in columns]
     columns = (preferred + [c for c in columns if c not in preferred])[:max_columns]
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    full = [[_cell(row.get(c), 10_000) for c in columns] for row in rows]
+    by_column = [_cut_column([r[i] for r in full], 48) for i in range(len(columns))]
+    cells = [[by_column[i][j] for i in range(len(columns))] for j in range(len(rows))]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(safe_text(c).upper().ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
@@ -129,7 +153,7 @@ def operations_table(rows: list[tuple[str, str, str, str]]) -> str:
     w_method = max(len(r[1]) for r in rows)
     w_path = min(70, max(len(r[2]) for r in rows))
     return "\n".join(
-        safe_text(f"{n.ljust(w_name)}  {m.ljust(w_method)}  {p.ljust(w_path)}  {s[:60]}".rstrip()) for n, m, p, s in rows
+        safe_text(f"{n.ljust(w_name)}  {m.ljust(w_method)}  {p.ljust(w_path)}  {cut(s, 60)}".rstrip()) for n, m, p, s in rows
     )
 
 

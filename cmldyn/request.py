@@ -214,7 +214,13 @@ def check_value(op: OperationModel, param: Param, value: Any) -> None:
     an array parameter counts as a list of one)."""
     if param.schema.type == "array" and not isinstance(value, (list, tuple)):
         value = [value]
-    _raise_findings(op, param, check(param.schema, value, where=param.name, rules=PARAM_RULES))
+    try:
+        _raise_findings(op, param, check(param.schema, value, where=param.name, rules=PARAM_RULES))
+    except ParamError as error:
+        if param.schema.type == "string" and isinstance(value, (dict, list)):
+            # CML's search_filter and its kin are JSON text in a query string.
+            error.hint = f"this parameter takes JSON as text: {param.name}=json.dumps({value!r})"
+        raise
 
 
 def check_body(op: OperationModel, param: Param, body: JSON) -> JSON:

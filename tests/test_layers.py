@@ -57,7 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "repl": {"_version", "client", "errors", "filtering", "jsonvalue", "livevalues",
              "output", "results", "schema", "schemas", "settings",
              "storage", "model"},
-    "cli": {"_version", "client", "config", "crawl", "errors", "filtering", "livevalues",
+    "cli": {"_version", "cache", "client", "config", "crawl", "errors", "filtering", "jsonvalue", "livevalues",
             "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},

@@ -303,16 +303,16 @@ def test_repl_demo_from_a_pipe_subprocess() -> None:
 
 
 def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
-    """In a pty: type a partial operation name, Tab, run a filtered call, leave with Ctrl-D."""
+    """In a pty: type a partial parameter name, Tab, run a filtered call, leave with Ctrl-D."""
     term = Terminal(["repl", "--demo"], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
     try:
         assert term.wait_for(b">>>")
-        term.type(b"api.list_projec")
+        term.type(b"api.list_projects(page_s")
         time.sleep(0.3)
         term.type(b"\t")
-        assert term.wait_for(b"list_projects", 10)
+        assert term.wait_for(b"page_size=", 10)
         term.clear()
-        term.type(b"(page_size=2) | projects[].name\r")
+        term.type(b"2) | projects[].name\r")
         assert term.wait_for(b'"demo"', 15)
         term.after(b'"demo"')
         assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves

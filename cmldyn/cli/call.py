@@ -75,11 +75,32 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if getter is not None:
         from ..output import progress_printer
 
-        result = api.wait(result, progress=progress_printer(ctx.stderr) if is_terminal(ctx.stderr) else None)
+        try:
+            result = api.wait(result, progress=progress_printer(ctx.stderr) if is_terminal(ctx.stderr) else None)
+        except KeyboardInterrupt:
+            ctx.stderr.write(_resume_line(getter, kwargs, result))
+            raise
     if args.query:
         result = search(args.query, result)
     ctx.emit(result, args.output)
     return Exit.OK
+
+
+def _resume_line(getter: OperationModel, kwargs: dict[str, Any], started: Any) -> str:
+    """What Ctrl-C during --wait leaves on the screen: what was started, and how to wait for it again."""
+    from ..jsonvalue import to_plain
+
+    plain = to_plain(started)
+    fields = plain if isinstance(plain, dict) else {}
+    values = []
+    for param in getter.path_params:
+        value = kwargs.get(param.name)
+        if value is None:
+            value = fields.get(param.name) or (fields.get("id") if param is getter.path_params[-1] else None)
+        values.append(str(value) if value is not None else param.name.upper())
+    what = fields.get("id") or fields.get("name") or "it"
+    return (f"cmldyn: stopped waiting; {what} goes on on the server. Wait for it again with:\n"
+            f"  cmldyn call {getter.name} {' '.join(values)} --wait\n")
 
 
 def _gather(ctx: Context, api: Any, op: OperationModel, kwargs: dict[str, Any]) -> dict[str, Any]:

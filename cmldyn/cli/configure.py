@@ -32,7 +32,38 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise CredentialError("no API key given; use --key-env NAME or --key-command CMD to avoid storing one")
     path = save_profile(profile, args.config or default_config_path())
     ctx.stdout.write(f"profile {name!r} saved in {path} (0600)\n")
+    if profile.key:
+        ctx.stdout.write(check_key(ctx, host, profile.key) + "\n")
     return Exit.OK
+
+
+def check_key(ctx: Context, host: str, key: str) -> str:
+    """One line on whether the server takes the key: asked with the spec's key check where it has one
+    (CML: validate_api_key with the API audience), else not asked. Never fails the command."""
+    from dataclasses import replace
+
+    from ..errors import ApiError, CmldynError
+    from ..output import error_lines
+
+    settings = replace(ctx.settings, host=host, token=key, profile=None, retries=1)
+    checker = Context(settings, ctx.stdout, ctx.stderr, ctx.stdin, ctx.cache_dir)
+    try:
+        api = checker.client()
+        if api.model.find("validate_api_key") is None:
+            return "key not checked: the spec has no operation to check a key with"
+        answer = api.call("validate_api_key", body={"audience": "API"}, _request_timeout=10)
+        user = getattr(answer, "username", None)
+        if getattr(answer, "valid", True) is False:
+            return f"warning: {host} says the key is not valid; run configure again with another key"
+        return f"key checked: valid{f' for {user}' if user else ''} on {host}"
+    except ApiError as error:
+        line, _ = error_lines(error, (key,))
+        return f"warning: {host} did not accept the key ({line}); the profile is saved, run configure again to fix it"
+    except CmldynError as error:
+        line, _ = error_lines(error, (key,))
+        return f"key not checked: {line}"
+    finally:
+        checker.close()
 
 
 def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:

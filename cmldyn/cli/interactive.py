@@ -41,7 +41,8 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
         ctx.settings = replace(settings, token=key)
         api = ctx.client()
     return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
-                 interactive=interactive)
+                 interactive=interactive, history="" if args.no_history else args.history, values_ttl=args.values_ttl,
+                 output=args.output)
 
 
 def run_sim(ctx: Context, args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import TextIO
 
-from ..errors import CmldynError, UsageError
+from ..errors import CmldynError, TransportError, UsageError
 from ..settings import resolve
 from .completion import run_complete
 from .context import Context
@@ -55,7 +55,12 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         ctx = Context(settings, stdout, stderr, stdin)
         if settings.demo and args.command not in ("repl", "sim"):
             ctx.start_demo()
-        return int(args.handler(ctx, args))
+        code = int(args.handler(ctx, args))
+        if ctx.api is not None:
+            from .completion import write_words_for
+
+            write_words_for(ctx)  # the shell's Tab reads operations from it without starting Python
+        return code
     except KeyboardInterrupt:
         stderr.write("cmldyn: interrupted\n")
         return Exit.INTERRUPTED
@@ -63,6 +68,10 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         _silence_stdout()
         return Exit.OK
     except Exception as error:  # ours: one line and its code; a bug: still one line, the traceback with --debug
+        if isinstance(error, TransportError) and ctx is not None and ctx.api is not None \
+                and ctx.api.spec_state == "cache (server unreachable)":
+            error.hint = ("the server cannot be reached; ops, describe, help and completion work from the cached spec "
+                          "with --offline")
         report(error, stderr, ctx.secrets if ctx is not None else secrets, debug)
         return exit_code(error) if isinstance(error, CmldynError) else Exit.API
     finally:

@@ -34,23 +34,25 @@ class GlobalOption:
 
 
 GLOBAL_OPTIONS = (
-    GlobalOption("--host", "the workspace, https://ml-xxxx.cloudera.site (env CML_HOST)", "URL"),
-    GlobalOption("--token", "the API key (env CML_API_KEY; a key in argv shows in ps)", "KEY"),
-    GlobalOption("--token-stdin", "read the API key from the first line of standard input"),
+    GlobalOption("--host", "the workspace, https://ml-xxxx.cloudera.site (default: env CML_HOST, then the "
+                           "profile's host)", "URL"),
+    GlobalOption("--token", "the API key; a key in argv shows in ps (default: env CML_API_KEY, then the profile; "
+                            "repl asks)", "KEY"),
+    GlobalOption("--token-stdin", "read the API key from the first line of standard input (default off)"),
     GlobalOption("--user", "the user for an API whose spec declares HTTP basic (password: CMLDYN_PASSWORD, "
-                           "or asked)", "NAME"),
-    GlobalOption("--profile", "a profile written by 'cmldyn configure' (env CMLDYN_PROFILE)", "NAME"),
-    GlobalOption("--spec", "the spec to use instead of the workspace's /api/v2/swagger.json", "URL|FILE"),
-    GlobalOption("--ca-cert", "a CA bundle to verify the workspace's TLS certificate with", "FILE"),
-    GlobalOption("--insecure", "do not verify TLS certificates (warned about on every run)"),
+                           "or asked; default: none)", "NAME"),
+    GlobalOption("--profile", "a profile written by 'cmldyn configure' (default: env CMLDYN_PROFILE, then 'default')", "NAME"),
+    GlobalOption("--spec", "the spec to use (default: the workspace's /api/v2/swagger.json, cached)", "URL|FILE"),
+    GlobalOption("--ca-cert", "a CA bundle to verify the workspace's TLS certificate with (default: the system's)", "FILE"),
+    GlobalOption("--insecure", "do not verify TLS certificates, warned about on every run (default off)"),
     GlobalOption("--timeout", "seconds to connect and to wait for each read (default 5 and 30)", "SECONDS", True),
     GlobalOption("--deadline", "seconds for a whole call, retries included (default 120)", "SECONDS", True),
-    GlobalOption("--offline", "use the cached spec without asking the server"),
-    GlobalOption("--refresh", "fetch the spec again even if the cache has it"),
-    GlobalOption("--debug", "show tracebacks and full diagnostics (the key stays redacted)"),
-    GlobalOption("--strict", "an answer that differs from the spec fails the call (exit 6)"),
-    GlobalOption("--no-check", "do not check answers against the spec"),
-    GlobalOption("--demo", "run against the built-in simulator of the spec (CML's by default; no server needed)"),
+    GlobalOption("--offline", "use the cached spec without asking the server (default off: one conditional request per start)"),
+    GlobalOption("--refresh", "fetch the spec again even if the cache has it (default off)"),
+    GlobalOption("--debug", "show tracebacks and full diagnostics, the key still redacted (default off)"),
+    GlobalOption("--strict", "an answer that differs from the spec fails the call, exit 6 (default off: a note)"),
+    GlobalOption("--no-check", "do not check answers against the spec (default: they are checked)"),
+    GlobalOption("--demo", "run against the built-in simulator of the spec, CML's unless --spec; no server needed (default off)"),
 )
 
 
@@ -90,7 +92,19 @@ def global_flags(namespace: argparse.Namespace) -> dict[str, Any]:
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises UsageError instead of printing usage and exiting."""
+    """An ArgumentParser that raises UsageError instead of printing usage and exiting, and keeps what
+    was declared on it (``declared``: its own arguments; ``commands``: the sub-parsers by name), which
+    shell completion reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.declared: list[argparse.Action] = []  # before super(): it declares -h itself
+        self.commands: dict[str, Parser] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.declared.append(action)
+        return action
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, hint=f"see '{self.prog} --help'")
@@ -116,6 +130,7 @@ def build_parser() -> Parser:
         if with_globals:
             add_global_options(p, on_command=True, skip=globals_skip)
         p.set_defaults(handler=handler)
+        parser.commands[name] = p
         return p
 
     p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'", call.run,
@@ -162,7 +177,15 @@ def build_parser() -> Parser:
     p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate", "resolve", "drift"), default="show")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
 
-    command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)
+    p = command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)
+    p.add_argument("--output", choices=("json", "yaml", "table"), default="json",
+                   help="how results are shown at the start; .output changes it (default json)")
+    p.add_argument("--history", metavar="FILE",
+                   help="where entered lines are kept, 0600, never a line holding a key (default: the user data "
+                        "directory's cmldyn/history)")
+    p.add_argument("--no-history", action="store_true", help="keep entered lines in memory only (default off)")
+    p.add_argument("--values-ttl", type=float, default=60.0, metavar="SECONDS",
+                   help="how long existing values fetched for completion are kept; 0 turns live values off (default 60)")
 
     p = command("configure", "write a profile (--profile NAME, default 'default'); the key is asked without echo",
                 configure.run)
@@ -171,7 +194,7 @@ def build_parser() -> Parser:
     p.add_argument("--config", help=argparse.SUPPRESS)
 
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"", completion.run)
-    p.add_argument("shell", choices=sorted(completion.SCRIPTS))
+    p.add_argument("shell", choices=completion.SHELLS)
 
     # The simulator is a server, not a client: --host and --token are the address and key it serves.
     p = command("sim", "run a stateful simulator of the spec in the foreground (the CML API v2 unless --spec)",
@@ -189,5 +212,5 @@ def build_parser() -> Parser:
     p.add_argument("--drift", metavar="KIND[,KIND]",
                    help="answer with seeded differences from the spec: extra-field, missing-field, wrong-type, "
                         "bad-enum, undocumented-status (default: none; the simulator conforms)")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks (default off)")
     return parser

@@ -18,6 +18,7 @@ from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.document import Document
 
 from ..livevalues import LiveValues
+from ..output import cut
 from ..schema import Schema, type_label
 from .commands import scan, split_filter
 
@@ -113,11 +114,11 @@ class Suggester:
             return []
         api = self._api()
         if api is not None and value is api:
-            out = [Suggestion(n, -len(prefix), n, s[:80]) for n, s in self._operations() if n.startswith(prefix)]
+            out = [Suggestion(n, -len(prefix), n, cut(s, 80)) for n, s in self._operations() if n.startswith(prefix)]
             out.sort(key=lambda s: s.text != prefix)  # stable: the exact name, then the rest by name
             if len(out) < _MAX and prefix:
                 out += [
-                    Suggestion(n, -len(prefix), n, s[:80])
+                    Suggestion(n, -len(prefix), n, cut(s, 80))
                     for n, s in self._operations()
                     if prefix in n and not n.startswith(prefix)
                 ]

@@ -194,11 +194,15 @@ def run_repl(
     started: float | None = None,
     interactive: bool | None = None,
     history: str | None = None,
+    values_ttl: float = 60.0,
+    output: str = "json",
 ) -> int:
     """Run the console for a client that is ready; return the exit code.
 
     ``settings`` say what to redact and whether to show tracebacks; the caller (the CLI) has
     already started the simulator for ``--demo`` and asked for the key where none was given.
+    ``history``: the history file (None: the default one; "": memory only); ``values_ttl``: seconds
+    live values are kept (0: none fetched); ``output``: json, yaml or table.
     """
     started = time.perf_counter() if started is None else started
     interactive = is_terminal(stdin) if interactive is None else interactive
@@ -213,16 +217,19 @@ def run_repl(
         api.on_wait(announce)
     console = Console(make_namespace(api), secrets=settings.secrets, debug=settings.debug, refresh=api.refresh,
                       origin=replay_origin(settings))
+    console.output = output
     if not interactive:
         return run_lines(console, stdin, stdout)
     stdout.write(banner(api, time.perf_counter() - started) + "\n")
     stdout.flush()
-    live = LiveValues(api, scope=f"{api.host} {settings.profile or ''}")
-    api.transport.after_send.append(lambda method, path, status: live.forget(method, path) if status < 400 else None)
+    live = LiveValues(api, scope=f"{api.host} {settings.profile or ''}", ttl=values_ttl) if values_ttl > 0 else None
+    if live is not None:
+        api.transport.after_send.append(lambda method, path, status: live.forget(method, path) if status < 400 else None)
     try:
-        return run_prompt(console, stdout, history or history_path(), stderr, live=live)
+        return run_prompt(console, stdout, history_path() if history is None else history, stderr, live=live)
     finally:
-        live.close()
+        if live is not None:
+            live.close()
 
 
 def replay_origin(settings: Settings) -> dict[str, Any]:
@@ -302,7 +309,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
         prompt_continuation=lambda width, line, wrap: "... ",
         completer=ReplCompleter(suggester),
         complete_while_typing=True,
-        history=open_history(history_file, console.secrets, err),
+        history=open_history(history_file, console.secrets, err) if history_file else InMemoryHistory(),
         multiline=True,
         key_bindings=bindings,
         bottom_toolbar=toolbar,
