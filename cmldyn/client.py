@@ -139,10 +139,10 @@ class Client:
         """Where the spec came from (a URL, a file, a dict or a Spec)."""
         return self.loaded.source
 
-    def refresh(self) -> tuple[list[str], list[str]]:
-        """Fetch the spec again (unconditionally); return the operation names (added, removed)."""
+    def refresh(self, *, conditional: bool = False) -> tuple[list[str], list[str]]:
+        """Fetch the spec again (``conditional``: only if its ETag changed); return the names (added, removed)."""
         before = set(self.model.names())
-        self._install(self.loader.load(self.loaded.source, refresh=True))  # a Spec handed in is used as it is
+        self._install(self.loader.load(self.loaded.source, refresh=not conditional))  # a Spec is used as it is
         after = set(self.model.names())
         return sorted(after - before), sorted(before - after)
 

@@ -355,6 +355,8 @@ class DiskValues:
         record[_disk_key(source, parents)] = {"at": time.time(), "values": values[:_PAGE_SIZE]}
         try:
             private_dir(os.path.dirname(self.path))
+            if os.path.islink(self.path):
+                os.unlink(self.path)  # the link goes, what it pointed at is left alone
             write_private(self.path, json.dumps(record).encode("utf-8"))
         except (OSError, StorageError):
             pass  # completion without a disk cache is slower, not wrong

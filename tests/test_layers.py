@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
-PACKAGES = ("cli", "repl", "simulator")
+PACKAGES = ("cli", "mcp", "repl", "simulator")
 
 # What each unit may import from cmldyn (besides itself), lowest layer first.
 ALLOWED: dict[str, set[str]] = {
@@ -57,15 +57,17 @@ ALLOWED: dict[str, set[str]] = {
     "repl": {"_version", "client", "errors", "filtering", "jsonvalue", "livevalues",
              "output", "results", "schema", "schemas", "settings",
              "storage", "model"},
-    "cli": {"_version", "cache", "client", "config", "crawl", "errors", "filtering", "jsonvalue", "livevalues",
+    "cli": {"_version", "cache", "client", "config", "mcp", "crawl", "errors", "filtering", "jsonvalue", "livevalues",
             "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},
+    "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "paginate", "schema"},
     "__main__": {"cli"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"},
                      "prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
-                     "prompt_toolkit": {"repl"}}
+                     "prompt_toolkit": {"repl"}, "mcp": {"mcp", "cli"}, "mcp_types": {"mcp"}, "anyio": {"mcp"},
+                     "uvicorn": {"mcp"}}
 
 
 def unit_of(path: Path) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import UsageError
-from . import browse, call, check, completion, configure, interactive, specs
+from . import agent, browse, call, check, completion, configure, interactive, specs
 
 __all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "build_parser", "global_flags"]
 
@@ -192,6 +192,26 @@ def build_parser() -> Parser:
     p.add_argument("--key-env", metavar="NAME", help="read the key from this environment variable at run time")
     p.add_argument("--key-command", metavar="CMD", help="run this command to print the key at run time")
     p.add_argument("--config", help=argparse.SUPPRESS)
+
+    p = command("mcp", "serve the spec's operations to AI agents over MCP (stdio; --http PORT): read-only unless "
+                       "allowed; needs pip install 'cmldyn[mcp]'", agent.run)
+    p.add_argument("--http", type=int, metavar="PORT",
+                   help="serve streamable HTTP on 127.0.0.1:PORT with a bearer token of its own (default: stdio)")
+    p.add_argument("--allow-write", action="store_true", help="allow POST, PUT and PATCH operations that are not "
+                                                                  "destructive (default off: read-only)")
+    p.add_argument("--allow-destructive", action="store_true",
+                   help="also allow DELETE, custom verbs (:stop, :restart), delete-like names, key rotation (default off)")
+    p.add_argument("--allow", metavar="OP[,OP]", help="allow these operations by name, whatever they do (default none)")
+    p.add_argument("--tools", metavar="OP[,OP]", help="also offer these operations as tools of their own (default none)")
+    p.add_argument("--tag", help="also offer the operations with this tag as tools of their own (default none)")
+    p.add_argument("--reveal-env", action="store_true",
+                   help="show the values of environment maps in results (default off: masked)")
+    p.add_argument("--max-result", type=int, default=16 * 1024, metavar="BYTES",
+                   help="cut a tool result to this size, with a note on how to narrow it (default 16384)")
+    p.add_argument("--revalidate", type=float, default=300.0, metavar="SECONDS",
+                   help="ask the server whether the spec changed at most this often; -1 never (default 300)")
+    p.add_argument("--wait-timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="the longest wait_for may wait (default 300)")
 
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"", completion.run)
     p.add_argument("shell", choices=completion.SHELLS)

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -771,6 +772,67 @@ def _(tmp: Path) -> None:
         else:
             raise AssertionError("a write went through a read-only transport")
         assert sim.seen == []
+
+
+@case("live-values-while-the-server-stalls")
+def _(tmp: Path) -> None:
+    """Typing never waits for existing values: p95 of 100 keystrokes <= 10 ms with every list call held;
+    one short note after the time-out, no traceback; the shell's Tab gives up within its limit."""
+    from cmldyn.livevalues import LiveValues
+    from cmldyn.repl.commands import Console
+    from cmldyn.repl.completion import Suggester
+    from cmldyn.repl.session import make_namespace
+
+    with Simulator(token=CANARY, speed=0) as sim:
+        sim.faults.add(method="GET", path=r"^/api/v2/projects(\?|$)", latency=4.0)
+        api = cmldyn.Client(sim.url, CANARY, cache=False, retries=1)
+        live = LiveValues(api, timeout=0.5)
+        console = Console(make_namespace(api))
+        suggester = Suggester(lambda: console.namespace, live=live)
+        took = []
+        for i in range(100):
+            start = time.perf_counter()
+            suggester.suggest('api.get_project(project_id="' + "abcd-efgh"[: i % 9])
+            took.append(time.perf_counter() - start)
+        assert sorted(took)[94] <= 0.010, sorted(took)[94]
+        end = time.monotonic() + 5
+        while not live.note and time.monotonic() < end:
+            time.sleep(0.05)
+        assert live.note.startswith("no live values from list_projects") and "Traceback" not in live.note
+        assert CANARY not in live.note
+        live.close()
+        env = {"CML_API_KEY": CANARY, "HOME": str(tmp), "XDG_CACHE_HOME": str(tmp / "c")}
+        assert cli(["--host", sim.url, "ops", "x"], env=env)[0] == 0  # the spec cached
+        start = time.perf_counter()
+        code, out, err = cli(["__complete", f"cmldyn --host {sim.url} call get_project "], env=env)
+        assert code == 0 and err == "" and "project_id=" in out and time.perf_counter() - start < 2.0
+
+
+@case("completion-cache-tampered-loosened-symlink")
+def _(tmp: Path) -> None:
+    """The shell's live-values file: garbage, a loosened mode or a symlink is ignored and written again,
+    0600, holding values and labels only."""
+    from cmldyn.livevalues import DiskValues, Source
+
+    source = Source("list_projects", "id", (), "/api/v2/projects")
+    target = tmp / "elsewhere.json"
+    target.write_text("keep me")
+    for damage in ("garbage", "loosened", "symlink"):
+        disk = DiskValues(str(tmp / "values"), f"https://h {damage}")
+        disk.put(source, (), [("a", "demo")])
+        path = Path(disk.path)
+        if damage == "garbage":
+            path.write_text("{not json")
+        elif damage == "loosened":
+            path.chmod(0o644)
+        else:
+            path.unlink()
+            path.symlink_to(target)
+        assert disk.get(source, ()) is None
+        disk.put(source, (), [("b", "other")])
+        assert not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert disk.get(source, ()) == [("b", "other")] and CANARY not in path.read_text()
+    assert target.read_text() == "keep me"
 
 
 @case("file-config-missing-invalid-readable")

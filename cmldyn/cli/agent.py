@@ -1,0 +1,58 @@
+"""``cmldyn mcp``: the operations of the spec as an MCP server for AI agents (stdio, or ``--http PORT``).
+
+The MCP SDK is an optional extra (``pip install 'cmldyn[mcp]'``), imported here only when the
+command runs; without it the command says so in one line. The same settings as every command
+(``--host``, the key, ``--profile``, ``--spec``, ``--demo``). May import: errors, mcp (cmldyn's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+
+from ..errors import UsageError, did_you_mean
+from .context import Context
+from .exits import Exit
+
+__all__ = ["TOKEN_ENV", "run"]
+
+TOKEN_ENV = "CMLDYN_MCP_TOKEN"
+
+
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    try:
+        import mcp  # noqa: F401 - only to say clearly when the extra is missing
+    except ImportError:
+        raise UsageError("cmldyn mcp needs the MCP SDK, an optional extra: pip install 'cmldyn[mcp]'") from None
+    from ..mcp.server import build_server, serve_http, serve_stdio
+    from ..mcp.tools import Policy, Toolbox
+
+    api = ctx.client()
+    for flag, value in (("--allow", args.allow), ("--tools", args.tools)):
+        for name in _names(value):
+            if api.model.find(name) is None:
+                raise UsageError(f"{flag}: no operation {name!r}{did_you_mean(name, api.model.names())}")
+    policy = Policy(allow_write=args.allow_write, allow_destructive=args.allow_destructive,
+                    allow=frozenset(api.model.get(n).name for n in _names(args.allow)), reveal_env=args.reveal_env,
+                    max_result=args.max_result, wait_timeout=args.wait_timeout)
+    toolbox = Toolbox(api, policy, direct=tuple(api.model.get(n).name for n in _names(args.tools)), tag=args.tag)
+    if args.tag and not toolbox.direct_operations():
+        raise UsageError(f"--tag {args.tag}: no operation has this tag")
+    server = build_server(toolbox, revalidate=args.revalidate, log=ctx.stderr)
+    if args.http is None:
+        serve_stdio(server)
+        return Exit.OK
+    token = os.environ.get(TOKEN_ENV) or ""
+    if not token:
+        token = secrets.token_urlsafe(32)
+        ctx.stderr.write(f"cmldyn mcp: this server's bearer token (shown once; set {TOKEN_ENV} to choose it): {token}\n")
+    try:
+        serve_http(server, args.http, token, ctx.stderr)
+    except OSError as error:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.http}: {error.strerror}") from None
+    return Exit.OK

@@ -1,0 +1,165 @@
+"""The MCP SDK side of ``cmldyn mcp``: the low-level server, stdio and streamable HTTP, the spec as a
+resource, and revalidating the spec while the server runs.
+
+The only module that imports the SDK (``mcp``, ``mcp_types``, ``anyio``, ``uvicorn``). Tool calls
+run in a worker thread (the client blocks on HTTP), so a slow workspace never stalls the protocol.
+The spec is revalidated at most every ``revalidate`` seconds, with one conditional request, when a
+request arrives; if the tools change, the client is told (``notifications/tools/list_changed``).
+Over HTTP the server listens on 127.0.0.1 only and wants its own bearer token on every request.
+May import: client (TYPE_CHECKING), errors, mcp.tools.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+import anyio
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.lowlevel.server import NotificationOptions
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
+from mcp.shared.subscriptions import ToolsListChanged
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from .._version import __version__
+from ..errors import CmldynError
+from .tools import Toolbox
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["SPEC_URI", "build_server", "serve_http", "serve_stdio"]
+
+SPEC_URI = "cmldyn://spec"
+
+
+class _Revalidator:
+    """At most one conditional spec request per ``every`` seconds, asked for by incoming requests."""
+
+    def __init__(self, toolbox: Toolbox, every: float, log: TextIO, bus: Any) -> None:
+        self.toolbox = toolbox
+        self.bus = bus
+        self.every = every
+        self.log = log
+        self.last = time.monotonic()
+        self.lock = anyio.Lock()
+
+    async def check(self, ctx: Any) -> None:
+        if self.every < 0 or time.monotonic() - self.last < self.every:
+            return
+        async with self.lock:
+            if time.monotonic() - self.last < self.every:
+                return
+            self.last = time.monotonic()
+            before = _fingerprint(self.toolbox)
+            try:
+                added, removed = await anyio.to_thread.run_sync(lambda: self.toolbox.api.refresh(conditional=True))
+            except CmldynError as error:
+                self.log.write(f"cmldyn mcp: spec not revalidated: {error.message}\n")
+                return
+            self.toolbox.reindex()
+            if added or removed:
+                self.log.write(f"cmldyn mcp: the spec changed: {len(added)} operation(s) added, {len(removed)} removed\n")
+            if _fingerprint(self.toolbox) != before:
+                await self.bus.publish(ToolsListChanged())  # sessions of 2026-07-28 that listen for it
+                if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:  # earlier sessions: sent as it happens
+                    try:
+                        await ctx.session.send_tool_list_changed()
+                    except Exception as error:  # noqa: BLE001 - a client that cannot hear it lists again later
+                        self.log.write(f"cmldyn mcp: could not notify the client: {type(error).__name__}\n")
+
+
+def _fingerprint(toolbox: Toolbox) -> str:
+    return json.dumps(toolbox.tools(), sort_keys=True, default=str)
+
+
+def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = sys.stderr) -> Server[Any]:
+    """The low-level server for a toolbox."""
+    bus = InMemorySubscriptionBus()
+    checker = _Revalidator(toolbox, revalidate, log, bus)
+    api: Client = toolbox.api
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        await checker.check(ctx)
+        return types.ListToolsResult(tools=[
+            types.Tool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
+                       annotations=types.ToolAnnotations(**t["annotations"]))
+            for t in toolbox.tools()])
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        await checker.check(ctx)
+        text, failed = await anyio.to_thread.run_sync(toolbox.run, params.name, params.arguments)
+        return types.CallToolResult(content=[types.TextContent(text=text)], is_error=failed)
+
+    async def list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=[types.Resource(
+            uri=SPEC_URI, name="spec", mime_type="application/json",
+            description=f"The spec the tools are built from: {api.spec.title} {api.spec.api_version}")])
+
+    async def read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        if str(params.uri) != SPEC_URI:
+            raise ValueError(f"no resource {params.uri}; the one resource is {SPEC_URI}")
+        text = json.dumps(api.spec.raw, ensure_ascii=False)
+        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=SPEC_URI, mime_type="application/json",
+                                                                             text=text)])
+
+    instructions = (f"Operations of {api.spec.title} at {api.host}: search_operations, then describe_operation, then "
+                    "call_operation (or wait_for). " + toolbox.tools()[2]["description"].split(". ")[-1])
+    return Server("cmldyn", version=__version__, instructions=instructions, on_list_tools=list_tools,
+                  on_call_tool=call_tool, on_list_resources=list_resources, on_read_resource=read_resource,
+                  on_subscriptions_listen=ListenHandler(bus))
+
+
+def _options(server: Server[Any]) -> Any:
+    return server.create_initialization_options(notification_options=NotificationOptions(tools_changed=True))
+
+
+def serve_stdio(server: Server[Any]) -> None:
+    from mcp.server.stdio import stdio_server
+
+    async def main() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, _options(server))
+
+    anyio.run(main)
+
+
+class _BearerGate:
+    """ASGI: every HTTP request must carry ``Authorization: Bearer <the server's token>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = b'{"error":"missing or wrong bearer token (it was printed when cmldyn mcp started)"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def serve_http(server: Server[Any], port: int, token: str, log: TextIO) -> None:
+    """Streamable HTTP on 127.0.0.1:``port`` (0 picks one), behind the bearer gate."""
+    import uvicorn
+
+    app = _BearerGate(server.streamable_http_app(host="127.0.0.1"), token)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+    bound = listener.getsockname()[1]
+    log.write(f"cmldyn mcp: listening on http://127.0.0.1:{bound}/mcp (127.0.0.1 only)\n")
+    log.flush()
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run(sockets=[listener])

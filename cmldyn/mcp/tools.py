@@ -1,0 +1,480 @@
+"""What ``cmldyn mcp`` offers an agent, in plain Python (no MCP SDK here): the tools, their input
+schemas and annotations, the safety policy, and the results as bounded, masked JSON text.
+
+The default tools scale to any spec: ``search_operations`` (ranked by the words of the name,
+summary, path and tags), ``describe_operation`` (parameters, body fields and answer fields, bounded),
+``call_operation`` (arguments checked by the validator before anything is sent, an optional JMESPath
+``query``, ``max_items`` paging through a list) and ``wait_for`` (the inferred waiter, bounded by a
+time-out). Chosen operations can also be tools of their own, with JSON input schemas made from their
+parameters and bodies. Every call passes the policy first: read-only unless writes are allowed, and
+destructive operations (DELETE, custom verbs such as ``:stop``, delete-like names, key rotation) only
+with ``--allow-destructive`` or by name. Results are masked (key-, token-, password- and secret-like
+fields, every value of an ``environment`` map) and cut to a size limit with a note on how to narrow
+them. May import: client (TYPE_CHECKING), errors, filtering, jsonvalue, paginate, schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CmldynError, did_you_mean, redact
+from ..filtering import search as jmespath_search
+from ..jsonvalue import to_plain
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..model import OperationModel
+    from ..schema import Schema
+
+__all__ = ["FIXED_TOOLS", "Policy", "ToolError", "Toolbox", "classify", "mask"]
+
+READ_METHODS = ("get", "head", "options")
+_DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
+                      "terminate", "cancel", "rotate", "revoke", "reset", "regenerate", "uninstall", "disable")
+_SECRET_NAME = re.compile(r"(?i)(^|[_\-.])(api_?key|key|token|password|passwd|secret|credentials?|private_?key)$")
+_SYNONYMS = {"start": ("create", "run", "launch"), "launch": ("create", "start"), "run": ("create", "start"),
+             "kill": ("stop", "delete"), "remove": ("delete",), "show": ("get", "list"), "find": ("list", "search"),
+             "new": ("create",), "make": ("create",), "add": ("create",), "change": ("update",), "edit": ("update",),
+             "fetch": ("get",), "all": ("list",)}
+MASK = "***"
+
+
+class ToolError(CmldynError):
+    """A tool call that cannot go ahead: returned to the agent as a tool error, never raised past the server."""
+
+
+@dataclass
+class Policy:
+    """What the server may do on the agent's behalf."""
+
+    allow_write: bool = False
+    allow_destructive: bool = False
+    allow: frozenset[str] = frozenset()  # operations allowed by name, whatever they are
+    reveal_env: bool = False
+    max_result: int = 16 * 1024
+    wait_timeout: float = 300.0
+
+    def refusal(self, op: OperationModel) -> str | None:
+        """Why ``op`` may not be called (naming the flag that would allow it), or None."""
+        kind = classify(op)
+        if kind == "read" or op.name in self.allow:
+            return None
+        what = f"{op.name} ({op.method.upper()} {op.path})"
+        if kind == "write" and not self.allow_write:
+            return f"{what} writes; this server is read-only: start it with --allow-write (or --allow {op.name})"
+        if kind == "destructive" and not self.allow_destructive:
+            return (f"{what} is destructive; start the server with --allow-destructive, or allow this one operation "
+                    f"with --allow {op.name}")
+        return None
+
+
+def classify(op: OperationModel) -> str:
+    """``read`` (GET, HEAD, OPTIONS), ``destructive`` (DELETE, a custom verb, a delete-like name, key
+    rotation) or ``write``."""
+    method = op.method.lower()
+    if method in READ_METHODS:
+        return "read"
+    last = op.path.rstrip("/").rsplit("/", 1)[-1]
+    words = set(re.split(r"[_\W]+", op.name.lower()))
+    if method == "delete" or (":" in last and not last.startswith("{")) or "}:" in last or words & set(_DESTRUCTIVE_WORDS):
+        return "destructive"
+    return "write"
+
+
+def _is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1_\2", name)))
+
+
+def mask(value: Any, *, reveal_env: bool = False) -> Any:
+    """A copy of ``value`` with secret-like fields and environment values replaced by ``***``."""
+    if isinstance(value, list):
+        return [mask(v, reveal_env=reveal_env) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = str(key)
+        if _is_secret_name(name) and item not in (None, "", [], {}):
+            out[key] = MASK
+        elif name.lower() in ("environment", "env", "environment_variables", "envs") and not reveal_env:
+            out[key] = _mask_environment(item)
+        else:
+            out[key] = mask(item, reveal_env=reveal_env)
+    return out
+
+
+def _mask_environment(item: Any) -> Any:
+    """Every value of an environment map (CML sends it as JSON text), names kept."""
+    if isinstance(item, dict):
+        return {k: MASK for k in item}
+    if isinstance(item, str) and item.strip():
+        try:
+            parsed = json.loads(item)
+        except ValueError:
+            return MASK
+        if isinstance(parsed, dict):
+            return json.dumps({k: MASK for k in parsed})
+        return MASK
+    return item
+
+
+# ---------------------------------------------------------------- JSON schemas for direct tools
+
+
+def json_schema(schema: Schema | None, depth: int = 0, *, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A JSON Schema for a spec schema: references followed, cycles and depth bounded."""
+    if schema is None:
+        return {}
+    out: dict[str, Any] = {}
+    if schema.type and schema.type != "file":
+        out["type"] = schema.type
+    if schema.format:
+        out["format"] = schema.format
+    if schema.enum:
+        out["enum"] = list(schema.enum)
+    if schema.description:
+        out["description"] = _short(schema.description, 200)
+    if schema.pointer in seen or depth >= 4:
+        return out
+    inner = seen | {schema.pointer}
+    if schema.type == "array" and schema.items is not None:
+        out["items"] = json_schema(schema.items, depth + 1, seen=inner)
+    props = schema.properties
+    if props:
+        out["type"] = "object"
+        out["properties"] = {k: json_schema(v, depth + 1, seen=inner) for k, v in props.items() if not v.read_only}
+        required = sorted(k for k in schema.required if k in out["properties"])
+        if required:
+            out["required"] = required
+    return out
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# ---------------------------------------------------------------- the tools
+
+
+FIXED_TOOLS = ("search_operations", "describe_operation", "call_operation", "wait_for")
+
+
+@dataclass
+class Toolbox:
+    """The tools for one client and policy; ``direct`` names operations that are tools of their own."""
+
+    api: Client
+    policy: Policy = field(default_factory=Policy)
+    direct: tuple[str, ...] = ()
+    tag: str | None = None
+    _index: list[tuple[OperationModel, dict[str, float]]] | None = field(default=None, init=False, repr=False)
+
+    # ------------------------------------------------------------ the list
+
+    def reindex(self) -> None:
+        """After the spec changed: search works from the new operations."""
+        self._index = None
+
+    def direct_operations(self) -> list[OperationModel]:
+        ops = []
+        for op in self.api.model.operations.values():
+            tags = op.raw_op.get("tags") or []
+            if op.name in self.direct or (self.tag and isinstance(tags, list) and self.tag in tags):
+                ops.append(op)
+        return ops
+
+    def tools(self) -> list[dict[str, Any]]:
+        """Each tool as a dict: name, description, input_schema, annotations (MCP's hints)."""
+        writes = self.policy.allow_write or self.policy.allow_destructive or bool(self.policy.allow)
+        calls = {"read_only_hint": not writes, "destructive_hint": self.policy.allow_destructive or bool(self.policy.allow),
+                 "idempotent_hint": not writes, "open_world_hint": True}
+        reads = {"read_only_hint": True, "destructive_hint": False, "idempotent_hint": True, "open_world_hint": False}
+        title = self.api.spec.title
+        out = [
+            {"name": "search_operations",
+             "description": f"Find operations of the {title} API by words (\"start a job\"). Returns name, method, "
+                            "path, summary and whether each is read-only, a write or destructive.",
+             "input_schema": {"type": "object", "properties": {
+                 "query": {"type": "string", "description": "words to look for"},
+                 "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                 "required": ["query"]},
+             "annotations": reads},
+            {"name": "describe_operation",
+             "description": "An operation's parameters and body fields (types, required, enums) and its answer's "
+                            "fields. Call it before call_operation.",
+             "input_schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+             "annotations": reads},
+            {"name": "call_operation",
+             "description": "Call an operation with its arguments (checked before anything is sent). query: a JMESPath "
+                            "applied to the answer; max_items: gather a paged list up to this many items. "
+                            + self._policy_text(),
+             "input_schema": {"type": "object", "properties": {
+                 "name": {"type": "string"},
+                 "arguments": {"type": "object", "description": "parameters and body fields by name", "default": {}},
+                 "query": {"type": "string", "description": "JMESPath, e.g. projects[].{id: id, name: name}"},
+                 "max_items": {"type": "integer", "minimum": 1}},
+                 "required": ["name"]},
+             "annotations": calls},
+            {"name": "wait_for",
+             "description": "Call an operation (a start, or a get of something with a status) and wait until what it "
+                            "returns reaches a final status, bounded by a time-out. until: success (fail on a failed "
+                            "status) or done (any final status).",
+             "input_schema": {"type": "object", "properties": {
+                 "name": {"type": "string"}, "arguments": {"type": "object", "default": {}},
+                 "until": {"type": "string", "enum": ["success", "done"], "default": "success"},
+                 "timeout": {"type": "number", "minimum": 1, "description": "seconds"}},
+                 "required": ["name"]},
+             "annotations": calls},
+        ]
+        for op in self.direct_operations():
+            kind = classify(op)
+            out.append({"name": op.name, "description": _short(f"{op.method.upper()} {op.path}. {op.summary} "
+                                                                f"({kind})", 400),
+                        "input_schema": self.input_schema(op),
+                        "annotations": {"read_only_hint": kind == "read", "destructive_hint": kind == "destructive",
+                                        "idempotent_hint": op.method.lower() in ("get", "head", "put", "delete"),
+                                        "open_world_hint": True}})
+        return out
+
+    def _policy_text(self) -> str:
+        p = self.policy
+        if p.allow_destructive:
+            return "Writes and destructive operations are allowed."
+        allowed = f" Also allowed by name: {', '.join(sorted(p.allow))}." if p.allow else ""
+        if p.allow_write:
+            return "Writes are allowed; destructive operations are refused." + allowed
+        return "Read-only: only GET and HEAD operations can be called." + allowed
+
+    def input_schema(self, op: OperationModel) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        for param in op.params:
+            if param.location == "body":
+                continue
+            props[param.name] = json_schema(param.schema)
+            if param.description:
+                props[param.name]["description"] = _short(param.description, 200)
+            if param.required:
+                required.append(param.name)
+        if op.body_param is not None:
+            body = json_schema(op.body_param.schema)
+            for key, sub in (body.get("properties") or {}).items():
+                props.setdefault(key, sub)
+            required += [k for k in body.get("required", []) if k not in required]
+        schema: dict[str, Any] = {"type": "object", "properties": props}
+        if required:
+            schema["required"] = required
+        return schema
+
+    # ------------------------------------------------------------ dispatch
+
+    def run(self, tool: str, arguments: dict[str, Any] | None) -> tuple[str, bool]:
+        """(text, is_error) for one tool call. Never raises: every failure is one line of text."""
+        args = dict(arguments or {})
+        try:
+            if tool == "search_operations":
+                return self._json(self.search(str(args.get("query") or ""), int(args.get("limit") or 10))), False
+            if tool == "describe_operation":
+                return self._json(self.describe(str(args.get("name") or ""))), False
+            if tool == "call_operation":
+                return self.call(str(args.get("name") or ""), args.get("arguments"), args.get("query"),
+                                 args.get("max_items")), False
+            if tool == "wait_for":
+                return self.wait(str(args.get("name") or ""), args.get("arguments"), str(args.get("until") or "success"),
+                                 args.get("timeout")), False
+            if tool in {op.name for op in self.direct_operations()}:
+                return self.call(tool, args, None, None), False
+            raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
+        except CmldynError as error:
+            text = error.message + (f" (hint: {error.hint})" if getattr(error, "hint", None) else "")
+            return redact(text, self.api.transport.secrets), True
+        except (TypeError, ValueError) as error:
+            return redact(f"bad arguments: {error}", self.api.transport.secrets), True
+
+    def _json(self, value: Any) -> str:
+        return redact(json.dumps(value, ensure_ascii=False, indent=1), self.api.transport.secrets)
+
+    # ------------------------------------------------------------ search and describe
+
+    def _terms(self) -> list[tuple[OperationModel, dict[str, float]]]:
+        if self._index is None:
+            index = []
+            for op in self.api.model.operations.values():
+                weights: dict[str, float] = {}
+
+                def add(text: str, weight: float, into: dict[str, float] = weights) -> None:
+                    for word in _words(text):
+                        into[word] = max(into.get(word, 0.0), weight)
+
+                tags = op.raw_op.get("tags") or []
+                add(" ".join(str(t) for t in tags) if isinstance(tags, list) else "", 1.0)
+                add(re.sub(r"\{[^}]*\}", " ", op.path), 1.5)
+                add(op.summary, 2.0)
+                add(op.name, 3.0)
+                index.append((op, weights))
+            self._index = index
+        return self._index
+
+    def search(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
+        words = _words(query)
+        if not words:
+            raise ToolError("search_operations needs a query of one or more words")
+        wanted: list[tuple[str, ...]] = [(w, *(_stem(s) for s in _SYNONYMS.get(w, ()))) for w in words]
+        scored = []
+        for op, weights in self._terms():
+            score = 0.0
+            for alternatives in wanted:
+                best = 0.0
+                for rank, word in enumerate(alternatives):
+                    factor = 1.0 if rank == 0 else 0.6
+                    hit = weights.get(word)
+                    if hit is None and len(word) >= 4:
+                        hit = max((w * 0.5 for t, w in weights.items() if t.startswith(word)), default=None)
+                    if hit is not None:
+                        best = max(best, hit * factor)
+                score += best
+            if score > 0:
+                scored.append((-score, classify(op) != "read", len(op.name), op))
+        scored.sort(key=lambda item: item[:3])
+        return [{"name": op.name, "method": op.method.upper(), "path": op.path, "summary": op.summary,
+                 "kind": classify(op)} for *_, op in scored[: max(1, min(limit, 50))]]
+
+    def operation(self, name: str) -> OperationModel:
+        op = self.api.model.find(name)
+        if op is None:
+            raise ToolError(f"no operation {name!r}{did_you_mean(name, self.api.model.names())}; "
+                            "use search_operations to find one")
+        return op
+
+    def describe(self, name: str) -> dict[str, Any]:
+        op = self.operation(name)
+        params = []
+        for p in op.params:
+            if p.location == "body":
+                continue
+            entry: dict[str, Any] = {"name": p.name, "in": p.location, "type": p.type_label, "required": p.required}
+            if p.enum:
+                entry["enum"] = list(p.enum)[:30]
+            if p.description:
+                entry["description"] = _short(p.description, 200)
+            params.append(entry)
+        body = []
+        if op.body_param is not None:
+            schema = op.body_param.schema
+            for key, prop in list(schema.properties.items())[:60]:
+                if prop.read_only:
+                    continue
+                field_entry: dict[str, Any] = {"name": key, "type": prop.label(1), "required": key in schema.required}
+                if prop.enum:
+                    field_entry["enum"] = list(prop.enum)[:30]
+                if prop.description:
+                    field_entry["description"] = _short(prop.description, 160)
+                body.append(field_entry)
+        answer = op.response_schema
+        fields = _answer_fields(answer)
+        out: dict[str, Any] = {"name": op.name, "method": op.method.upper(), "path": op.path, "kind": classify(op),
+                               "summary": op.summary, "description": _short(op.description, 800),
+                               "parameters": params, "body_fields": body, "answer_fields": fields}
+        refusal = self.policy.refusal(op)
+        if refusal:
+            out["refused_here"] = refusal
+        if op.page_list_field:
+            out["pages"] = f"a paged list of {op.page_list_field}: call_operation with max_items gathers pages"
+        return out
+
+    # ------------------------------------------------------------ calls
+
+    def _checked(self, name: str, arguments: Any) -> tuple[OperationModel, dict[str, Any]]:
+        op = self.operation(name)
+        refusal = self.policy.refusal(op)
+        if refusal:
+            raise ToolError(f"refused: {refusal}")
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            raise ToolError("arguments must be an object of parameter and body-field names")
+        self.api.prepare(op.name, **arguments)  # the validator's checks, before anything is sent
+        return op, arguments
+
+    def call(self, name: str, arguments: Any, query: Any, max_items: Any) -> str:
+        op, kwargs = self._checked(name, arguments)
+        if max_items is not None and op.page_list_field:
+            from ..paginate import iter_pages
+
+            limit = max(1, int(max_items))
+            items: list[Any] = []
+            for page in iter_pages(lambda **kw: self.api.call(op, **kw), (), kwargs):
+                items.extend(to_plain(page).get(op.page_list_field) or [])
+                if len(items) >= limit:
+                    break
+            plain: Any = {op.page_list_field: items[:limit]}
+        else:
+            plain = to_plain(self.api.call(op, **kwargs))
+            if max_items is not None and isinstance(plain, list):
+                plain = plain[: max(1, int(max_items))]
+        return self._answer(plain, query)
+
+    def wait(self, name: str, arguments: Any, until: str, timeout: Any) -> str:
+        op, kwargs = self._checked(name, arguments)
+        if until not in ("success", "done"):
+            raise ToolError("until must be success or done")
+        limit = min(float(timeout), self.policy.wait_timeout) if timeout else self.policy.wait_timeout
+        if self.api.waiter_for(op) is None:
+            raise ToolError(f"{op.name} returns nothing with a status to wait on; use call_operation")
+        started = time.monotonic()
+        first = self.api.call(op, **kwargs)
+        final = self.api.wait(first, until=until, timeout=max(1.0, limit - (time.monotonic() - started)))
+        return self._answer(to_plain(final), None)
+
+    def _answer(self, plain: Any, query: Any) -> str:
+        if query:
+            plain = jmespath_search(str(query), plain)
+        text = json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False, indent=1, default=str)
+        text = redact(text, self.api.transport.secrets)
+        size = len(text.encode("utf-8"))
+        limit = self.policy.max_result
+        if size <= limit:
+            return text
+        kept = text.encode("utf-8")[: limit - 400].decode("utf-8", "ignore")
+        kept = kept[: kept.rfind("\n")] if "\n" in kept else kept
+        return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
+                "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
+                "operation's own filters (page_size, search_filter)]")
+
+
+def _answer_fields(schema: Schema | None) -> list[dict[str, str]]:
+    if schema is None:
+        return []
+    out = []
+    for key, prop in list(schema.properties.items())[:40]:
+        entry = {"name": key, "type": prop.label(1)}
+        items = prop.items if prop.type == "array" else None
+        if items is not None and items.properties:
+            entry["item_fields"] = ", ".join(list(items.properties)[:25])
+        out.append(entry)
+    if schema.type == "array" and schema.items is not None:
+        out.append({"name": "[]", "type": schema.items.label(1),
+                    "item_fields": ", ".join(list(schema.items.properties)[:25])})
+    return out
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+_STOP = frozenset({"a", "an", "the", "of", "to", "for", "in", "on", "and", "or", "by", "with", "my", "me", "i", "it",
+                   "api", "v2", "v1", "is", "all"})
+
+
+def _words(text: str) -> list[str]:
+    split = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(text))
+    return [_stem(w) for w in re.split(r"[^A-Za-z0-9]+", split.lower()) if w and w not in _STOP]
