@@ -22,7 +22,9 @@ measured in the same run.
    petstore fixture) against a bare http.server handler on the same stack, and a fresh process to a
    simulator serving each trait spec (about 4 MB) against a process that only json.loads it;
 8. bash completion: ms per Tab of the completion function (operations, options, -o values, enum values,
-   body fields from the word list) against compgen -W and against a Tab that starts Python.
+   body fields from the word list) against compgen -W and against a Tab that starts Python;
+9. cmldyn mcp: tools/list, process start to the first answer (warm cache), search_operations on 1,000
+   operations, against a bare MCP SDK server and a substring scan (needs the extra cmldyn[mcp]).
 
 Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
 """
@@ -320,6 +322,15 @@ def section_completion() -> list[str]:
     return ["4. REPL completion per keystroke"] + ["   " + line for line in done.stdout.strip().splitlines()]
 
 
+def section_mcp() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mcp_server.py")], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return ["9. cmldyn mcp", "   not measured: " + (done.stderr.strip().splitlines() or ["?"])[-1]]
+    return ["9. cmldyn mcp"] + ["   " + line for line in done.stdout.strip().splitlines()]
+
+
 def section_shell_completion() -> list[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "shell_completion.py")], capture_output=True, text=True, check=True
@@ -562,6 +573,7 @@ def main() -> None:
         lambda: section_traits(3 if args.quick else 7),
         lambda: section_simulator(300 if args.quick else 1000, 3 if args.quick else 5),
         section_shell_completion,
+        section_mcp,
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:

@@ -46,6 +46,17 @@ def test_operations_are_classified_from_method_path_and_name(api: cmldyn.Client)
     assert sum(1 for k in kinds.values() if k == "read") == sum(1 for o in api.model.operations.values() if o.method == "get")
 
 
+def test_the_policy_names_the_flag_that_would_allow_a_call(api: cmldyn.Client) -> None:
+    get = api.model.get
+    assert Policy().refusal(get("list_projects")) is None
+    assert "--allow-write" in (Policy().refusal(get("create_job")) or "")
+    assert Policy(allow_write=True).refusal(get("create_job")) is None
+    assert "--allow-destructive" in (Policy(allow_write=True).refusal(get("stop_application")) or "")
+    assert Policy(allow_destructive=True).refusal(get("delete_project")) is None
+    assert Policy(allow=frozenset({"delete_project"})).refusal(get("delete_project")) is None
+    assert Policy(allow=frozenset({"delete_project"})).refusal(get("delete_job")) is not None
+
+
 def test_search_ranks_by_the_words_of_name_summary_path_and_tags(api: cmldyn.Client) -> None:
     box = Toolbox(api)
     assert box.search("start a job")[0]["name"] == "create_job_run"
@@ -288,7 +299,7 @@ def test_a_generated_token_is_printed_once(workspace: Simulator, tmp_path: Path)
 
 
 def test_start_to_first_answer_is_quick_with_a_warm_cache(workspace: Simulator, tmp_path: Path) -> None:
-    """Not a timing test (benchmarks/mcp.py measures it): the cached spec is revalidated, not refetched."""
+    """Not a timing test (benchmarks/mcp_server.py measures it): the cached spec is revalidated, not refetched."""
     session = Session(workspace, tmp_path)
 
     async def steps(s: Session, client: Any) -> int:
@@ -383,3 +394,28 @@ def test_a_changed_spec_updates_the_tools_and_tells_the_client(tmp_path: Path) -
     assert "list_pets" in before and "get_pet" not in before
     assert "get_pet" in after
     assert any("ToolListChangedNotification" in n for n in notes), notes
+
+
+def test_the_readme_snippets_work_as_written(workspace: Simulator, tmp_path: Path) -> None:
+    """The JSON blocks of the README's MCP section, started as a client would (profile 'prod' made first)."""
+    from cmldyn.config import Profile, save_profile
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## For AI agents"):text.index("## The simulator")]
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", section, re.S)]
+    assert len(blocks) == 2
+    configs = [blocks[0]["mcpServers"]["cml"], blocks[1]["servers"]["cml"]]
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    save_profile(Profile(name="prod", host=workspace.url, key=CANARY), str(tmp_path / "config" / "cmldyn" / "config.toml"))
+    assert "claude mcp add cml -- cmldyn mcp --profile prod" in section
+    for config in configs:
+        assert config["command"] == "cmldyn" and config["args"] == ["mcp", "--profile", "prod"]
+        params = StdioServerParameters(command=config["command"], args=config["args"], env=env, cwd=str(tmp_path))
+
+        async def first(p: StdioServerParameters = params) -> str:
+            async with Client(p) as client:
+                result = await client.call_tool("call_operation", {"name": "list_projects", "query": "projects[0].name"})
+                return "".join(getattr(c, "text", "") for c in result.content)
+
+        assert anyio.run(first) == '"demo"'
