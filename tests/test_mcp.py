@@ -419,3 +419,25 @@ def test_the_readme_snippets_work_as_written(workspace: Simulator, tmp_path: Pat
                 return "".join(getattr(c, "text", "") for c in result.content)
 
         assert anyio.run(first) == '"demo"'
+
+
+def test_wait_for_returns_the_final_state(tmp_path: Path) -> None:
+    with Simulator(token=CANARY, seed="demo", speed=0, progression="immediate") as sim:
+        api = cmldyn.Client(sim.url, CANARY)
+        project = next(p for p in api.list_projects().projects if p.name == "demo")
+        job = api.list_jobs(project.id).jobs[0]
+        session = Session(sim, tmp_path, "--allow-write")
+
+        async def steps(s: Session, client: Any) -> tuple[tuple[str, bool], tuple[str, bool]]:
+            started = await s.call(client, "wait_for", {"name": "create_job_run", "until": "done",
+                                                        "arguments": {"project_id": project.id, "job_id": job.id}})
+            nothing = await s.call(client, "wait_for", {"name": "list_projects"})
+            return started, nothing
+
+        (text, failed), (other, refused) = session.run(steps)
+    assert not failed, text
+    final = json.loads(text)
+    assert final["job_id"] == job.id and final["status"] in ("ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED",
+                                                             "ENGINE_TIMEDOUT")
+    assert refused and "call_operation" in other
+    session.assert_no_key()

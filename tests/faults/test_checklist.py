@@ -835,6 +835,84 @@ def _(tmp: Path) -> None:
     assert target.read_text() == "keep me"
 
 
+def _toolbox(sim: Simulator, **policy: Any) -> Any:
+    from cmldyn.mcp.tools import Policy, Toolbox
+
+    return Toolbox(cmldyn.Client(sim.url, CANARY, cache=False), Policy(**policy))
+
+
+@case("mcp-write-or-destructive-without-its-flag")
+def _(tmp: Path) -> None:
+    """Refused with a tool error naming the flag; the server receives nothing."""
+    pytest.importorskip("mcp")
+    with Simulator(token=CANARY, speed=0) as sim:
+        box, writer = _toolbox(sim), _toolbox(sim, allow_write=True)
+        pid = json.loads(box.run("call_operation", {"name": "list_projects", "query": "projects[0].id"})[0])
+        sim.forget()
+        text, failed = box.run("call_operation", {"name": "create_project", "arguments": {"name": "x"}})
+        assert failed and "--allow-write" in text
+        text, failed = writer.run("call_operation", {"name": "delete_project", "arguments": {"project_id": pid}})
+        assert failed and "--allow-destructive" in text and "--allow delete_project" in text
+        text, failed = box.run("wait_for", {"name": "stop_application", "arguments": {"project_id": pid,
+                                                                                      "application_id": "a"}})
+        assert failed and "--allow" in text
+        assert sim.seen == []
+        DASHBOARD.texts.append(text)
+
+
+@case("mcp-results-masked-and-keyless")
+def _(tmp: Path) -> None:
+    """environment values and key-, token-, password- and secret-named fields masked; the key in no result."""
+    pytest.importorskip("mcp")
+    with Simulator(token=CANARY, speed=0) as sim:
+        box = _toolbox(sim, allow_write=True)
+        pid = json.loads(box.run("call_operation", {"name": "list_projects", "query": "projects[0].id"})[0])
+        made, failed = box.run("call_operation", {"name": "create_job", "arguments": {
+            "project_id": pid, "name": "masked", "script": "a.py", "environment": {"TOKEN": CANARY, "X": "y"}}})
+        assert not failed and CANARY not in made and '\\"X\\": \\"***\\"' in made, made
+        bad, failed = box.run("call_operation", {"name": "get_project", "arguments": {"project_id": CANARY}})
+        assert failed and CANARY not in bad
+        DASHBOARD.texts.extend([made, bad])
+
+
+@case("mcp-http-loopback-and-token")
+def _(tmp: Path) -> None:
+    """Bound to 127.0.0.1 only; a request without the server's own bearer token is 401."""
+    pytest.importorskip("mcp")
+    import re
+    import sys
+    import urllib.error
+    import urllib.request
+
+    with Simulator(token=CANARY, speed=0) as sim:
+        env = {"CML_API_KEY": CANARY, "CMLDYN_MCP_TOKEN": "t" * 40, "HOME": str(tmp), "PATH": "/usr/bin:/bin"}
+        proc = subprocess.Popen([sys.executable, "-m", "cmldyn", "--host", sim.url, "mcp", "--http", "0"], env=env,
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+        try:
+            assert proc.stderr is not None
+            port = int(re.search(r":(\d+)/mcp", proc.stderr.readline()).group(1))  # type: ignore[union-attr]
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=b"{}"), timeout=10)
+                raise AssertionError("answered without the token")
+            except urllib.error.HTTPError as error:
+                assert error.code == 401
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"http://127.0.0.2:{port}/mcp", timeout=5)
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        DASHBOARD.texts.append(err)
+
+
+@case("mcp-oversized-result-capped")
+def _(tmp: Path) -> None:
+    """Cut to the limit (16 KiB by default) with a note on how to narrow it."""
+    pytest.importorskip("mcp")
+    with Simulator(token=CANARY, speed=0) as sim:
+        text, failed = _toolbox(sim, max_result=1024).run("call_operation", {"name": "list_runtimes"})
+        assert not failed and len(text.encode()) <= 1024 and "[cut: the answer is" in text and "max_items" in text
+
+
 @case("file-config-missing-invalid-readable")
 def _(tmp: Path) -> None:
     from cmldyn.config import load_profiles
