@@ -88,22 +88,25 @@ def test_cells_are_cut_at_a_word_and_never_to_a_shared_prefix() -> None:
     assert table[1] != table[2] and "first" in table[1] and "second" in table[2]
 
 
-def test_ctrl_c_during_wait_says_what_goes_on_and_how_to_wait_again(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    ids = subprocess.run([sys.executable, "-m", "cmldyn", "--demo", "call", "list_projects", "-q", "projects[0].id"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
-    project = ids.stdout.strip().strip('"')
-    jobs = subprocess.run([sys.executable, "-m", "cmldyn", "--demo", "call", "list_jobs", project, "-q", "jobs[0].id"],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
-    job = jobs.stdout.strip().strip('"')
-    proc = subprocess.Popen([sys.executable, "-m", "cmldyn", "--demo", "call", "create_job_run", project, job, "--wait"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-    time.sleep(4)
+def test_ctrl_c_during_wait_says_what_goes_on_and_how_to_wait_again(tmp_path: Path, fresh_sim: Simulator) -> None:
+    """The simulator's clock is frozen, so the run never ends: Ctrl-C once the run is started."""
+    api = cmldyn.Client(fresh_sim.url, CANARY)
+    project = next(p for p in api.list_projects().projects if p.name == "demo").id
+    job = api.list_jobs(project).jobs[0].id
+    fresh_sim.forget()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CML_API_KEY": CANARY}
+    proc = subprocess.Popen([sys.executable, "-m", "cmldyn", "--host", fresh_sim.url, "call", "create_job_run", project,
+                             job, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    end = time.monotonic() + 60
+    while not any(s.method == "POST" for s in fresh_sim.seen) and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)  # in the waiter's sleep between polls
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "stopped waiting" in err and f"cmldyn call get_job_run {project} {job} " in err and "--wait" in err
     assert "Traceback" not in err
+    assert_no_canary(out, err)
 
 
 def test_configure_checks_the_key_with_the_server(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

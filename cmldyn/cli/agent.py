@@ -45,6 +45,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError(f"--tag {args.tag}: no operation has this tag")
     server = build_server(toolbox, revalidate=args.revalidate, log=ctx.stderr)
     if args.http is None:
+        from ..output import is_terminal
+
+        if is_terminal(ctx.stdin):  # a person, not an MCP client, started it
+            ctx.stderr.write("cmldyn mcp: serving MCP on standard input and output; start it from an MCP client "
+                             "(see the README for Claude, VS Code and Cursor). Ctrl-C stops it.\n")
         serve_stdio(server)
         return Exit.OK
     token = os.environ.get(TOKEN_ENV) or ""
