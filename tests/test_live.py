@@ -325,6 +325,15 @@ def test_real_terminal_offers_a_project_id(tmp_path: Path) -> None:
         assert any(pid.encode() in screen for pid in data)
         term.type(b"\x03")
         assert term.wait_for(b">>>", 10)
+        term.clear()
+        term.type(b"help(api.create_job)\r")  # 117 lines: through the pager where there is one (q leaves it)
+        assert term.wait_for(b"Job name", 15)
+        term.type(b"q")
+        term.clear()
+        term.type(b"6 * 7\r")
+        assert term.wait_for(b"42\r\n", 10)
+        term.after(b"42\r\n")
+        assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
         term.type(b"\x04")
         assert term.exit_status() == 0
     finally:

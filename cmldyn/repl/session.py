@@ -332,14 +332,30 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
         except KeyboardInterrupt:
             outcome = Outcome("interrupted", ok=False)
         if outcome.page and _taller_than(outcome.text, session):
-            import pydoc
-
-            pydoc.pager(outcome.text)
+            page(outcome.text, out)
         else:
             show(outcome, out, color=color)
         if outcome.exit:
             break
     return 0
+
+
+def page(text: str, out: TextIO) -> None:
+    """Long help through $PAGER, else ``less -RFX`` (it stays on screen when it fits), else printed."""
+    import shlex
+    import shutil
+    import subprocess
+
+    chosen = os.environ.get("PAGER", "").strip()
+    command: Any = chosen if chosen else (["less", "-RFX"] if shutil.which("less") else None)
+    if command is None:
+        out.write(text + "\n")
+        return
+    try:
+        out.flush()
+        subprocess.run(command if not chosen else shlex.split(chosen), input=text.encode("utf-8", "replace"), check=False)
+    except (OSError, ValueError):
+        out.write(text + "\n")
 
 
 def _taller_than(text: str, session: PromptSession[str]) -> bool:
