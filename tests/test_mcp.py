@@ -441,3 +441,19 @@ def test_wait_for_returns_the_final_state(tmp_path: Path) -> None:
                                                              "ENGINE_TIMEDOUT")
     assert refused and "call_operation" in other
     session.assert_no_key()
+
+
+def test_long_operation_names_become_tool_names_clients_take() -> None:
+    from cmldyn.mcp.tools import tool_name
+
+    long_id = "ReadNamespacedCustomResourceDefinitionStatusWithAVeryLongOperationIdForTesting"
+    spec = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/x": {"get": {
+        "operationId": long_id, "responses": {"200": {"description": "ok"}}}}}}
+    api = cmldyn.Client("http://127.0.0.1:9", spec=spec)
+    box = Toolbox(api, direct=tuple(api.model.names()))
+    names = [t["name"] for t in box.tools()]
+    assert all(len(n) <= 64 and re.fullmatch(r"[A-Za-z0-9_]+", n) for n in names)
+    long_tool = next(n for n in names if n not in ("search_operations", "describe_operation", "call_operation", "wait_for"))
+    assert long_tool == tool_name(api.model.names()[0]) and len(long_tool) == 64
+    text, failed = box.run(long_tool, {})
+    assert failed and "cannot connect" in text  # dispatched to the operation (no server behind this host)

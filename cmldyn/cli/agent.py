@@ -32,6 +32,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     from ..mcp.server import build_server, serve_http, serve_stdio
     from ..mcp.tools import Policy, Toolbox
 
+    if args.http is not None and not 0 <= args.http <= 65535:
+        raise UsageError(f"--http takes a port from 0 to 65535 (0 picks a free one), got {args.http}")
     api = ctx.client()
     for flag, value in (("--allow", args.allow), ("--tools", args.tools)):
         for name in _names(value):
@@ -42,7 +44,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                     max_result=args.max_result, wait_timeout=args.wait_timeout)
     toolbox = Toolbox(api, policy, direct=tuple(api.model.get(n).name for n in _names(args.tools)), tag=args.tag)
     if args.tag and not toolbox.direct_operations():
-        raise UsageError(f"--tag {args.tag}: no operation has this tag")
+        tags = sorted({str(t) for op in api.model.operations.values() for t in (op.raw_op.get("tags") or [])})
+        raise UsageError(f"--tag {args.tag}: no operation has this tag{did_you_mean(args.tag, tags)}",
+                         hint=f"the spec's tags: {', '.join(tags[:20])}" if tags else "the spec tags no operation")
     server = build_server(toolbox, revalidate=args.revalidate, log=ctx.stderr)
     if args.http is None:
         from ..output import is_terminal

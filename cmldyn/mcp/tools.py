@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..model import OperationModel
     from ..schema import Schema
 
-__all__ = ["FIXED_TOOLS", "Policy", "ToolError", "Toolbox", "classify", "mask"]
+__all__ = ["FIXED_TOOLS", "Policy", "ToolError", "Toolbox", "classify", "mask", "tool_name"]
 
 READ_METHODS = ("get", "head", "options")
 _DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
@@ -184,9 +184,14 @@ class Toolbox:
         ops = []
         for op in self.api.model.operations.values():
             tags = op.raw_op.get("tags") or []
+            if op.name in FIXED_TOOLS:
+                continue  # the fixed tool keeps its name; the operation stays reachable through call_operation
             if op.name in self.direct or (self.tag and isinstance(tags, list) and self.tag in tags):
                 ops.append(op)
         return ops
+
+    def _direct_by_tool(self) -> dict[str, OperationModel]:
+        return {tool_name(op.name): op for op in self.direct_operations()}
 
     def tools(self) -> list[dict[str, Any]]:
         """Each tool as a dict: name, description, input_schema, annotations (MCP's hints)."""
@@ -233,7 +238,7 @@ class Toolbox:
         ]
         for op in self.direct_operations():
             kind = classify(op)
-            out.append({"name": op.name, "description": _short(f"{op.method.upper()} {op.path}. {op.summary} "
+            out.append({"name": tool_name(op.name), "description": _short(f"{op.method.upper()} {op.path}. {op.summary} "
                                                                 f"({kind})", 400),
                         "input_schema": self.input_schema(op),
                         "annotations": {"read_only_hint": kind == "read", "destructive_hint": kind == "destructive",
@@ -287,8 +292,9 @@ class Toolbox:
             if tool == "wait_for":
                 return self.wait(str(args.get("name") or ""), args.get("arguments"), str(args.get("until") or "success"),
                                  args.get("timeout")), False
-            if tool in {op.name for op in self.direct_operations()}:
-                return self.call(tool, args, None, None), False
+            direct = self._direct_by_tool().get(tool)
+            if direct is not None:
+                return self.call(direct.name, args, None, None), False
             raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
         except CmldynError as error:
             text = error.message + (f" (hint: {error.hint})" if getattr(error, "hint", None) else "")
@@ -445,6 +451,15 @@ class Toolbox:
         return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
                 "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
                 "operation's own filters (page_size, search_filter)]")
+
+
+def tool_name(name: str) -> str:
+    """An operation's name as a tool name: clients take at most 64 characters (a long name keeps a digest)."""
+    if len(name) <= 64:
+        return name
+    import hashlib
+
+    return name[:55] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def _answer_fields(schema: Schema | None) -> list[dict[str, str]]:
