@@ -138,25 +138,36 @@ def _infer(model: ServiceModel, lists: dict[str, OperationModel], op: OperationM
         return None
     wire = param.wire if param is not None else name
     marker = "{" + wire + "}"
+    by_name = _by_name(lists, op, name, wire) if name.endswith("_id") and name != "_id" else None
     if param is not None and param.location == "path" and marker in op.path:
         before = op.path[: op.path.index(marker)].rstrip("/")
         target = lists.get(_template(before))
         if target is not None and target is not op:
             noun = singular(before.rsplit("/", 1)[-1].replace("-", "_"))
+            # /nodelabels/{resource_group_id} names a resource group, not a node label: the name wins
+            named_otherwise = by_name is not None and _squeeze(noun) != _squeeze(name[:-3])
             by_path = _field(_item_schema(target), wire, noun)
-            if by_path is not None:
+            if by_path is not None and not named_otherwise:
                 return _source(op, target, by_path, prefix=before)
-    if name.endswith("_id") and name != "_id":
-        noun = name[:-3]
-        for template, target in lists.items():
-            last = template.rsplit("/", 1)[-1]
-            if "{" in last or singular(last.replace("-", "_")) != noun or target is op:
-                continue
-            by_name = _field(_item_schema(target), wire, noun)
-            if by_name is not None:
-                found = _source(op, target, by_name, prefix="")
-                if found is not None:
-                    return found
+    return by_name
+
+
+def _squeeze(word: str) -> str:
+    return word.replace("_", "").replace("-", "").lower()
+
+
+def _by_name(lists: dict[str, OperationModel], op: OperationModel, name: str, wire: str) -> Source | None:
+    """``<noun>_id`` <- the list whose path ends in the plural of ``<noun>`` (``resource_group`` ~ ``resourcegroups``)."""
+    noun = name[:-3]
+    for template, target in lists.items():
+        last = template.rsplit("/", 1)[-1]
+        if "{" in last or _squeeze(singular(last)) != _squeeze(noun) or target is op:
+            continue
+        field = _field(_item_schema(target), wire, noun)
+        if field is not None:
+            found = _source(op, target, field, prefix="")
+            if found is not None:
+                return found
     return None
 
 

@@ -66,6 +66,9 @@ def test_sources_are_inferred_from_the_spec(api: cmldyn.Client) -> None:
     assert found["list_job_runs.job_id"][0] == "list_jobs"
     assert found["get_model_build.build_id"][:2] == ("list_model_builds", "id")
     assert found["create_job.runtime_identifier"] == ("list_runtimes", "image_identifier", ())  # the CML override
+    # /nodelabels/{resource_group_id} names a resource group: its name wins over the collection before it
+    assert found["create_accelerator_node_label_gpu_profile.resource_group_id"][0] == "list_all_resource_groups"
+    assert found["create_job.resource_group_id"][0] == "list_all_resource_groups"  # a body field, by its name
     assert source_for(model, model.get("list_projects"), "page_size") is None
     assert source_for(model, model.get("create_project"), "name") is None
 
@@ -338,3 +341,27 @@ def test_real_terminal_offers_a_project_id(tmp_path: Path) -> None:
         assert term.exit_status() == 0
     finally:
         term.close()
+
+
+def test_a_numeric_parameter_gets_bare_values() -> None:
+    widget = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+    spec = {"swagger": "2.0", "info": {"title": "widgets", "version": "1"}, "paths": {
+        "/widgets": {"get": {"operationId": "ListWidgets", "responses": {"200": {"description": "ok", "schema": {
+            "type": "array", "items": {"$ref": "#/definitions/Widget"}}}}},
+                     "post": {"operationId": "CreateWidget", "parameters": [{"name": "body", "in": "body", "schema": {
+                         "$ref": "#/definitions/Widget"}}], "responses": {"200": {"description": "ok", "schema": {
+                             "$ref": "#/definitions/Widget"}}}}},
+        "/widgets/{widget_id}": {"get": {"operationId": "GetWidget", "parameters": [
+            {"name": "widget_id", "in": "path", "required": True, "type": "integer"}],
+            "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Widget"}}}}}},
+        "definitions": {"Widget": widget}}
+    with Simulator(seed="demo", speed=0, spec=spec) as sim:
+        api = cmldyn.Client(sim.url, spec=spec)
+        live = LiveValues(api)
+        console = Console(make_namespace(api))
+        suggester = Suggester(lambda: console.namespace, live=live)
+        found = wait_until(lambda: suggester.suggest("api.get_widget(widget_id="))
+        ids = {str(w.id) for w in api.list_widgets()}
+        live.close()
+    assert found and {s.text for s in found} == ids  # bare numbers, no quotes
+    assert all(s.text.isdigit() for s in found)

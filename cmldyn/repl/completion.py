@@ -213,7 +213,11 @@ class Suggester:
         if found is None:
             self.waiting = source.list_op
             return []
-        q = quote or '"'
+        param = op.param_index.get(name)
+        schema = param.schema if param is not None else (
+            op.body_param.schema.properties.get(name) if op.body_param is not None else None)
+        numeric = schema is not None and schema.type in ("integer", "number") and not quote
+        q = "" if numeric else (quote or '"')
         width = max((len(v) for v, _ in found), default=0)
         lowered = typed.lower()
         first = [(v, label) for v, label in found if v.startswith(typed)]
