@@ -391,15 +391,15 @@ class Transport:
         try:
             raw = session.request(method, url, **kwargs)
         except _http().exceptions.RequestException as exc:
-            raise self._translate(exc, url) from None
+            raise self._translate(exc, url, kwargs["timeout"]) from None
         try:
-            body = self._read_body(raw, start)
+            body = self._read_body(raw, start, kwargs["timeout"])
         finally:
             raw.close()
         headers = {k.lower(): v for k, v in raw.headers.items()}
         return Response(raw.status_code, raw.reason or "", headers, body, url, self.clock() - began)
 
-    def _read_body(self, raw: requests.Response, start: float) -> bytes:
+    def _read_body(self, raw: requests.Response, start: float, timeout: tuple[float, float]) -> bytes:
         chunks: list[bytes] = []
         size = 0
         expected = raw.headers.get("content-length")
@@ -427,7 +427,7 @@ class Transport:
         except (TransportError, ResponseError):
             raise
         except Exception as exc:  # urllib3 and http.client errors while reading, told apart by type
-            raise self._reading_error(exc, size, expected) from None
+            raise self._reading_error(exc, size, expected, timeout) from None
         return b"".join(chunks)
 
     def _hook(self, auth: Auth) -> BearerAuth | SchemeAuth | None:
@@ -437,7 +437,8 @@ class Transport:
             return None
         return SchemeAuth(auth, self.token, self.user, self.password, self.scheme_keys)
 
-    def _reading_error(self, exc: BaseException, size: int, expected: str | None) -> TransportError:
+    def _reading_error(self, exc: BaseException, size: int, expected: str | None,
+                       timeout: tuple[float, float]) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""
         urllib3 = _urllib3()
         incomplete = _find(exc, urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
@@ -446,13 +447,14 @@ class Transport:
             have = partial if isinstance(partial, int) else (len(partial) if isinstance(partial, bytes) else size)
             return TransportError(f"connection closed mid-response ({have} of {expected or '?'} bytes)")
         if _find(exc, urllib3.exceptions.ReadTimeoutError, socket.timeout) is not None:
-            return TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout)")
+            return TransportError(f"no response within {_secs(timeout[1])} s (read timeout)")
         if _find(exc, urllib3.exceptions.DecodeError) is not None:
             return TransportError("the response could not be decompressed (a corrupt gzip or deflate body)",
                                   retryable=False)
         return TransportError(f"reading the response failed: {type(exc).__name__}: {redact(str(exc), self.secrets)[:200]}")
 
-    def _translate(self, exc: requests.exceptions.RequestException, url: str) -> TransportError:
+    def _translate(self, exc: requests.exceptions.RequestException, url: str,
+                   timeout: tuple[float, float]) -> TransportError:
         """A requests exception as a TransportError, told apart by the types in its cause chain."""
         requests, urllib3 = _http(), _urllib3()
         parts = urlsplit(url)
@@ -464,9 +466,9 @@ class Transport:
             return TransportError(f"TLS verification failed for {where}: {_tls_reason(exc)}",
                                   hint="give the CA bundle with --ca-cert FILE (ca_cert=...)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return TransportError(f"cannot connect to {where} (connect timeout after {self.timeout[0]:.0f} s)")
+            return TransportError(f"cannot connect to {where} (connect timeout after {_secs(timeout[0])} s)")
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return TransportError(f"no response within {self.timeout[1]:.0f} s (read timeout) from {where}")
+            return TransportError(f"no response within {_secs(timeout[1])} s (read timeout) from {where}")
         if isinstance(exc, requests.exceptions.InvalidHeader):
             return TransportError("a header value is invalid (not shown)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectionError):
@@ -492,6 +494,11 @@ def _origin(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _secs(seconds: float) -> str:
+    """5, 30, 0.5: how a time-out reads in a message."""
+    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.2g}"
 
 
 def _retry_after(value: str | None) -> float | None:

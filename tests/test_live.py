@@ -365,3 +365,14 @@ def test_a_numeric_parameter_gets_bare_values() -> None:
         live.close()
     assert found and {s.text for s in found} == ids  # bare numbers, no quotes
     assert all(s.text.isdigit() for s in found)
+
+
+def test_a_per_call_time_out_is_the_one_the_message_names(fresh_sim: Simulator) -> None:
+    api = cmldyn.Client(fresh_sim.url, CANARY, retries=1)
+    fresh_sim.faults.add(path=r"^/api/v2/projects(\?|$)", latency=2.0)
+    try:
+        with pytest.raises(cmldyn.errors.TransportError) as caught:
+            api.list_projects(_request_timeout=0.5)
+    finally:
+        fresh_sim.faults.clear()
+    assert "within 0.5 s" in caught.value.message
