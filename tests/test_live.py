@@ -376,3 +376,29 @@ def test_a_per_call_time_out_is_the_one_the_message_names(fresh_sim: Simulator) 
     finally:
         fresh_sim.faults.clear()
     assert "within 0.5 s" in caught.value.message
+
+
+def test_repl_options_output_and_no_history(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    piped = subprocess.run([sys.executable, "-m", "cmldyn", "repl", "--demo", "--output", "yaml"],
+                           input="api.list_projects(page_size=1)\n", env=env, capture_output=True, text=True, timeout=60,
+                           cwd=ROOT)
+    assert piped.returncode == 0 and piped.stdout.startswith("projects:\n- ")
+    term = Terminal(["repl", "--demo", "--no-history", "--values-ttl", "0"], env, str(ROOT))
+    try:
+        assert term.wait_for(b">>>")
+        term.type(b"x = 40 + 2\r")
+        term.type(b"x\r")
+        assert term.wait_for(b"42", 10)
+        term.type(b'api.get_project(project_id="')
+        time.sleep(1.0)
+        term.type(b"\t")
+        time.sleep(1.0)
+        assert not term.wait_for(b"demo \xc2\xb7", 1)  # live values are off: no labels in a menu
+        term.type(b"\x03")
+        assert term.wait_for(b">>>", 10)
+        term.type(b"\x04")
+        assert term.exit_status() == 0
+    finally:
+        term.close()
+    assert not (tmp_path / "data" / "cmldyn" / "history").exists()

@@ -457,3 +457,26 @@ def test_long_operation_names_become_tool_names_clients_take() -> None:
     assert long_tool == tool_name(api.model.names()[0]) and len(long_tool) == 64
     text, failed = box.run(long_tool, {})
     assert failed and "cannot connect" in text  # dispatched to the operation (no server behind this host)
+
+
+def test_a_changed_spec_reaches_a_listening_client_of_the_current_protocol(tmp_path: Path) -> None:
+    served = SpecServer(_pets_spec(False))
+    params = StdioServerParameters(command=CMLDYN, args=["--host", served.url, "mcp", "--tag", "pets", "--revalidate", "0"],
+                                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, cwd=str(ROOT))
+
+    async def go() -> tuple[list[str], str, list[str]]:
+        async with Client(params) as client:
+            before = [t.name for t in (await client.list_tools()).tools]
+            async with client.listen(tools_list_changed=True) as subscription:
+                served.spec = _pets_spec(True)
+                await client.call_tool("search_operations", {"query": "pet"})
+                with anyio.fail_after(10):
+                    event = await subscription.__anext__()
+            after = [t.name for t in (await client.list_tools()).tools]
+            return before, type(event).__name__, after
+
+    try:
+        before, event, after = anyio.run(go)
+    finally:
+        served.close()
+    assert "get_pet" not in before and event == "ToolsListChanged" and "get_pet" in after
