@@ -43,6 +43,7 @@ def test_operations_are_classified_from_method_path_and_name(api: cmldyn.Client)
     assert kinds["delete_project"] == "destructive"
     assert kinds["stop_job_run"] == "destructive"  # the custom verb :stop
     assert kinds["restart_application"] == "destructive"
+    assert kinds["download_project_file"] == "write"  # POST …:download destroys nothing, but it is a POST
     assert sum(1 for k in kinds.values() if k == "read") == sum(1 for o in api.model.operations.values() if o.method == "get")
 
 
@@ -480,3 +481,14 @@ def test_a_changed_spec_reaches_a_listening_client_of_the_current_protocol(tmp_p
     finally:
         served.close()
     assert "get_pet" not in before and event == "ToolsListChanged" and "get_pet" in after
+
+
+def test_arguments_as_json_text_and_binary_answers(api: cmldyn.Client, sim: Simulator) -> None:
+    box = Toolbox(api, Policy(allow_write=True))
+    pid = json.loads(box.run("call_operation", {"name": "list_projects", "query": "projects[0].id"})[0])
+    text, failed = box.run("call_operation", {"name": "get_project", "arguments": json.dumps({"project_id": pid}),
+                                              "query": "id"})
+    assert not failed and json.loads(text) == pid
+    text, failed = box.run("call_operation", {"name": "download_project_file", "arguments": {
+        "project_id": pid, "path": "README.md"}})
+    assert not failed and json.loads(text)["binary_answer_bytes"] > 0

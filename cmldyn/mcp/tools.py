@@ -73,16 +73,17 @@ class Policy:
 
 
 def classify(op: OperationModel) -> str:
-    """``read`` (GET, HEAD, OPTIONS), ``destructive`` (DELETE, a custom verb, a delete-like name, key
-    rotation) or ``write``."""
+    """``read`` (GET, HEAD, OPTIONS), ``destructive`` (DELETE, a destroying custom verb such as ``:stop`` or
+    ``:restart``, a delete-like name, key rotation) or ``write``."""
     method = op.method.lower()
     if method in READ_METHODS:
         return "read"
     last = op.path.rstrip("/").rsplit("/", 1)[-1]
-    words = set(re.split(r"[_\W]+", op.name.lower()))
-    if method == "delete" or (":" in last and not last.startswith("{")) or "}:" in last or words & set(_DESTRUCTIVE_WORDS):
+    verb = last.rsplit(":", 1)[1].lower() if ":" in last.replace("{", "").replace("}", "") else ""
+    words = set(re.split(r"[_\W]+", op.name.lower())) | set(re.split(r"[_\W]+", verb))
+    if method == "delete" or words & set(_DESTRUCTIVE_WORDS):
         return "destructive"
-    return "write"
+    return "write"  # a custom verb that destroys nothing (CML's :download) is a write: POST needs --allow-write
 
 
 def _is_secret_name(name: str) -> bool:
@@ -402,6 +403,11 @@ class Toolbox:
             raise ToolError(f"refused: {refusal}")
         if arguments is None:
             arguments = {}
+        if isinstance(arguments, str) and arguments.strip().startswith("{"):
+            try:
+                arguments = json.loads(arguments)  # some clients send the object as JSON text
+            except ValueError:
+                pass
         if not isinstance(arguments, dict):
             raise ToolError("arguments must be an object of parameter and body-field names")
         self.api.prepare(op.name, **arguments)  # the validator's checks, before anything is sent
@@ -438,6 +444,9 @@ class Toolbox:
         return self._answer(to_plain(final), None)
 
     def _answer(self, plain: Any, query: Any) -> str:
+        if isinstance(plain, (bytes, bytearray)):
+            return json.dumps({"binary_answer_bytes": len(plain), "note": "a file is not returned through MCP; fetch it "
+                               "with: cmldyn call OPERATION ... -o raw > FILE"})
         if query:
             plain = jmespath_search(str(query), plain)
         text = json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False, indent=1, default=str)
