@@ -47,6 +47,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         tags = sorted({str(t) for op in api.model.operations.values() for t in (op.raw_op.get("tags") or [])})
         raise UsageError(f"--tag {args.tag}: no operation has this tag{did_you_mean(args.tag, tags)}",
                          hint=f"the spec's tags: {', '.join(tags[:20])}" if tags else "the spec tags no operation")
+    toolbox.warm()
     server = build_server(toolbox, revalidate=args.revalidate, log=ctx.stderr)
     if args.http is None:
         from ..output import is_terminal

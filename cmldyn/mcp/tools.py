@@ -178,8 +178,13 @@ class Toolbox:
     # ------------------------------------------------------------ the list
 
     def reindex(self) -> None:
-        """After the spec changed: search works from the new operations."""
+        """After the spec changed: search works from the new operations (the index is built again now)."""
         self._index = None
+        self._terms()
+
+    def warm(self) -> None:
+        """Build the search index before the first request asks for it."""
+        self._terms()
 
     def direct_operations(self) -> list[OperationModel]:
         ops = []
@@ -320,7 +325,7 @@ class Toolbox:
 
                 tags = op.raw_op.get("tags") or []
                 add(" ".join(str(t) for t in tags) if isinstance(tags, list) else "", 1.0)
-                add(re.sub(r"\{[^}]*\}", " ", op.path), 1.5)
+                add(_TEMPLATE.sub(" ", op.path), 1.5)
                 add(op.summary, 2.0)
                 add(op.name, 3.0)
                 index.append((op, weights))
@@ -499,6 +504,10 @@ _STOP = frozenset({"a", "an", "the", "of", "to", "for", "in", "on", "and", "or",
                    "api", "v2", "v1", "is", "all"})
 
 
+_TEMPLATE = re.compile(r"\{[^}]*\}")
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
 def _words(text: str) -> list[str]:
-    split = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(text))
-    return [_stem(w) for w in re.split(r"[^A-Za-z0-9]+", split.lower()) if w and w not in _STOP]
+    return [_stem(w) for w in _NOT_WORD.split(_CAMEL.sub(r"\1 \2", str(text)).lower()) if w and w not in _STOP]
