@@ -11,11 +11,9 @@ Must not: know about operations or parse bodies (results.py does).
 from __future__ import annotations
 
 import base64
-import http.client
 import random
 import re
 import socket
-import ssl
 import threading
 import time
 import warnings
@@ -441,6 +439,8 @@ class Transport:
                        timeout: tuple[float, float]) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""
         urllib3 = _urllib3()
+        import http.client  # loaded by requests already; not imported up front, so a start that sends nothing skips it
+
         incomplete = _find(exc, urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
         if incomplete is not None or _find(exc, urllib3.exceptions.ProtocolError, ConnectionError) is not None:
             partial = getattr(incomplete, "partial", None)
@@ -545,6 +545,8 @@ def _find(exc: BaseException, *types: type[BaseException]) -> Any:
 
 def _tls_reason(exc: BaseException) -> str:
     """Why the TLS handshake failed, from the ssl module's own error."""
+    import ssl
+
     verify = _find(exc, ssl.SSLCertVerificationError)
     if verify is not None:
         return str(getattr(verify, "verify_message", "") or "certificate verify failed").rstrip(".")
