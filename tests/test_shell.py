@@ -86,6 +86,15 @@ def test_bash_offers_existing_ids_for_a_path_value(home: dict[str, str]) -> None
                 assert_no_canary(path.read_text(errors="replace"))
 
 
+def test_demo_tabs_leave_no_files_per_run(home: dict[str, str]) -> None:
+    """Each --demo run has a new port: its existing values are not kept on disk (they would pile up)."""
+    for _ in range(2):
+        found = bash(home, "cmldyn --demo call get_project ")
+        assert len([w for w in found[0] if "-" in w and "=" not in w]) >= 3  # the demo's project ids
+    cache = Path(home["XDG_CACHE_HOME"]) / "cmldyn"
+    assert not (cache / "values").exists() and sorted(p.name for p in (cache / "words").iterdir()) == ["demo"]
+
+
 def test_without_a_word_list_bash_asks_python(tmp_path: Path) -> None:
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "c")}
     found = bash(env, "cmldyn --demo call list_proj", "cmldyn --spec x.json call ")

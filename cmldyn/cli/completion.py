@@ -445,8 +445,10 @@ def _live_values(api: Client, op: OperationModel, path_params: list[Param], give
     parents = live.parents(source, {p.name: v for p, v in zip(path_params, given, strict=False)})
     if parents is None:
         return []
-    disk = DiskValues(os.path.join(os.path.dirname(words_dir()), "values"), f"{settings.host} {settings.profile or ''}")
-    found = disk.get(source, parents)
+    # The demo's simulator answers in-process and its port is new each run: nothing kept on disk for it.
+    disk = None if settings.demo else DiskValues(os.path.join(os.path.dirname(words_dir()), "values"),
+                                                 f"{settings.host} {settings.profile or ''}")
+    found = disk.get(source, parents) if disk is not None else None
     if found is None:
         box: list[list[tuple[str, str]]] = []
         worker = threading.Thread(target=lambda: box.append(live.fetch(source, parents)), daemon=True)
@@ -455,7 +457,7 @@ def _live_values(api: Client, op: OperationModel, path_params: list[Param], give
         if not box:
             return []
         found = box[0]
-        if found or not live.note:
+        if disk is not None and (found or not live.note):
             disk.put(source, parents, found)
     return [value for value, _ in found]
 
