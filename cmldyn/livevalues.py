@@ -31,7 +31,6 @@ import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -249,7 +248,7 @@ class LiveValues:
         self._failed: dict[tuple[str, tuple[Pair, ...]], float] = {}
         self._flight: set[tuple[str, tuple[Pair, ...]]] = set()
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self.closed = False
 
     def source(self, op: OperationModel, name: str) -> Source | None:
         return source_for(self.api.model, op, name)
@@ -275,9 +274,8 @@ class LiveValues:
             if key in self._flight or now - self._failed.get(key, -1e9) < min(self.ttl, 10.0):
                 return entry.values if entry is not None else None
             self._flight.add(key)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cmldyn-values")
-        self._pool.submit(self._fetch, key, source, parents)
+        # A daemon thread per fetch (at most one per list in flight): leaving the REPL never waits for a stalled one.
+        threading.Thread(target=self._fetch, args=(key, source, parents), name="cmldyn-values", daemon=True).start()
         return entry.values if entry is not None else None
 
     def fetch(self, source: Source, parents: tuple[Pair, ...]) -> list[Pair]:
@@ -312,8 +310,9 @@ class LiveValues:
         finally:
             with self._lock:
                 self._flight.discard(key)
-        if self.ready is not None:
-            self.ready()
+        ready = self.ready
+        if ready is not None and not self.closed:
+            ready()
 
     def forget(self, method: str, path: str) -> None:
         """A write to ``path``: drop the lists it may have changed (its collection and those above or below)."""
@@ -330,8 +329,9 @@ class LiveValues:
         return bool(self._flight)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        """No more menus to refresh: fetches still running finish quietly."""
+        self.closed = True
+        self.ready = None
 
 
 class DiskValues:

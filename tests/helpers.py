@@ -79,6 +79,12 @@ class Terminal:
         import sys
 
         self.pid, self.fd = pty.fork()
+        if self.pid != 0:  # a real window size, as a terminal emulator sets it (40 rows, 120 columns)
+            import fcntl
+            import struct
+            import termios
+
+            fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         if self.pid == 0:  # the child
             os.chdir(cwd)
             os.execve(sys.executable, [sys.executable, "-m", "cmldyn", *args],

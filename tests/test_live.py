@@ -402,3 +402,25 @@ def test_repl_options_output_and_no_history(tmp_path: Path) -> None:
     finally:
         term.close()
     assert not (tmp_path / "data" / "cmldyn" / "history").exists()
+
+
+def test_leaving_the_repl_does_not_wait_for_a_stalled_fetch(fresh_sim: Simulator, tmp_path: Path) -> None:
+    stall = fresh_sim.faults.add(method="GET", path=r"^/api/v2/projects(\?|$)", latency=30.0)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CML_API_KEY": CANARY}
+    term = Terminal(["--host", fresh_sim.url, "repl"], env, str(ROOT))
+    try:
+        assert term.wait_for(b">>>", 30)
+        term.type(b'api.get_project(project_id="')
+        time.sleep(0.5)
+        term.type(b"\t")
+        time.sleep(1.0)
+        assert stall.hits == 1  # the fetch is out, held by the server for 30 s
+        term.type(b"\x03")
+        assert term.wait_for(b">>>", 10)
+        started = time.monotonic()
+        term.type(b"\x04")
+        assert term.exit_status(10) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        term.close()
+        fresh_sim.faults.clear()
