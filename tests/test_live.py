@@ -424,3 +424,21 @@ def test_leaving_the_repl_does_not_wait_for_a_stalled_fetch(fresh_sim: Simulator
     finally:
         term.close()
         fresh_sim.faults.clear()
+
+
+def test_a_session_with_its_own_spec_replays_with_it(tmp_path: Path) -> None:
+    from .conftest import SPECS
+
+    spec = str(SPECS / "petstore-2.0.json")
+    with Simulator(token=CANARY, seed="demo", speed=0, spec=spec) as server:
+        api = cmldyn.Client(server.url, CANARY, spec=spec)
+        console = Console(make_namespace(api), secrets=(CANARY,),
+                          origin={"host": server.url, "profile": None, "spec": spec})
+        shown = [console.run(line).text for line in ("api.list_pets() | [].name", "len(_)")]
+        target = tmp_path / "pets.py"
+        assert console.run(f".save {target}").ok
+        run = subprocess.run([sys.executable, str(target)], env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                                                 "CML_API_KEY": CANARY},
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "\n".join(shown) + "\n"

@@ -51,7 +51,7 @@ def connect(*, host: str | None = None, profile: str | None = None, demo: bool =
             if demo:
                 flags.update(demo=True, spec=flags.get("spec") or spec)
             elif not (os.environ.get("CML_HOST") or os.environ.get("CMLDYN_PROFILE")):
-                flags.update(host=host, profile=profile)
+                flags.update(host=host, profile=profile, spec=flags.get("spec") or spec)
         settings = resolve(flags, os.environ)
         ctx = Context(settings, sys.stdout, sys.stderr, sys.stdin)
         api = ctx.client()

@@ -379,7 +379,8 @@ def replay_header(origin: dict[str, Any]) -> list[str]:
         connect = f"api = replay.connect(demo=True, spec={origin.get('spec')!r})"
     else:
         how = "host and key as the cmldyn command finds them: --host/--profile, CML_HOST and CML_API_KEY, the profile"
-        connect = f"api = replay.connect(host={origin.get('host')!r}, profile={origin.get('profile')!r})"
+        spec = f", spec={origin['spec']!r}" if origin.get("spec") else ""
+        connect = f"api = replay.connect(host={origin.get('host')!r}, profile={origin.get('profile')!r}{spec})"
     return [
         "# Written by cmldyn's REPL (.save): the session's statements, replayed in order.",
         f"# Run it with: python THIS_FILE [--host URL] [--profile NAME] [--demo]; {how}.",

@@ -236,7 +236,7 @@ def replay_origin(settings: Settings) -> dict[str, Any]:
     """What a saved script needs to reach the same place: the host and profile, or --demo (never a key)."""
     if settings.demo:
         return {"demo": True, "spec": settings.spec}
-    return {"host": settings.host, "profile": settings.profile}
+    return {"host": settings.host, "profile": settings.profile, "spec": settings.spec}
 
 
 def ask_key(host: str) -> str:
