@@ -82,9 +82,8 @@ def signature(op: OperationModel) -> inspect.Signature:
         params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=p.type_label))
     if op.body_param is not None:
         # The body's fields as keywords too, so editors, Shift-Tab and IPython's completer offer them.
-        taken = {p.name for p in params}
-        for name, prop in op.body_param.schema.properties.items():
-            if name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
+        for name, prop in op.body_fields.items():
+            if name.isidentifier() and not keyword.iskeyword(name):
                 params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                                 annotation=type_label(prop, 1)))
         params.append(inspect.Parameter("body_fields", inspect.Parameter.VAR_KEYWORD))

@@ -105,10 +105,7 @@ def sources(model: ServiceModel) -> dict[str, Source]:
     """Every ``operation.parameter`` of the spec that has a source (for the docs and the closing note)."""
     out: dict[str, Source] = {}
     for op in model.operations.values():
-        names = [p.name for p in op.params if p.location != "body"]
-        if op.body_param is not None:
-            names += [n for n in op.body_param.schema.properties if n not in names]
-        for name in names:
+        for name in [*(p.name for p in op.params if p.location != "body"), *op.body_fields]:
             found = source_for(model, op, name)
             if found is not None:
                 out[f"{op.name}.{name}"] = found
@@ -133,7 +130,7 @@ def _infer(model: ServiceModel, lists: dict[str, OperationModel], op: OperationM
     param = op.param_index.get(name)
     if param is not None and param.location == "body":
         return None
-    if param is None and (op.body_param is None or name not in op.body_param.schema.properties):
+    if param is None and name not in op.body_fields:
         return None
     wire = param.wire if param is not None else name
     marker = "{" + wire + "}"

@@ -177,6 +177,17 @@ class OperationModel:
 
     @cached_property
     @spec_guard
+    def body_fields(self) -> dict[str, Schema]:
+        """The JSON body's fields a call also takes as keywords (``api.create_project(name=...)``): every
+        property of the body not named like a parameter. Empty for a body sent as bytes."""
+        body = self.body_param
+        if body is None or body.raw_body:
+            return {}
+        taken = {p.name for p in self.params}
+        return {k: v for k, v in body.schema.properties.items() if k not in taken}
+
+    @cached_property
+    @spec_guard
     def positional(self) -> tuple[Param, ...]:
         """cmlapi's order: body first, then path parameters in path order, then other required ones."""
         order: list[Param] = []

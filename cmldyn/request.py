@@ -84,7 +84,7 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     for key, value in kwargs.items():
         param = op.param_index.get(key)
         if param is None:
-            if body is not None and _is_body_field(op, key):
+            if key in op.body_fields:
                 body_fields[key] = value
                 continue
             unknown.append(key)
@@ -119,10 +119,6 @@ def bind(op: OperationModel, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
             raise ParamError(f"missing required parameter {param.name} ({param.location}) for {op.name}")
     return {p: v for p, v in bound.items() if v is not None}
 
-
-def _is_body_field(op: OperationModel, key: str) -> bool:
-    body = op.body_param
-    return body is not None and not body.raw_body and key in body.schema.properties
 
 
 def _dig(value: JSON, dotted: str) -> JSON:

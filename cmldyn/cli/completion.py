@@ -74,19 +74,23 @@ def op_lines(api: Client) -> list[str]:
             flags.append("--" + p.name.replace("_", "-"))
             fields.append(p.name + "=")
             if p.enum:
-                values = " ".join(str(v) for v in p.enum if re.fullmatch(r"[^\s'\"\\$`]+", str(v)))
+                values = _shell_words(p.enum)
                 lines.append(f"enum {name} {flags[-1]} {values}")
                 lines.append(f"enum {name} {p.name} {values}")
-        if op.body_param is not None:
-            for field, schema in op.body_param.schema.properties.items():
-                if re.fullmatch(r"[A-Za-z_][\w.-]*", field) and field + "=" not in fields:
-                    fields.append(field + "=")
-                    values = " ".join(str(v) for v in (schema.enum or []) if re.fullmatch(r"[^\s'\"\\$`]+", str(v)))
-                    if values:
-                        lines.append(f"enum {name} {field} {values}")
+        for field, schema in op.body_fields.items():
+            if re.fullmatch(r"[A-Za-z_][\w.-]*", field):
+                fields.append(field + "=")
+                values = _shell_words(schema.enum)
+                if values:
+                    lines.append(f"enum {name} {field} {values}")
         positional = sum(1 for p in op.positional if p.location == "path")
         lines.append(f"op {name} {positional} " + " ".join(fields + flags))
     return lines
+
+
+def _shell_words(values: list[object] | None) -> str:
+    """Enum values a shell can take as words: none holding a space, a quote, a backslash, $ or `."""
+    return " ".join(str(v) for v in values or [] if re.fullmatch(r"[^\s'\"\\$`]+", str(v)))
 
 
 def write_words(api: Client, names: list[str], *, stamp: str) -> None:
@@ -418,9 +422,7 @@ def _call_words(api: Client, op: OperationModel, extras: list[str], previous: st
     if current.startswith("-"):
         return [w for w in [*by_flag, *call_options, *global_flags] if w.startswith(current)]
     fields: dict[str, list[str]] = {p.name: [str(v) for v in p.enum or []] for p in op.params if p.location != "body"}
-    if op.body_param is not None:
-        for key, schema in op.body_param.schema.properties.items():
-            fields.setdefault(key, [str(v) for v in schema.enum or []])
+    fields.update((key, [str(v) for v in schema.enum or []]) for key, schema in op.body_fields.items())
     if "=" in current:
         name, _, typed = current.partition("=")
         return [f"{name}={v}" for v in fields.get(name, []) if v.startswith(typed)]

@@ -272,11 +272,14 @@ class Toolbox:
                 props[param.name]["description"] = _short(param.description, 200)
             if param.required:
                 required.append(param.name)
-        if op.body_param is not None:
-            body = json_schema(op.body_param.schema)
-            for key, sub in (body.get("properties") or {}).items():
-                props.setdefault(key, sub)
-            required += [k for k in body.get("required", []) if k not in required]
+        body = op.body_param
+        for key, sub in op.body_fields.items():  # the body's fields as arguments of their own
+            if sub.read_only:
+                continue
+            assert body is not None
+            props[key] = json_schema(sub, 1, seen=frozenset({body.schema.pointer}))
+        if body is not None:
+            required += sorted(k for k in body.schema.required if k in props and k not in required)
         schema: dict[str, Any] = {"type": "object", "properties": props}
         if required:
             schema["required"] = required

@@ -214,8 +214,7 @@ class Suggester:
             self.waiting = source.list_op
             return []
         param = op.param_index.get(name)
-        schema = param.schema if param is not None else (
-            op.body_param.schema.properties.get(name) if op.body_param is not None else None)
+        schema = param.schema if param is not None else op.body_fields.get(name)
         numeric = schema is not None and schema.type in ("integer", "number") and not quote
         q = "" if numeric else (quote or '"')
         width = max((len(v) for v, _ in found), default=0)
@@ -253,9 +252,8 @@ class Suggester:
                 fields: dict[str, tuple[str, bool, Schema | None]] = {
                     p.name: (p.type_label, p.required, p.schema) for p in op.params
                 }
-                if op.body_param is not None:  # body fields are keywords too: api.create_project(name=...)
-                    for key, prop in op.body_param.schema.properties.items():
-                        fields.setdefault(key, (f"body field {type_label(prop, 1)}", False, prop))
+                for key, prop in op.body_fields.items():  # keywords too: api.create_project(name=...)
+                    fields[key] = (f"body field {type_label(prop, 1)}", False, prop)
                 return fields
         value = self._namespace().get(name)
         declared = getattr(value, "_fields", None)
