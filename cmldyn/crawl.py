@@ -8,7 +8,7 @@ comes along, so ``list_jobs(project_id=...)`` then ``get_job(project_id, job_id)
 belong together. Bounded by calls, depth (how many answers an id is away from a list that needs
 none), rate and a deadline; what was not reached is said, with why. The client it is given must
 have a read-only transport (the CLI sets one): this module never builds a write, and the transport
-refuses one anyway. May import: errors, contract, model.
+refuses one anyway. May import: errors, contract, jsonvalue, model, naming.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .contract import Drift
 from .errors import ApiError, CmldynError
+from .jsonvalue import list_items
 from .naming import singular
 
 if TYPE_CHECKING:
@@ -76,17 +77,6 @@ class Crawl:
         return {"reached": self.reached, "read_only_operations": len(self.operations), "calls": self.calls,
                 "seconds": round(self.seconds, 3), "stopped": self.stopped, "counts": self.counts(),
                 "operations": [r.to_dict() for r in self.operations]}
-
-
-def _items(data: JSON) -> list[dict[str, JSON]]:
-    """The objects of a list answer: the answer itself, or its one array of objects."""
-    if isinstance(data, list):
-        return [i for i in data if isinstance(i, dict)]
-    if isinstance(data, dict):
-        arrays = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if len(arrays) == 1:
-            return [i for i in arrays[0] if isinstance(i, dict)]
-    return []
 
 
 def _id_names(op: OperationModel, item_params: dict[str, str]) -> list[str]:
@@ -159,7 +149,7 @@ def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 4, rate: float 
                 used = {p.wire: args[p.name] for p in op.params if p.name in args}  # what this call was given
                 names = _id_names(op, item_params)
                 level = (depth if args else 0) + 1  # how many answers away from a list that needs nothing
-                for item in _items(data)[:5]:
+                for item in list_items(data)[:5]:
                     new = dict(used)
                     if isinstance(item.get("id"), (str, int)):
                         new.update((name, str(item["id"])) for name in names)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import CmldynError
 
-__all__ = ["JSON", "loads_strict", "looks_like_html", "media_type", "to_plain"]
+__all__ = ["JSON", "list_items", "loads_strict", "looks_like_html", "media_type", "to_plain"]
 
 JSON = Any
 
@@ -82,3 +82,14 @@ def to_plain(value: Any, *, drop_none: bool = False) -> JSON:
     if isinstance(value, (list, tuple)):
         return [to_plain(v, drop_none=drop_none) for v in value]
     return value
+
+
+def list_items(data: JSON) -> list[dict[str, JSON]]:
+    """The objects of a list answer: the answer itself, or its one array of objects."""
+    if isinstance(data, list):
+        return [i for i in data if isinstance(i, dict)]
+    if isinstance(data, dict):
+        arrays = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(arrays) == 1:
+            return [i for i in arrays[0] if isinstance(i, dict)]
+    return []

@@ -20,7 +20,7 @@ at most one fetch per (collection, parents) in the background; ``ready`` is call
 so the menu can refresh. Entries live ``ttl`` seconds, are dropped after a write to their
 collection (``forget``), and a failing or stalled server leaves one short ``note``. The shell's
 completion keeps the same values on disk (``DiskValues``: a 0600 JSON file per host and profile,
-holding values and labels, never a credential). May import: errors, naming, storage.
+holding values and labels, never a credential). May import: errors, jsonvalue, naming, storage.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ import os
 import re
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import CmldynError, StorageError
+from .jsonvalue import list_items, to_plain
 from .naming import singular
 
 if TYPE_CHECKING:
@@ -89,12 +91,16 @@ def _lists(model: ServiceModel) -> dict[str, OperationModel]:
     return found
 
 
-_CACHE: dict[int, tuple[dict[str, OperationModel], dict[tuple[str, str], Source | None]]] = {}
+# Per model (a refreshed spec is a new model), held weakly: the lists by path, and each answer of source_for.
+_CACHE: weakref.WeakKeyDictionary[ServiceModel, tuple[dict[str, OperationModel], dict[tuple[str, str], Source | None]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def source_for(model: ServiceModel, op: OperationModel, name: str) -> Source | None:
     """Where the values of ``op``'s parameter ``name`` can be listed from, or None."""
-    lists, memo = _CACHE.get(id(model)) or _CACHE.setdefault(id(model), (_lists(model), {}))
+    if model not in _CACHE:
+        _CACHE[model] = (_lists(model), {})
+    lists, memo = _CACHE[model]
     key = (op.name, name)
     if key not in memo:
         memo[key] = _infer(model, lists, op, name)
@@ -207,15 +213,8 @@ def label_of(item: dict[str, Any], field: str) -> str:
 
 def pairs_from(data: Any, field: str) -> list[Pair]:
     """(value, label) for each item of a list answer (a plain list, or an object with one array)."""
-    items = data if isinstance(data, list) else None
-    if isinstance(data, dict):
-        arrays = [v for v in data.values() if isinstance(v, list)]
-        items = arrays[0] if len(arrays) == 1 else next((v for v in arrays if v and isinstance(v[0], dict)), [])
-    out = []
-    for item in items or []:
-        if isinstance(item, dict) and isinstance(item.get(field), (str, int)) and not isinstance(item.get(field), bool):
-            out.append((str(item[field]), label_of(item, field)))
-    return out
+    return [(str(item[field]), label_of(item, field)) for item in list_items(data)
+            if isinstance(item.get(field), (str, int)) and not isinstance(item.get(field), bool)]
 
 
 @dataclass
@@ -226,16 +225,14 @@ class _Entry:
 
 
 class LiveValues:
-    """Values fetched in the background and kept ``ttl`` seconds per (scope, list, parents).
-
-    ``scope`` separates hosts and profiles (never a credential); ``ready`` is called (from the
-    fetching thread) when values land; ``note`` holds one short line about the last failure.
+    """Values of one client (one host and profile) fetched in the background and kept ``ttl`` seconds
+    per (list, parents). ``ready`` is called (from the fetching thread) when values land; ``note``
+    holds one short line about the last failure.
     """
 
-    def __init__(self, api: Client, *, scope: str = "", ttl: float = 60.0, timeout: float = 10.0,
+    def __init__(self, api: Client, *, ttl: float = 60.0, timeout: float = 10.0,
                  ready: Callable[[], None] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
-        self.scope = scope or api.host
         self.ttl = ttl
         self.timeout = timeout
         self.ready = ready
@@ -291,8 +288,7 @@ class LiveValues:
             if "page_size" in op.param_index:
                 kwargs["page_size"] = _PAGE_SIZE
             data = self.api.call(source.list_op, _request_timeout=self.timeout, **kwargs)
-            plain = data.to_dict() if hasattr(data, "to_dict") else data
-            found = pairs_from(plain, source.field)
+            found = pairs_from(to_plain(data), source.field)
             collection = source.path
             for theirs, value in parents:
                 collection = collection.replace("{%s}" % theirs, value)
@@ -320,10 +316,6 @@ class LiveValues:
             for key, entry in list(self._entries.items()):
                 if target.startswith(entry.collection) or entry.collection.startswith(target):
                     del self._entries[key]
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._flight)
 
     def close(self) -> None:
         """No more menus to refresh: fetches still running finish quietly."""

@@ -44,13 +44,13 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"errors", "jsonvalue"},
     "loader": {"_version", "cache", "errors", "model", "results", "spec", "transport"},
     "contract": {"errors", "jsonvalue", "model", "schema", "validator"},
-    "crawl": {"client", "contract", "errors", "model", "naming"},  # client only under TYPE_CHECKING
+    "crawl": {"client", "contract", "errors", "jsonvalue", "model", "naming"},  # client only under TYPE_CHECKING
     "callables": {"display", "model", "paginate", "schema"},
     "extras": {"errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
                "request", "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
     "compat": {"client", "settings"},
-    "livevalues": {"client", "errors", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
+    "livevalues": {"client", "errors", "jsonvalue", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
     "rest": {"errors"},
     "utils": {"paginate"},
     "__init__": {"_version", "client", "compat", "errors", "rest", "results", "schemas", "utils"},

@@ -222,7 +222,7 @@ def run_repl(
         return run_lines(console, stdin, stdout)
     stdout.write(banner(api, time.perf_counter() - started) + "\n")
     stdout.flush()
-    live = LiveValues(api, scope=f"{api.host} {settings.profile or ''}", ttl=values_ttl) if values_ttl > 0 else None
+    live = LiveValues(api, ttl=values_ttl) if values_ttl > 0 else None
     if live is not None:
         api.transport.after_send.append(lambda method, path, status: live.forget(method, path) if status < 400 else None)
     try:
