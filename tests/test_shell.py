@@ -6,6 +6,7 @@ The scripts are produced by ``cmldyn completion SHELL`` and sourced as a user wo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,3 +145,16 @@ def test_word_lists_hold_no_key(home: dict[str, str], tmp_path: Any) -> None:
     text = words.read_text()
     assert text.startswith("#cmldyn-words ") and "\nop create_job 1 " in text
     assert os.stat(words.parent).st_mode & 0o077 == 0
+
+
+def test_the_completion_command_writes_the_word_list_from_the_cached_spec(home: dict[str, str]) -> None:
+    with Simulator(token=CANARY, seed="demo", speed=0) as sim:
+        env = {**home, "CML_API_KEY": CANARY}
+        cmd = [sys.executable, "-m", "cmldyn", "--host", sim.url]
+        assert subprocess.run([*cmd, "ops", "x"], env=env, capture_output=True, timeout=60, cwd=ROOT).returncode == 0
+        words = Path(home["XDG_CACHE_HOME"]) / "cmldyn" / "words" / re.sub(r"[^A-Za-z0-9]", "_", sim.url)
+        words.unlink()
+        sim.forget()
+        done = subprocess.run([*cmd, "completion", "bash"], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert done.returncode == 0 and "_cmldyn_complete" in done.stdout
+        assert words.is_file() and sim.seen == []  # from the cache: nothing was asked of the server

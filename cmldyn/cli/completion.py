@@ -29,21 +29,28 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..model import OperationModel, Param
     from ..settings import Settings
+    from .parser import Parser
 
-__all__ = ["SHELLS", "complete_words", "run", "run_complete", "script", "write_words"]
+__all__ = ["SHELLS", "complete_words", "run", "run_complete", "script", "write_words", "write_words_for"]
 
 SHELLS = ("bash", "fish", "zsh")
-CALL_OPTIONS = ("-q", "--query", "-o", "--output", "--all", "--dry-run", "--wait", "--verify", "--help", "--body")
 LIVE_LIMIT = 0.3  # seconds a Tab may spend fetching existing values
 _PLACEHOLDER = "\x00"  # stands for the word being completed while the words before it are parsed
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     ctx.stdout.write(script(args.shell))
-    try:  # the word list for the host these settings name, when its spec is cached already
-        write_words_for(ctx, quiet=True)
-    except Exception:  # noqa: BLE001 - the script works without it (through Python, more slowly)
-        pass
+    # The word list for the host these settings name, from its cached spec (nothing is fetched).
+    settings = replace(ctx.settings, offline=True)
+    if settings.host and not settings.demo:
+        cached = Context(settings, ctx.stdout, ctx.stderr, ctx.stdin, ctx.cache_dir)
+        try:
+            cached.client(need_host=False)
+            write_words_for(cached)
+        except CmldynError:
+            pass  # no cached spec yet: the script works without a word list (through Python, more slowly)
+        finally:
+            cached.close()
     return Exit.OK
 
 
@@ -127,24 +134,11 @@ def words_names(settings: Settings) -> list[str]:
     return names
 
 
-def write_words_for(ctx: Context, *, quiet: bool = False) -> None:
-    """After a command loaded the spec (or, for ``completion``, from the cache only)."""
+def write_words_for(ctx: Context) -> None:
+    """After a command loaded the spec: its word list, under the names these settings stand for."""
     api = ctx.api
-    if api is None:
-        if not quiet:
-            return
-        settings = replace(ctx.settings, offline=True)
-        if not settings.host or settings.demo:
-            return
-        ctx = Context(settings, ctx.stdout, ctx.stderr, ctx.stdin, ctx.cache_dir)
-        try:
-            api = ctx.client(need_host=False)
-        except CmldynError:
-            return
-        finally:
-            ctx.api = None
     names = words_names(ctx.settings)
-    if not names:
+    if api is None or not names:
         return
     cached = api.cache_path
     try:
@@ -161,13 +155,13 @@ def write_words_for(ctx: Context, *, quiet: bool = False) -> None:
 # ---------------------------------------------------------------- the scripts
 
 
-def _parser_tables() -> tuple[list[str], list[str], list[str], dict[str, list[str]], dict[str, list[str]],
-                               dict[str, list[str]]]:
+def _parser_tables(parser: Parser | None = None) -> tuple[list[str], list[str], list[str], dict[str, list[str]],
+                                                           dict[str, list[str]], dict[str, list[str]]]:
     """From the parser: commands, global options, global options taking a value, and per command its
     options, its options taking a value, and the choices of each (``call -o``) and of its positional."""
     from .parser import GLOBAL_OPTIONS, build_parser
 
-    parser = build_parser()
+    parser = parser or build_parser()
     commands = sorted(parser.commands)
     global_flags = [o.flag for o in GLOBAL_OPTIONS]
     global_valued = [o.flag for o in GLOBAL_OPTIONS if o.metavar]
@@ -358,11 +352,9 @@ complete -c cmldyn -f -a '(__cmldyn_complete)'
 # ---------------------------------------------------------------- answers from Python
 
 
-def _parse(words: list[str]) -> tuple[argparse.Namespace, list[str]] | None:
-    from .parser import build_parser
-
+def _parse(parser: Parser, words: list[str]) -> tuple[argparse.Namespace, list[str]] | None:
     try:
-        return build_parser().parse_known_args(words)
+        return parser.parse_known_args(words)
     except (CmldynError, SystemExit):
         return None
 
@@ -371,15 +363,16 @@ def complete_words(words: list[str], index: int, stdout: TextIO, stderr: TextIO,
                    env: dict[str, str]) -> list[str]:
     """Candidates for word ``index`` of a command line (``words[0]`` is ``cmldyn``)."""
     from ..settings import resolve
-    from .parser import GLOBAL_OPTIONS, global_flags
+    from .parser import GLOBAL_OPTIONS, build_parser, global_flags
 
     current = words[index] if index < len(words) else ""
     before = words[1:index]
-    commands, flags, valued_globals, options, _, choices = _parser_tables()
+    parser = build_parser()  # one parser: its tables, then parsing the words before the cursor
+    commands, flags, valued_globals, options, _, choices = _parser_tables(parser)
     previous = before[-1] if before else ""
     if previous in valued_globals:
         return []
-    parsed = _parse(before + [_PLACEHOLDER]) or _parse(before) or _parse(before[:-1])
+    parsed = _parse(parser, before + [_PLACEHOLDER]) or _parse(parser, before) or _parse(parser, before[:-1])
     command = getattr(parsed[0], "command", None) if parsed is not None else None
     if command is None:
         pool = [*commands, *(o.flag for o in GLOBAL_OPTIONS), "--version", "--help"]
