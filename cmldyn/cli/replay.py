@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CmldynError
 from ..filtering import search
-from ..output import render
-from ..repl.commands import render_value
+from ..repl.commands import render_data, render_value
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -73,5 +72,5 @@ def echo(value: Any, last: Any) -> Any:
 
 def filtered(value: Any, expression: str) -> Any:
     """``EXPR | JMESPATH``: print the filtered value as JSON data; ``_`` becomes the unfiltered one."""
-    print(render(search(expression, value), output))  # a filter's output is JSON data, even one string
+    print(render_data(search(expression, value), output))
     return value

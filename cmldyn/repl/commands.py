@@ -22,7 +22,8 @@ from ..errors import CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
 from ..output import error_lines, operations_table, render, safe_text, traceback_text
 
-__all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "render_value", "replay_header", "scan", "split_filter"]
+__all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "render_data", "render_value", "replay_header", "scan",
+           "split_filter"]
 
 OUTPUT_FORMATS = ("json", "yaml", "table")
 
@@ -186,8 +187,7 @@ class Console:
             return Outcome(self._filter_error(error), ok=False)
         self._remember(left, value)
         self.statements.append(f"_ = replay.filtered({left}, {expression!r})")
-        # A filter's output is JSON data, shown as such even when it is one string.
-        return Outcome(redact(render(filtered, self.output), self.secrets), value=filtered, is_result=True)
+        return Outcome(render_data(filtered, self.output, self.secrets), value=filtered, is_result=True)
 
     def _python_or(self, left: str, right: str) -> bool:
         """Whether ``left | right`` is Python's ``|``: the right side is a Python expression whose names all
@@ -399,12 +399,17 @@ def render_value(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -
     from ..schemas import RequestModel
 
     if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
-        return redact(render(value, fmt), secrets)
+        return render_data(value, fmt, secrets)
     if isinstance(value, RequestModel):
         return safe_text(redact(repr(value), secrets))
     if isinstance(value, (bytes, bytearray)):
         return f"<{len(value)} bytes> (write them with open(path, 'wb').write(_))"
     return safe_text(redact(repr(value), secrets))
+
+
+def render_data(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -> str:
+    """JSON data in the chosen format: results, and what a filter gave (even one string is shown as JSON)."""
+    return redact(render(value, fmt), secrets)
 
 
 def _simple(text: str) -> bool:

@@ -162,6 +162,11 @@ def toolbar_text(console: Console, text: str, width: int = 400) -> str:
         op = api.model.find(names[-1])
         line = (f" no operation {names[-1]!r}" if op is None
                 else safe_text(f" {op.signature_text()}  —  {op.method.upper()} {op.path}  —  {op.summary}"))
+    return _fit(line, width)
+
+
+def _fit(line: str, width: int) -> str:
+    """A toolbar line in ``width`` columns, an ellipsis where it is cut."""
     return line if len(line) <= width else line[: max(1, width - 1)] + "…"
 
 
@@ -301,8 +306,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
         note = live_note(suggester)
         if not note:
             return line
-        note = note if len(note) <= width else note[: width - 1] + "…"
-        return [("", line + "\n"), ("fg:ansibrightblack", note)]
+        return [("", line + "\n"), ("fg:ansibrightblack", _fit(note, width))]
 
     session: PromptSession[str] = PromptSession(
         message=lambda: ">>> ",
@@ -347,15 +351,15 @@ def page(text: str, out: TextIO) -> None:
     import subprocess
 
     chosen = os.environ.get("PAGER", "").strip()
-    command: Any = chosen if chosen else (["less", "-RFX"] if shutil.which("less") else None)
-    if command is None:
-        out.write(text + "\n")
-        return
     try:
-        out.flush()
-        subprocess.run(command if not chosen else shlex.split(chosen), input=text.encode("utf-8", "replace"), check=False)
-    except (OSError, ValueError):
-        out.write(text + "\n")
+        command = shlex.split(chosen) if chosen else (["less", "-RFX"] if shutil.which("less") else [])
+        if command:
+            out.flush()
+            subprocess.run(command, input=text.encode("utf-8", "replace"), check=False)
+            return
+    except (OSError, ValueError):  # a PAGER that does not parse or start: print it
+        pass
+    out.write(text + "\n")
 
 
 def _taller_than(text: str, session: PromptSession[str]) -> bool:
