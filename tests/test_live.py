@@ -442,3 +442,15 @@ def test_a_session_with_its_own_spec_replays_with_it(tmp_path: Path) -> None:
                              capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "\n".join(shown) + "\n"
+
+
+def test_a_saved_script_that_cannot_connect_fails_as_the_cli_does(tmp_path: Path, api: cmldyn.Client) -> None:
+    from .conftest import free_port
+
+    console = Console(make_namespace(api), origin={"host": f"http://127.0.0.1:{free_port()}", "profile": None})
+    console.run("1 + 1")
+    target = tmp_path / "s.py"
+    assert console.run(f".save {target}").ok
+    run = subprocess.run([sys.executable, str(target)], env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 3 and run.stderr.startswith("cmldyn: error: cannot connect") and "Traceback" not in run.stderr

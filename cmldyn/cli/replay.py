@@ -38,11 +38,14 @@ def connect(*, host: str | None = None, profile: str | None = None, demo: bool =
     """A client for the saved session's place; flags on the script's command line win."""
     from ..settings import resolve
     from .context import Context
+    from .exits import exit_code
+    from .main import report
     from .parser import Parser, add_global_options, global_flags
 
     parser = Parser(prog=os.path.basename(sys.argv[0]) or "script", allow_abbrev=False,
                     description="replay a session saved by cmldyn's REPL")
     add_global_options(parser, on_command=False)
+    flags: dict[str, Any] = {}
     try:
         flags = global_flags(parser.parse_args(sys.argv[1:] if argv is None else argv))
         if not any(flags.get(k) for k in ("host", "profile", "demo")):
@@ -54,10 +57,9 @@ def connect(*, host: str | None = None, profile: str | None = None, demo: bool =
         settings = resolve(flags, os.environ)
         ctx = Context(settings, sys.stdout, sys.stderr, sys.stdin)
         api = ctx.client()
-    except CmldynError as error:
-        hint = f" ({error.hint})" if getattr(error, "hint", None) else ""
-        sys.stderr.write(f"error: {error.message}{hint}\n")
-        raise SystemExit(2 if error.__class__.__name__ == "UsageError" else 3) from None
+    except CmldynError as error:  # as the cmldyn command reports it, with its documented exit code
+        report(error, sys.stderr, (flags["token"],) if flags.get("token") else (), bool(flags.get("debug")))
+        raise SystemExit(exit_code(error)) from None
     atexit.register(ctx.close)
     return api
 
