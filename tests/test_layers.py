@@ -61,7 +61,7 @@ ALLOWED: dict[str, set[str]] = {
             "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},
-    "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "paginate", "schema"},
+    "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},
     "__main__": {"cli"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"},

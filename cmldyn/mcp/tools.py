@@ -10,7 +10,7 @@ parameters and bodies. Every call passes the policy first: read-only unless writ
 destructive operations (DELETE, custom verbs such as ``:stop``, delete-like names, key rotation) only
 with ``--allow-destructive`` or by name. Results are masked (key-, token-, password- and secret-like
 fields, every value of an ``environment`` map) and cut to a size limit with a note on how to narrow
-them. May import: client (TYPE_CHECKING), errors, filtering, jsonvalue, paginate, schema.
+them. May import: client (TYPE_CHECKING), errors, filtering, jsonvalue, output, paginate, schema.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CmldynError, did_you_mean, redact
 from ..filtering import search as jmespath_search
 from ..jsonvalue import to_plain
+from ..output import error_lines
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -173,7 +174,7 @@ class Toolbox:
     policy: Policy = field(default_factory=Policy)
     direct: tuple[str, ...] = ()
     tag: str | None = None
-    _index: list[tuple[OperationModel, dict[str, float]]] | None = field(default=None, init=False, repr=False)
+    _index: list[tuple[OperationModel, dict[str, float], str]] | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------ the list
 
@@ -305,9 +306,9 @@ class Toolbox:
             if direct is not None:
                 return self.call(direct.name, args, None, None), False
             raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
-        except CmldynError as error:
-            text = error.message + (f" (hint: {error.hint})" if getattr(error, "hint", None) else "")
-            return redact(text, self.api.transport.secrets), True
+        except CmldynError as error:  # in the words the CLI and the REPL use, redacted
+            line, hint = error_lines(error, self.api.transport.secrets)
+            return line + (f" (hint: {hint})" if hint else ""), True
         except (TypeError, ValueError) as error:
             return redact(f"bad arguments: {error}", self.api.transport.secrets), True
 
@@ -316,7 +317,7 @@ class Toolbox:
 
     # ------------------------------------------------------------ search and describe
 
-    def _terms(self) -> list[tuple[OperationModel, dict[str, float]]]:
+    def _terms(self) -> list[tuple[OperationModel, dict[str, float], str]]:
         if self._index is None:
             index = []
             for op in self.api.model.operations.values():
@@ -331,7 +332,7 @@ class Toolbox:
                 add(_TEMPLATE.sub(" ", op.path), 1.5)
                 add(op.summary, 2.0)
                 add(op.name, 3.0)
-                index.append((op, weights))
+                index.append((op, weights, classify(op)))
             self._index = index
         return self._index
 
@@ -341,7 +342,7 @@ class Toolbox:
             raise ToolError("search_operations needs a query of one or more words")
         wanted: list[tuple[str, ...]] = [(w, *(_stem(s) for s in _SYNONYMS.get(w, ()))) for w in words]
         scored = []
-        for op, weights in self._terms():
+        for op, weights, kind in self._terms():
             score = 0.0
             for alternatives in wanted:
                 best = 0.0
@@ -354,10 +355,10 @@ class Toolbox:
                         best = max(best, hit * factor)
                 score += best
             if score > 0:
-                scored.append((-score, classify(op) != "read", len(op.name), op))
+                scored.append((-score, kind != "read", len(op.name), kind, op))
         scored.sort(key=lambda item: item[:3])
-        return [{"name": op.name, "method": op.method.upper(), "path": op.path, "summary": op.summary,
-                 "kind": classify(op)} for *_, op in scored[: max(1, min(limit, 50))]]
+        return [{"name": op.name, "method": op.method.upper(), "path": op.path, "summary": op.summary, "kind": kind}
+                for *_, kind, op in scored[: max(1, min(limit, 50))]]
 
     def operation(self, name: str) -> OperationModel:
         op = self.api.model.find(name)
