@@ -492,3 +492,11 @@ def test_arguments_as_json_text_and_binary_answers(api: cmldyn.Client, sim: Simu
     text, failed = box.run("call_operation", {"name": "download_project_file", "arguments": {
         "project_id": pid, "path": "README.md"}})
     assert not failed and json.loads(text)["binary_answer_bytes"] > 0
+
+
+def test_the_instructions_state_the_policy(api: cmldyn.Client) -> None:
+    from cmldyn.mcp.server import build_server
+
+    assert "Read-only" in (build_server(Toolbox(api), revalidate=-1).instructions or "")
+    allowed = build_server(Toolbox(api, Policy(allow_write=True, allow=frozenset({"delete_job"}))), revalidate=-1)
+    assert "Writes are allowed" in (allowed.instructions or "") and "delete_job" in (allowed.instructions or "")

@@ -224,7 +224,7 @@ class Toolbox:
             {"name": "call_operation",
              "description": "Call an operation with its arguments (checked before anything is sent). query: a JMESPath "
                             "applied to the answer; max_items: gather a paged list up to this many items. "
-                            + self._policy_text(),
+                            + self.policy_text(),
              "input_schema": {"type": "object", "properties": {
                  "name": {"type": "string"},
                  "arguments": {"type": "object", "description": "parameters and body fields by name", "default": {}},
@@ -253,7 +253,8 @@ class Toolbox:
                                         "open_world_hint": True}})
         return out
 
-    def _policy_text(self) -> str:
+    def policy_text(self) -> str:
+        """What the policy allows, in one or two sentences (in call_operation's description and the instructions)."""
         p = self.policy
         if p.allow_destructive:
             return "Writes and destructive operations are allowed."
