@@ -33,11 +33,14 @@ from .results import error_from_response
 from .spec import Spec, load_spec, spec_from_bytes
 from .transport import Response, Transport
 
-__all__ = ["LoadedSpec", "SPEC_PATH", "SpecLoader", "SpecSource", "default_spec_url", "open_cache"]
+__all__ = ["LoadedSpec", "SPEC_PATH", "SpecLoader", "SpecSource", "UNREACHABLE", "default_spec_url", "open_cache"]
 
 SPEC_PATH = "/api/v2/swagger.json"  # where a CML workspace serves its spec
 
 SpecSource = str | os.PathLike[str] | dict[str, Any] | Spec
+
+# The state of a spec taken from the cache because the server could not be reached (browsing works; calls fail).
+UNREACHABLE = "cache (server unreachable)"
 
 
 def default_spec_url(base_url: str) -> str:
@@ -180,7 +183,7 @@ class SpecLoader:
                 error.hint = (error.hint or "check --host") + "; once the spec is cached, --offline browses it without the server"
                 raise
             # The server is not there, the spec is: browse and complete from it; calls fail on their own.
-            loaded = self._from_entry(entry, url, "cache (server unreachable)")
+            loaded = self._from_entry(entry, url, UNREACHABLE)
             saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at)) if entry.saved_at else "earlier"
             loaded.notes.append(f"cannot reach the server ({error.message}); using the spec cached {saved} "
                                 "(--offline skips this check)")

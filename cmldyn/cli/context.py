@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import CredentialError, UsageError, redact
+from ..loader import UNREACHABLE
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class Context:
             self.api.close()
             self.api = None  # the next call, with a key, builds it again
             raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
-        if self.api.spec_state == "cache (server unreachable)":
+        if self.api.spec_state == UNREACHABLE:
             note = next((n for n in self.api.loaded.notes if n.startswith("cannot reach")), "")
             self.stderr.write(f"cmldyn: warning: {redact(note, self.secrets)}\n")
         if self.api.spec_changes:

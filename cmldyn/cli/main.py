@@ -12,6 +12,7 @@ import sys
 from typing import TextIO
 
 from ..errors import CmldynError, TransportError, UsageError
+from ..loader import UNREACHABLE
 from ..settings import resolve
 from .completion import run_complete
 from .context import Context
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return Exit.OK
     except Exception as error:  # ours: one line and its code; a bug: still one line, the traceback with --debug
         if isinstance(error, TransportError) and ctx is not None and ctx.api is not None \
-                and ctx.api.spec_state == "cache (server unreachable)":
+                and ctx.api.spec_state == UNREACHABLE:
             error.hint = ("the server cannot be reached; ops, describe, help and completion work from the cached spec "
                           "with --offline")
         report(error, stderr, ctx.secrets if ctx is not None else secrets, debug)
