@@ -50,6 +50,7 @@ class PreparedRequest:
     operation: str | None = None
     binary_response: bool = False
     timeout: tuple[float, float] | None = None  # (connect, read) for this request only (cmlapi's _request_timeout)
+    background: bool = False  # asked for behind the user's back (completion's live values): one attempt, no notice
 
     def body_preview(self) -> JSON:
         if self.has_json_body:

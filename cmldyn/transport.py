@@ -292,13 +292,14 @@ class Transport:
         start = self.clock()
         policy = self.retry
         retryable = request.method in IDEMPOTENT
+        attempts = 1 if request.background else policy.attempts  # completion's fetches never wait on retries
         attempt = 0
         last: Response | None = None
         while True:
             try:
                 response = self._send_following(request, start, auth, absolute)
             except TransportError as exc:
-                if not (retryable and exc.retryable) or attempt + 1 >= policy.attempts:
+                if not (retryable and exc.retryable) or attempt + 1 >= attempts:
                     if attempt:
                         exc.message = f"{exc.message} (gave up after {attempt + 1} attempts)"
                     raise
@@ -308,7 +309,7 @@ class Transport:
                 if response.status not in RETRY_STATUSES or not (retryable or response.status == 429):
                     return response
                 last = response
-                if attempt + 1 >= policy.attempts:
+                if attempt + 1 >= attempts:
                     if attempt:
                         response.note = f"gave up after {attempt + 1} attempts"
                         response.reason = f"{response.reason}; {response.note}"
@@ -329,7 +330,7 @@ class Transport:
                 raise TransportError(f"gave up after {attempt + 1} attempts: the {limit:.0f} s {what} is spent")
             if self.on_wait is not None:
                 self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s "
-                             f"(attempt {attempt + 2} of {policy.attempts})")
+                             f"(attempt {attempt + 2} of {attempts})")
             policy.sleep(delay)
             attempt += 1
 

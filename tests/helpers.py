@@ -115,6 +115,31 @@ class Terminal:
     def clear(self) -> None:
         self.screen = b""
 
+    def tab(self, text: bytes, pause: float = 0.3) -> None:
+        """Type ``text``, give the completer a moment, press Tab."""
+        import time
+
+        self.type(text)
+        time.sleep(pause)
+        self.type(b"\t")
+
+    def answered(self, pattern: bytes, timeout: float = 15) -> bool:
+        """Wait for ``pattern`` and keep only what follows it (where the next prompt will show)."""
+        if not self.wait_for(pattern, timeout):
+            return False
+        self.after(pattern)
+        return True
+
+    def leave(self, timeout: float = 15, pause: float = 0.0) -> int | None:
+        """Once the prompt is up, Ctrl-D on its empty line: the exit status (None if it did not leave)."""
+        import time
+
+        if not self.wait_for(b">>>", 10):
+            return None
+        time.sleep(pause)
+        self.type(b"\x04")
+        return self.exit_status(timeout)
+
     def after(self, pattern: bytes) -> None:
         """Keep only what came after ``pattern`` (which may already hold the next prompt)."""
         self.screen = self.screen[self.screen.index(pattern) + len(pattern):]

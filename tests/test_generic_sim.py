@@ -280,9 +280,6 @@ def test_repl_demo_of_any_spec_starts_with_a_banner_in_its_own_words(spec: str, 
         assert term.wait_for(b'"', 15), term.screen[-300:]  # the names of the seeded objects, as JSON strings
         assert b"Error" not in term.screen
         term.after(b'"')
-        assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
-        time.sleep(0.3)
-        term.type(b"\x04")
-        assert term.exit_status() == 0, term.screen[-300:]
+        assert term.leave(pause=0.3) == 0, term.screen[-300:]
     finally:
         term.close()

@@ -139,11 +139,13 @@ def test_a_create_drops_the_cached_list(live_api: Any) -> None:
 
 
 def test_a_stalled_server_costs_a_note_not_a_wait(fresh_sim: Simulator) -> None:
-    api = cmldyn.Client(fresh_sim.url, CANARY, retries=1)
+    api = cmldyn.Client(fresh_sim.url, CANARY)  # three attempts for the user's own calls
+    announced: list[str] = []
+    api.on_wait(announced.append)  # the REPL prints these "retrying ..." lines
     live = LiveValues(api, timeout=0.5)
     console = Console(make_namespace(api))
     suggester = Suggester(lambda: console.namespace, live=live)
-    fresh_sim.faults.add(path=r"^/api/v2/projects(\?|$)", latency=3.0)
+    stall = fresh_sim.faults.add(path=r"^/api/v2/projects(\?|$)", latency=3.0)
     try:
         worst = 0.0
         for _ in range(50):  # keystrokes while the fetch hangs
@@ -153,6 +155,8 @@ def test_a_stalled_server_costs_a_note_not_a_wait(fresh_sim: Simulator) -> None:
         assert worst < 0.1
         assert wait_until(lambda: live.note, 5) and "list_projects" in live.note
         assert_no_canary(live.note)
+        time.sleep(1.0)  # long enough for a retry (backoff 0.1 s) to have reached the server
+        assert stall.hits == 1 and announced == []  # one attempt, and nothing printed on the user's screen
         assert toolbar_text(console, "api.get_project(", 40).endswith("…")
     finally:
         fresh_sim.faults.clear()
@@ -317,15 +321,14 @@ def test_real_terminal_offers_a_project_id(tmp_path: Path) -> None:
     term = Terminal(["repl", "--demo"], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
     try:
         assert term.wait_for(b">>>")
-        term.type(b'api.get_project(project_id="')
-        time.sleep(0.3)
-        term.type(b"\t")
+        term.tab(b'api.get_project(project_id="')
         assert term.wait_for(b"demo", 10)
         screen = term.screen
         data = json.loads(subprocess.run(
             [sys.executable, "-m", "cmldyn", "--demo", "call", "list_projects", "-q", "projects[].id"],
             capture_output=True, text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}).stdout)
         assert any(pid.encode() in screen for pid in data)
+        term.clear()  # so that the prompt waited for is the one after Ctrl-C
         term.type(b"\x03")
         assert term.wait_for(b">>>", 10)
         term.clear()
@@ -334,11 +337,8 @@ def test_real_terminal_offers_a_project_id(tmp_path: Path) -> None:
         term.type(b"q")
         term.clear()
         term.type(b"6 * 7\r")
-        assert term.wait_for(b"42\r\n", 10)
-        term.after(b"42\r\n")
-        assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
-        term.type(b"\x04")
-        assert term.exit_status() == 0
+        assert term.answered(b"42\r\n")
+        assert term.leave() == 0
     finally:
         term.close()
 
@@ -390,15 +390,13 @@ def test_repl_options_output_and_no_history(tmp_path: Path) -> None:
         term.type(b"x = 40 + 2\r")
         term.type(b"x\r")
         assert term.wait_for(b"42", 10)
-        term.type(b'api.get_project(project_id="')
-        time.sleep(1.0)
-        term.type(b"\t")
+        term.tab(b'api.get_project(project_id="', pause=1.0)
         time.sleep(1.0)
         assert not term.wait_for(b"demo \xc2\xb7", 1)  # live values are off: no labels in a menu
+        term.clear()  # so that the prompt waited for is the one after Ctrl-C
         term.type(b"\x03")
         assert term.wait_for(b">>>", 10)
-        term.type(b"\x04")
-        assert term.exit_status() == 0
+        assert term.leave(pause=0.5) == 0
     finally:
         term.close()
     assert not (tmp_path / "data" / "cmldyn" / "history").exists()
@@ -410,16 +408,14 @@ def test_leaving_the_repl_does_not_wait_for_a_stalled_fetch(fresh_sim: Simulator
     term = Terminal(["--host", fresh_sim.url, "repl"], env, str(ROOT))
     try:
         assert term.wait_for(b">>>", 30)
-        term.type(b'api.get_project(project_id="')
-        time.sleep(0.5)
-        term.type(b"\t")
+        term.tab(b'api.get_project(project_id="', pause=0.5)
         time.sleep(1.0)
         assert stall.hits == 1  # the fetch is out, held by the server for 30 s
+        term.clear()  # so that the prompt waited for is the one after Ctrl-C
         term.type(b"\x03")
         assert term.wait_for(b">>>", 10)
         started = time.monotonic()
-        term.type(b"\x04")
-        assert term.exit_status(10) == 0
+        assert term.leave(timeout=10, pause=0.5) == 0
         assert time.monotonic() - started < 5
     finally:
         term.close()

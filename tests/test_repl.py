@@ -9,7 +9,6 @@ import re
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -307,17 +306,12 @@ def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
     term = Terminal(["repl", "--demo"], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
     try:
         assert term.wait_for(b">>>")
-        term.type(b"api.list_projects(page_s")
-        time.sleep(0.3)
-        term.type(b"\t")
+        term.tab(b"api.list_projects(page_s")
         assert term.wait_for(b"page_size=", 10)
         term.clear()
         term.type(b"2) | projects[].name\r")
-        assert term.wait_for(b'"demo"', 15)
-        term.after(b'"demo"')
-        assert term.wait_for(b">>>", 10)  # the next prompt is up: Ctrl-D on an empty line leaves
-        term.type(b"\x04")
-        assert term.exit_status() == 0, term.screen[-300:]
+        assert term.answered(b'"demo"')
+        assert term.leave() == 0, term.screen[-300:]
     finally:
         term.close()
 
@@ -332,11 +326,8 @@ def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, si
         assert CANARY.encode() not in term.screen
         term.clear()
         term.type(b"api.list_projects(page_size=1) | projects[0].name\r")
-        assert term.wait_for(b'"demo"', 15)
-        term.after(b'"demo"')
-        assert term.wait_for(b">>>", 10)
-        term.type(b"\x04")
-        assert term.exit_status() == 0
+        assert term.answered(b'"demo"')
+        assert term.leave() == 0
     finally:
         term.close()
 
