@@ -448,7 +448,7 @@ class Transport:
             have = partial if isinstance(partial, int) else (len(partial) if isinstance(partial, bytes) else size)
             return TransportError(f"connection closed mid-response ({have} of {expected or '?'} bytes)")
         if _find(exc, urllib3.exceptions.ReadTimeoutError, socket.timeout) is not None:
-            return TransportError(f"no response within {_secs(timeout[1])} s (read timeout)")
+            return TransportError(f"no response within {_human(timeout[1])} (read timeout)")
         if _find(exc, urllib3.exceptions.DecodeError) is not None:
             return TransportError("the response could not be decompressed (a corrupt gzip or deflate body)",
                                   retryable=False)
@@ -467,9 +467,9 @@ class Transport:
             return TransportError(f"TLS verification failed for {where}: {_tls_reason(exc)}",
                                   hint="give the CA bundle with --ca-cert FILE (ca_cert=...)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return TransportError(f"cannot connect to {where} (connect timeout after {_secs(timeout[0])} s)")
+            return TransportError(f"cannot connect to {where} (connect timeout after {_human(timeout[0])})")
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return TransportError(f"no response within {_secs(timeout[1])} s (read timeout) from {where}")
+            return TransportError(f"no response within {_human(timeout[1])} (read timeout) from {where}")
         if isinstance(exc, requests.exceptions.InvalidHeader):
             return TransportError("a header value is invalid (not shown)", retryable=False)
         if isinstance(exc, requests.exceptions.ConnectionError):
@@ -497,11 +497,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
-def _secs(seconds: float) -> str:
-    """5, 30, 0.5: how a time-out reads in a message."""
-    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.2g}"
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -520,11 +515,12 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _human(seconds: float) -> str:
+    """How a duration reads in a message: 2 days, 3 hours, 30 s, 0.5 s."""
     if seconds >= 86400:
         return f"{seconds / 86400:.0f} days"
     if seconds >= 3600:
         return f"{seconds / 3600:.0f} hours"
-    return f"{seconds:.0f} s"
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
 
 
 def _find(exc: BaseException, *types: type[BaseException]) -> Any:
