@@ -1,13 +1,13 @@
 """``cmldyn ops [PATTERN]`` and ``cmldyn describe OPERATION``: what the spec offers.
 
-Both work from a local ``--spec`` file with no host and no key. May import: errors, output.
+Both work from a local ``--spec`` file with no host and no key. May import: errors, output, callwords.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .call import cli_usage
+from .callwords import cli_usage
 from .context import Context
 from .exits import Exit
 
@@ -29,11 +29,12 @@ def run_ops(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_describe(ctx: Context, args: argparse.Namespace) -> int:
+    from ..docs import render_doc
     from ..output import safe_text
 
     api = ctx.client(need_host=False)
     op = api.operation(args.operation)
-    ctx.stdout.write(safe_text(op.doc()) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
+    ctx.stdout.write(safe_text(render_doc(op)) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
     return Exit.OK
 
 

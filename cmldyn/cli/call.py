@@ -1,8 +1,8 @@
 """``cmldyn call OPERATION [words...]``: one call, its answer filtered and printed.
 
-Owns: the call command (dry run, ``--all`` paging with progress, ``--wait``, ``-q`` and ``-o``)
-and the command-line form of an operation (:func:`cli_usage`), which ``describe`` and argument
-errors show. May import: client (through the context), errors, filtering, output, paginate.
+Owns: the call command (dry run, ``--all`` paging with progress, ``--wait``, ``-q`` and ``-o``).
+May import: client (through the context), errors, filtering, output, paginate, browse (for
+``call OP --help``), callwords.
 """
 
 from __future__ import annotations
@@ -11,28 +11,14 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParamError, UsageError
-from .callwords import parse_call_words
+from .callwords import cli_usage, parse_call_words
 from .context import Context
 from .exits import Exit
 
 if TYPE_CHECKING:
     from ..model import OperationModel
 
-__all__ = ["cli_usage", "run"]
-
-
-def cli_usage(op: OperationModel) -> str:
-    """``cmldyn call create_job PROJECT_ID [--body JSON | field=value ...]``: the call as typed in a shell."""
-    words = ["cmldyn call", op.name]
-    words += [p.name.upper() for p in op.path_params]
-    for param in op.params:
-        if param.location in ("path", "body"):
-            continue
-        flag = "--" + param.name.replace("_", "-") + " " + param.name.upper()
-        words.append(flag if param.required else f"[{flag}]")
-    if op.body_param is not None:
-        words.append("[--body JSON|@FILE|- | field=value field:=json ...]")
-    return " ".join(words)
+__all__ = ["run"]
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:

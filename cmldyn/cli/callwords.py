@@ -9,7 +9,8 @@
 ``name=value`` text is converted to the parameter's type from the spec (integer, number,
 boolean, comma-separated arrays); ``:=`` takes JSON as it is. Options of the call itself
 (``-q``, ``-o``, ``--all``, ``--dry-run``, ``--wait``) and the global options are taken by
-the parser before these words arrive. May import: errors, model (for schema fields).
+the parser before these words arrive. :func:`cli_usage` writes an operation's words back out
+(what ``describe`` and argument errors show). May import: errors, model (for schema fields).
 """
 
 from __future__ import annotations
@@ -23,7 +24,22 @@ from ..schema import Schema
 if TYPE_CHECKING:
     from ..model import OperationModel
 
-__all__ = ["coerce", "parse_call_words", "read_body", "unknown_option"]
+__all__ = ["cli_usage", "coerce", "parse_call_words", "read_body", "unknown_option"]
+
+
+def cli_usage(op: OperationModel) -> str:
+    """``cmldyn call create_job PROJECT_ID [--body JSON | field=value ...]``: the call as typed in a shell."""
+    words = ["cmldyn call", op.name]
+    words += [p.name.upper() for p in op.path_params]
+    for param in op.params:
+        if param.location in ("path", "body"):
+            continue
+        flag = "--" + param.name.replace("_", "-") + " " + param.name.upper()
+        words.append(flag if param.required else f"[{flag}]")
+    if op.body_param is not None:
+        words.append("[--body JSON|@FILE|- | field=value field:=json ...]")
+    return " ".join(words)
+
 
 
 def parse_call_words(op: OperationModel, words: list[str], stdin: TextIO) -> dict[str, Any]:

@@ -8,7 +8,7 @@ command loads the spec. Python is started only for what a word list cannot hold:
 value of a path parameter (``cmldyn call get_project <Tab>``), taken from the live-values cache
 on disk or fetched within 300 ms, and when there is no word list yet. zsh runs the same function
 through bashcompinit; fish asks ``cmldyn __complete`` for every Tab.
-May import: errors, livevalues, the parser (lazily: it imports this module).
+May import: errors, livevalues, the parser.
 """
 
 from __future__ import annotations
@@ -24,16 +24,15 @@ from .._version import __version__
 from ..errors import CmldynError
 from .context import Context
 from .exits import Exit
+from .parser import GLOBAL_OPTIONS, Parser, build_parser, global_flags
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..model import OperationModel, Param
     from ..settings import Settings
-    from .parser import Parser
 
-__all__ = ["SHELLS", "complete_words", "run", "run_complete", "script", "write_words", "write_words_for"]
+__all__ = ["complete_words", "run", "run_complete", "script", "write_words", "write_words_for"]
 
-SHELLS = ("bash", "fish", "zsh")
 LIVE_LIMIT = 0.3  # seconds a Tab may spend fetching existing values
 _PLACEHOLDER = "\x00"  # stands for the word being completed while the words before it are parsed
 
@@ -159,7 +158,6 @@ def _parser_tables(parser: Parser | None = None) -> tuple[list[str], list[str], 
                                                            dict[str, list[str]], dict[str, list[str]]]:
     """From the parser: commands, global options, global options taking a value, and per command its
     options, its options taking a value, and the choices of each (``call -o``) and of its positional."""
-    from .parser import GLOBAL_OPTIONS, build_parser
 
     parser = parser or build_parser()
     commands = sorted(parser.commands)
@@ -363,7 +361,6 @@ def complete_words(words: list[str], index: int, stdout: TextIO, stderr: TextIO,
                    env: dict[str, str]) -> list[str]:
     """Candidates for word ``index`` of a command line (``words[0]`` is ``cmldyn``)."""
     from ..settings import resolve
-    from .parser import GLOBAL_OPTIONS, build_parser, global_flags
 
     current = words[index] if index < len(words) else ""
     before = words[1:index]

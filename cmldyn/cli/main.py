@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..errors import CmldynError, TransportError, UsageError
 from ..loader import UNREACHABLE
 from ..settings import resolve
-from .completion import run_complete
+from . import browse, call, check, completion, configure, interactive, mcp, specs
 from .context import Context
 from .exits import Exit, exit_code
 from .parser import build_parser, global_flags
 
-__all__ = ["main", "report"]
+__all__ = ["HANDLERS", "main", "report"]
+
+#: What runs each command, by the name the parser gives it.
+HANDLERS: dict[str, Callable[..., int]] = {
+    "call": call.run,
+    "check": check.run,
+    "ops": browse.run_ops,
+    "describe": browse.run_describe,
+    "help": browse.run_help,
+    "spec": specs.run,
+    "repl": interactive.run_repl,
+    "configure": configure.run,
+    "mcp": mcp.run,
+    "completion": completion.run,
+    "sim": interactive.run_sim,
+}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
@@ -35,7 +50,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     secrets: tuple[str, ...] = ()
     try:
         if argv[:1] == ["__complete"]:
-            return run_complete(argv[1:], stdout, stderr, stdin, env)
+            return completion.run_complete(argv[1:], stdout, stderr, stdin, env)
         parser = build_parser()
         args, extras = parser.parse_known_args(argv)
         if args.command is None:
@@ -56,11 +71,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         ctx = Context(settings, stdout, stderr, stdin)
         if settings.demo and args.command not in ("repl", "sim"):
             ctx.start_demo()
-        code = int(args.handler(ctx, args))
+        code = int(HANDLERS[args.command](ctx, args))
         if ctx.api is not None:
-            from .completion import write_words_for
-
-            write_words_for(ctx)  # the shell's Tab reads operations from it without starting Python
+            completion.write_words_for(ctx)  # the shell's Tab reads operations from it without starting Python
         return code
     except KeyboardInterrupt:
         stderr.write("cmldyn: interrupted\n")

@@ -5,7 +5,9 @@ also accepts, so they work before or after the command (``cmldyn --demo call ...
 ``cmldyn call ... --demo`` are the same); the commands and their own options; bad words
 as :class:`UsageError` (argparse never exits for us, except for ``--help`` and ``--version``).
 Words after ``call OPERATION`` that no option claims are the call's own words, parsed by
-callwords.py. May import: errors, the command modules.
+callwords.py. Each command names its handler by the command's own name; main.py's table holds the
+functions, so this module imports no command (completion reads the parser without a circle).
+May import: errors.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ..errors import UsageError
-from . import agent, browse, call, check, completion, configure, interactive, specs
 
-__all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "build_parser", "global_flags"]
+__all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "SHELLS", "build_parser", "global_flags"]
+
+SHELLS = ("bash", "fish", "zsh")  # what `cmldyn completion` writes a script for
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ ENVIRONMENT = ("environment: CML_HOST, CML_API_KEY (in a CML session CDSW_API_UR
 
 
 def build_parser() -> Parser:
-    """The whole command line. Each command's parser sets ``handler``, a function (Context, Namespace) -> int."""
+    """The whole command line. Each command's parser sets ``command`` (its name), which main.py's table
+    turns into the function (Context, Namespace) -> int that runs it."""
     parser = Parser(prog="cmldyn", allow_abbrev=False, epilog=ENVIRONMENT,
                     description="Drive the CML (Cloudera AI) API v2, or any Swagger/OpenAPI spec, from the live spec.")
     parser.add_argument("--version", action="version", version=f"cmldyn {__version__}")
@@ -123,17 +127,16 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     parser.set_defaults(top_help=parser.format_help)
 
-    def command(name: str, help_text: str, handler: Any, *, globals_skip: tuple[str, ...] = (),
+    def command(name: str, help_text: str, *, globals_skip: tuple[str, ...] = (),
                 with_globals: bool = True, add_help: bool = True) -> Parser:
         p: Parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False, epilog=ENVIRONMENT,
                                    add_help=add_help)
         if with_globals:
             add_global_options(p, on_command=True, skip=globals_skip)
-        p.set_defaults(handler=handler)
         parser.commands[name] = p
         return p
 
-    p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'", call.run,
+    p = command("call", "call an operation: cmldyn call list_projects --page-size 2 -q 'projects[].name'",
                 add_help=False)
     p.add_argument("operation", nargs="?", help="the operation's name (see 'cmldyn ops'), operationId or alias")
     p.add_argument("-h", "--help", action="store_true",
@@ -150,7 +153,7 @@ def build_parser() -> Parser:
                 "--body JSON|@FILE|-. " + ENVIRONMENT)
 
     p = command("check", "crawl the spec's read-only operations against the server and check every answer "
-                         "(never sends a write)", check.run)
+                         "(never sends a write)")
     p.add_argument("--max-calls", type=int, default=200, help="calls at most (default 200)")
     p.add_argument("--max-depth", type=int, default=4, help="how many answers away from a list an id may be (default 4)")
     p.add_argument("--rate", type=float, help="calls per second at most (default 10; with --demo no limit; 0: no limit)")
@@ -161,23 +164,23 @@ def build_parser() -> Parser:
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, one test case per operation")
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
 
-    p = command("ops", "list the operations (name, method, path, summary)", browse.run_ops)
+    p = command("ops", "list the operations (name, method, path, summary)")
     p.add_argument("pattern", nargs="?", help="only operations whose name, path or summary contains this")
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
 
-    p = command("describe", "an operation's documentation and its command-line form", browse.run_describe)
+    p = command("describe", "an operation's documentation and its command-line form")
     p.add_argument("operation")
 
-    p = command("help", "an operation's documentation (as describe), or, without one, this help", browse.run_help)
+    p = command("help", "an operation's documentation (as describe), or, without one, this help")
     p.add_argument("operation", nargs="?")
 
     p = command("spec", "the spec: show (source, cache, version, counts), refresh, diff (since the cached copy), "
                         "validate (findings, never fatal), resolve (references inlined, cycles kept), drift (where recent "
-                        "answers differed from it)", specs.run)
+                        "answers differed from it)")
     p.add_argument("action", nargs="?", choices=("show", "refresh", "diff", "validate", "resolve", "drift"), default="show")
     p.add_argument("-o", "--output", choices=("json", "yaml", "table"), default="json")
 
-    p = command("repl", "the interactive console (--demo: against the built-in simulator)", interactive.run_repl)
+    p = command("repl", "the interactive console (--demo: against the built-in simulator)")
     p.add_argument("--output", choices=("json", "yaml", "table"), default="json",
                    help="how results are shown at the start; .output changes it (default json)")
     p.add_argument("--history", metavar="FILE",
@@ -187,14 +190,13 @@ def build_parser() -> Parser:
     p.add_argument("--values-ttl", type=float, default=60.0, metavar="SECONDS",
                    help="how long existing values fetched for completion are kept; 0 turns live values off (default 60)")
 
-    p = command("configure", "write a profile (--profile NAME, default 'default'); the key is asked without echo",
-                configure.run)
+    p = command("configure", "write a profile (--profile NAME, default 'default'); the key is asked without echo")
     p.add_argument("--key-env", metavar="NAME", help="read the key from this environment variable at run time")
     p.add_argument("--key-command", metavar="CMD", help="run this command to print the key at run time")
     p.add_argument("--config", help=argparse.SUPPRESS)
 
     p = command("mcp", "serve the spec's operations to AI agents over MCP (stdio; --http PORT): read-only unless "
-                       "allowed; needs pip install 'cmldyn[mcp]'", agent.run)
+                       "allowed; needs pip install 'cmldyn[mcp]'")
     p.add_argument("--http", type=int, metavar="PORT",
                    help="serve streamable HTTP on 127.0.0.1:PORT with a bearer token of its own (default: stdio)")
     p.add_argument("--allow-write", action="store_true", help="allow POST, PUT and PATCH operations that are not "
@@ -213,12 +215,12 @@ def build_parser() -> Parser:
     p.add_argument("--wait-timeout", type=float, default=300.0, metavar="SECONDS",
                    help="the longest wait_for may wait (default 300)")
 
-    p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"", completion.run)
-    p.add_argument("shell", choices=completion.SHELLS)
+    p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
+    p.add_argument("shell", choices=SHELLS)
 
     # The simulator is a server, not a client: --host and --token are the address and key it serves.
     p = command("sim", "run a stateful simulator of the spec in the foreground (the CML API v2 unless --spec)",
-                interactive.run_sim, with_globals=False)
+                with_globals=False)
     p.add_argument("--spec", metavar="FILE|URL", default=argparse.SUPPRESS,
                    help="the Swagger 2.0 / OpenAPI 3.x spec to serve (default: the packaged CML API v2 spec)")
     p.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
