@@ -2,7 +2,7 @@
 
 Owns: :func:`build_callable` (with ``.pages()`` and ``.items()`` where the operation pages) and
 :func:`signature` (cmlapi's argument order: the body, then path parameters, then keywords, each
-annotated with its type). May import: display, model, paginate, schema. Knows nothing of Client: it is handed
+annotated with its type). May import: display, docs, model, paginate, schema. Knows nothing of Client: it is handed
 the function that calls.
 """
 
@@ -12,6 +12,7 @@ import inspect
 import keyword
 from typing import Any, Callable, Iterator
 
+from .docs import render_doc
 from .model import OperationModel
 from .paginate import iter_items, iter_pages
 from .schema import type_label
@@ -27,7 +28,7 @@ def build_callable(call: Callable[..., Any], op: OperationModel) -> Callable[...
 
     operation.__name__ = op.name
     operation.__qualname__ = f"Client.{op.name}"
-    operation.__doc__ = op.doc()
+    operation.__doc__ = render_doc(op)
     operation.__signature__ = signature(op)  # type: ignore[attr-defined]
     operation.operation = op  # type: ignore[attr-defined]
     operation.operation_id = op.operation_id  # type: ignore[attr-defined]

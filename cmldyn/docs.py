@@ -2,18 +2,16 @@
 
 Owns: the summary, method and path, the call's signature, the parameters with their
 required marks and enums, the body's and the answer's fields, nested to a depth and cut
-at a budget with "…". May import: jsonvalue, schema. Reads an OperationModel it is handed.
+at a budget with "…". May import: jsonvalue, schema, model (the one way: model knows nothing of
+its documentation).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+from .model import OperationModel, spec_guard
 from .schema import Schema, type_label
-
-if TYPE_CHECKING:
-    from .model import OperationModel
 
 __all__ = ["field_lines", "render_doc"]
 
@@ -72,7 +70,9 @@ def field_lines(schema: Schema | None, *, indent: str = "  ", depth: int = 2, bu
     return lines
 
 
+@spec_guard
 def render_doc(op: OperationModel, *, width: int = 100) -> str:
+    """Plain-text documentation: summary, method and path, parameters, body and response fields."""
     out = [op.summary or op.name, "", f"{op.method.upper()} {op.path}", f"operationId: {op.operation_id}"]
     if op.deprecated:
         out.append("(deprecated)")

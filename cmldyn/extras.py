@@ -5,7 +5,7 @@ small shared pool and an :class:`AsyncResult` comes back, with ``get(timeout)``,
 ``wait()`` and ``successful()`` as the generated client's thread-pool result has),
 ``_preload_content=False`` (the raw answer: ``.data``, ``.status``, ``.getheaders()``), and
 ``_return_http_data_only=False`` (``(data, status, headers)``, what ``<op>_with_http_info`` returns).
-May import: errors, request. Knows nothing of Client: it is handed the functions that send.
+May import: docs, errors, request. Knows nothing of Client: it is handed the functions that send.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from .docs import render_doc
 from .errors import ParamError
 from .request import PreparedRequest
 
@@ -37,7 +38,7 @@ def with_http_info(call: Callable[..., Any], op: Any) -> Callable[..., Any]:
         return call(op, *args, **kwargs)
 
     with_info.__name__ = f"{op.name}_with_http_info"
-    with_info.__doc__ = op.doc()
+    with_info.__doc__ = render_doc(op)
     return with_info
 
 

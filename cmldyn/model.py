@@ -3,7 +3,8 @@
 Owns: the operation index (built once, cheaply; or taken from the spec cache), each
 operation's parameter table (built on first use), which Python name each operation and
 parameter gets (the spelling rules are in naming.py), and whether an operation pages or
-answers in bytes. May import: docs, errors, naming, schema, spec.
+answers in bytes. May import: errors, naming, schema, security, spec (docs.py renders an
+operation's documentation from these views; this module does not know it).
 Must not: do I/O or build requests.
 """
 
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .docs import render_doc
 from .errors import CmldynError, OperationError, SpecError, did_you_mean
 from .jsonvalue import JSON
 from .naming import derive_operation_id, identifier, lower_camel, snake_case
@@ -286,11 +286,6 @@ class OperationModel:
             parts.append("*")
             parts.extend(f"{p.name}=None" for p in optional)
         return f"{self.name}({', '.join(parts)})"
-
-    @spec_guard
-    def doc(self, *, width: int = 100) -> str:
-        """Plain-text documentation: summary, method and path, parameters, body and response fields."""
-        return render_doc(self, width=width)
 
 
 def _build_params(op: OperationModel) -> list[Param]:

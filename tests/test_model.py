@@ -7,6 +7,7 @@ import keyword
 
 import pytest
 
+from cmldyn.docs import render_doc
 from cmldyn.model import ServiceModel
 from cmldyn.naming import identifier, snake_case
 from cmldyn.spec import load_spec
@@ -105,7 +106,7 @@ def test_pagination_is_inferred_from_the_spec(cml_model: ServiceModel) -> None:
 
 
 def test_doc_lists_method_path_parameters_body_and_response(cml_model: ServiceModel) -> None:
-    doc = cml_model.get("create_job").doc()
+    doc = render_doc(cml_model.get("create_job"))
     assert "POST /api/v2/projects/{project_id}/jobs" in doc
     assert "create_job(body, project_id)" in doc
     assert "Body fields (CreateJobRequest):" in doc
@@ -115,5 +116,5 @@ def test_doc_lists_method_path_parameters_body_and_response(cml_model: ServiceMo
 
 def test_recursive_schema_doc_marks_the_cycle() -> None:
     model = ServiceModel(load_spec(SPECS / "recursive.json"))
-    doc = model.get("get_node").doc(width=100)
+    doc = render_doc(model.get("get_node"), width=100)
     assert "children: array[Node] (recursive: Node)" in doc and "parent: Node (recursive: Node)" in doc

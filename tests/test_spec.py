@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 
 import cmldyn
+from cmldyn.docs import render_doc
 from cmldyn.errors import SpecError
 from cmldyn.spec import build_spec, decode_json, load_spec
 
@@ -39,7 +40,7 @@ sys.addaudithook(_Audit.hook)
 @pytest.fixture()
 def audit() -> Iterator[list[tuple[str, Any]]]:
     # Load one small spec first, so the lazy imports of the loading path (module files) are done.
-    cmldyn.Client("http://127.0.0.1:9", "k", spec=minimal_spec()).operation("get_x").doc()
+    render_doc(cmldyn.Client("http://127.0.0.1:9", "k", spec=minimal_spec()).operation("get_x"))
     _Audit.events = []
     _Audit.active = True
     try:
@@ -112,7 +113,7 @@ def test_a_reference_fan_out_loads_and_is_described_within_budget() -> None:
     doc = minimal_spec(definitions={**definitions, "X": {"$ref": "#/definitions/S39"}})
     started = time.monotonic()
     api = cmldyn.Client("http://127.0.0.1:9", "k", spec=build_spec(doc))
-    text = api.operation("get_x").doc()
+    text = render_doc(api.operation("get_x"))
     assert time.monotonic() - started < 2
     assert "Returns: S39 (HTTP 200)" in text and len(text.splitlines()) < 80
     assert api.spec.graph.made < 100
@@ -225,7 +226,7 @@ def test_a_large_generated_spec_loads_and_every_operation_is_callable(audit: lis
     assert len(client.operations) == 1000
     assert audit == []
     op = client.operation("get_widget0007")
-    assert "(recursive: " in op.doc()
+    assert "(recursive: " in render_doc(op)
     assert client.operation("list_widget0007s").page_list_field == "widgets0007"
     prepared = client.prepare("list_widget0001s", page_size=3, status="PAUSED")
     assert prepared.path == "/v1/widgets0001" and ("status", "PAUSED") in prepared.query

@@ -18,6 +18,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from ..docs import render_doc
 from ..errors import CmldynError, FilterError, redact
 from ..filtering import caret_line, compile_expression, search
 from ..output import error_lines, operations_table, render, safe_text, traceback_text
@@ -311,7 +312,7 @@ class Console:
                 if cls is not None:
                     return Outcome(safe_text(cls.__doc__ or arg))
                 return Outcome(f"error: no operation or schema {arg!r}; try .ops {arg[:4]}", ok=False)
-            return Outcome(safe_text(op.doc()), page=True)
+            return Outcome(safe_text(render_doc(op)), page=True)
         if name == "output":
             if arg not in OUTPUT_FORMATS:
                 return Outcome(f"output is {self.output}; choose one of: {', '.join(OUTPUT_FORMATS)}", ok=not arg)

@@ -42,7 +42,7 @@ if code == 0:  # a spec that loads: build every operation's callable and describ
     api = cmldyn.Client("http://127.0.0.1:9", "k", spec=path)
     for info in api.operations:
         getattr(api, info.name)
-        api.operation(info.name).doc()
+        render_doc(api.operation(info.name))
 took = time.perf_counter() - started
 found = list(opens)
 # VmHWM, not ru_maxrss: the latter can carry the parent's peak across fork and exec.
