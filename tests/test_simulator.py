@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from cmldyn.simulator import Simulator
-from cmldyn.simulator.routes import SpecIndex
 
 from .conftest import CANARY
 
@@ -244,7 +243,7 @@ def test_faults_status_retry_after_and_drop(http: Http, fresh_sim: Simulator) ->
 
 
 def test_every_operation_answers_a_valid_request_without_5xx(fresh_sim: Simulator) -> None:
-    index = SpecIndex()
+    index = fresh_sim.index  # CML's, with the profile's required fields
     http = Http(fresh_sim)
     pid = demo_project(http)["id"]
     failures = []

@@ -65,7 +65,7 @@ class Simulator:
         self.index.extra_required = dict(self.profile.extra_required)
         self.workspace = Engine(self.index, self.clock, self.profile, seed=seed, progression=progression)
         self.faults = Faults()
-        self._server = SimServer((host, port), index=self.index, workspace=self.workspace,
+        self._server = SimServer((host, port), index=self.index, workspace=self.workspace, profile=self.profile,
                                  token=self.token, faults=self.faults)
         self._thread: threading.Thread | None = None
 

@@ -5,7 +5,8 @@ Owns: collections inferred from paths and methods (``POST /pets`` creates, ``GET
 nested collection, ``POST /x/{id}:stop`` or ``POST /x/{id}/stop`` an action on an item); the
 stores; ids in the style the schema suggests; answers generated from the response schemas
 (samples.py); status fields with an enum moving through their values on the simulated clock;
-and dispatch to the profile's tables first (profiles/). Imports nothing from the cmldyn client.
+and dispatch to the profile's tables first. The engine names no profile: what it asks of one is the
+:class:`Hooks` protocol, which profiles/ implements. Imports nothing from the cmldyn client.
 
 Progression of statuses (``--progression``): ``time`` moves them as the clock runs, ``manual``
 freezes the clock (``Simulator.clock.step(seconds)`` moves it), ``immediate`` jumps every object
@@ -22,17 +23,17 @@ import random
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..naming import singular
 from ..schema import Schema
-from .profiles import ApiFailure, Profile, not_found
-from .routes import Reply, Route, SpecIndex
+from .routes import ApiFailure, Reply, Route, SpecIndex, not_found
 from .samples import Sampler, id_like
 
-__all__ = ["Call", "Engine", "PROGRESSIONS", "RouteKind", "SimClock", "classify", "status_path"]
+__all__ = ["Call", "Engine", "Hooks", "PROGRESSIONS", "RouteKind", "SimClock", "classify", "status_path"]
 
 JSON = Any
 PROGRESSIONS = ("time", "manual", "immediate")
@@ -141,6 +142,25 @@ def status_field(schema: Schema | None) -> str | None:
     return None
 
 
+class Hooks(Protocol):
+    """What the engine asks of a profile: its tables (tried before any inference) and a few decisions."""
+
+    seeds: tuple[str, ...]
+    sample_style: str
+    operations: Mapping[str, Callable[[Engine, Call], Reply]]
+    actions: Mapping[str, Callable[[Engine, str, dict[str, JSON]], None]]
+    id_fields: Mapping[str, str]
+
+    def collection_prefix(self, index: SpecIndex) -> str: ...
+
+    def seed(self, engine: Engine, name: str) -> None: ...
+
+    def created(self, engine: Engine, collection: str, obj: dict[str, JSON], parents: tuple[str, ...],
+                body: dict[str, JSON], schema: Schema | None) -> None: ...
+
+    def list_answer(self, engine: Engine, route: Route, objects: list[dict[str, JSON]], query: dict[str, str]) -> JSON: ...
+
+
 class Engine:
     """All simulated state, guarded by one lock; timers run on every request.
 
@@ -152,7 +172,7 @@ class Engine:
         progression: ``time``, ``manual`` or ``immediate`` (see the module's docstring).
     """
 
-    def __init__(self, index: SpecIndex, clock: SimClock, profile: Profile, *, seed: str = "demo", rng_seed: int = 7,
+    def __init__(self, index: SpecIndex, clock: SimClock, profile: Hooks, *, seed: str = "demo", rng_seed: int = 7,
                  progression: str = "time") -> None:
         if seed not in profile.seeds:
             raise ValueError(f"unknown seed {seed!r}; use {' or '.join(profile.seeds)}")

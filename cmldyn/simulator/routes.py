@@ -5,7 +5,8 @@ schema graph) into :class:`Route` values: method, full path template (base path 
 parameters (path-level and shared ones merged), the JSON body's schema, each response's schema
 and media types, the security requirement; matching a method and raw path to a route; and
 checking a request's parameters and body with the shared validator, refused as :class:`BadRequest`
-naming the field. Imports nothing from the cmldyn client: only the document and schema layers it
+naming the field; :class:`ApiFailure`, any other error answer. Knows no profile: a profile's quirks
+(``extra_required``) are handed in. Imports nothing from the cmldyn client: only the document and schema layers it
 shares with it (spec, schema, security). Schemathesis checks the simulator against its spec
 independently.
 """
@@ -24,7 +25,8 @@ from ..security import Scheme, read_schemes, requirements
 from ..spec import Spec, build_spec, decode_json
 from ..validator import Rules, check
 
-__all__ = ["BadRequest", "METHODS", "Reply", "Response", "Route", "SpecIndex", "load_packaged_spec"]
+__all__ = ["ApiFailure", "BadRequest", "METHODS", "Reply", "Response", "Route", "SpecIndex", "load_packaged_spec",
+           "not_found"]
 
 JSON = Any
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -33,6 +35,21 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 def load_packaged_spec() -> bytes:
     """The CML spec shipped as package data (cmldyn/data), read as bytes: data, not client code."""
     return resources.files("cmldyn").joinpath("data/cml-api-v2.swagger.json").read_bytes()
+
+
+class ApiFailure(Exception):
+    """An error answer: the HTTP status, a code for the body (a grpc code for CML), the message."""
+
+    def __init__(self, status: int, code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def not_found(what: str, ident: str) -> ApiFailure:
+    return ApiFailure(404, 5, f"{what} not found: {ident}")
 
 
 class BadRequest(Exception):
@@ -118,10 +135,7 @@ class SpecIndex:
                  extra_required: dict[str, list[str]] | None = None) -> None:
         if spec is None:
             if raw is None:
-                from .profiles.cml import EXTRA_REQUIRED
-
                 raw = load_packaged_spec()
-                extra_required = EXTRA_REQUIRED if extra_required is None else extra_required
             spec = build_spec(decode_json(raw, what="simulator spec"), "simulator spec", from_json=True)
         self.spec = spec
         self.doc: dict[str, JSON] = spec.raw

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .engine import status_field
-from .profiles import ApiFailure
-from .routes import Route
+from .routes import ApiFailure, Route
 
 if TYPE_CHECKING:
     from .engine import Engine

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import drift
 from .engine import Engine
-from .profiles import ApiFailure
-from .routes import BadRequest, Reply, Route, SpecIndex
+from .profiles import Profile
+from .routes import ApiFailure, BadRequest, Reply, Route, SpecIndex
 
 __all__ = ["Drifted", "Fault", "Faults", "Handler", "Seen", "SimServer"]
 
@@ -116,11 +116,12 @@ class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], *, index: SpecIndex, workspace: Engine, token: str, faults: Faults) -> None:
+    def __init__(self, address: tuple[str, int], *, index: SpecIndex, workspace: Engine, profile: Profile, token: str,
+                 faults: Faults) -> None:
         super().__init__(address, Handler)
         self.index = index
         self.workspace = workspace
-        self.profile = workspace.profile
+        self.profile = profile
         self.token = token
         self.faults = faults
         self.seen: deque[Seen] = deque(maxlen=5000)

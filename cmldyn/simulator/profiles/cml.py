@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...schema import Schema
 from ..listing import paginate
-from ..routes import GATEWAY_RULES, Reply, Route, SpecIndex
+from ..routes import GATEWAY_RULES, ApiFailure, Reply, Route, SpecIndex, not_found
 from ..samples import Sampler
-from . import ApiFailure, Profile, not_found
+from .generic import Profile
 
 if TYPE_CHECKING:
     from ..engine import Call, Engine
