@@ -30,9 +30,9 @@ ALLOWED: dict[str, set[str]] = {
     "schema": {"errors", "jsonvalue", "prescan"},
     "validator": {"errors", "schema"},
     "spec": {"errors", "jsonvalue", "prescan", "schema"},
-    "docs": {"jsonvalue", "schema", "model"},  # model only under TYPE_CHECKING (checked below)
     "security": {"jsonvalue", "prescan"},
-    "model": {"docs", "errors", "jsonvalue", "naming", "schema", "security", "spec"},
+    "model": {"errors", "jsonvalue", "naming", "schema", "security", "spec"},
+    "docs": {"jsonvalue", "schema", "model"},
     "request": {"errors", "jsonvalue", "model", "schema", "validator"},
     "results": {"display", "errors", "jsonvalue", "schema"},
     "display": {"jsonvalue", "output"},
@@ -45,8 +45,8 @@ ALLOWED: dict[str, set[str]] = {
     "loader": {"_version", "cache", "errors", "model", "results", "spec", "transport"},
     "contract": {"errors", "jsonvalue", "model", "schema", "validator"},
     "crawl": {"client", "contract", "errors", "jsonvalue", "model", "naming"},  # client only under TYPE_CHECKING
-    "callables": {"display", "model", "paginate", "schema"},
-    "extras": {"errors", "request"},
+    "callables": {"display", "docs", "model", "paginate", "schema"},
+    "extras": {"docs", "errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
                "request", "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
     "compat": {"client", "settings"},
@@ -54,10 +54,10 @@ ALLOWED: dict[str, set[str]] = {
     "rest": {"errors"},
     "utils": {"paginate"},
     "__init__": {"_version", "client", "compat", "errors", "rest", "results", "schemas", "utils"},
-    "repl": {"_version", "client", "errors", "filtering", "jsonvalue", "livevalues",
+    "repl": {"_version", "client", "docs", "errors", "filtering", "jsonvalue", "livevalues",
              "output", "results", "schema", "schemas", "settings",
              "storage", "model"},
-    "cli": {"_version", "cache", "client", "config", "mcp", "crawl", "errors", "filtering", "jsonvalue", "livevalues",
+    "cli": {"_version", "cache", "client", "config", "mcp", "crawl", "docs", "errors", "filtering", "jsonvalue", "livevalues",
             "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},
@@ -140,6 +140,63 @@ def test_the_allowed_imports_have_no_cycle() -> None:
 
     for unit in runtime:
         visit(unit, ())
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Every module of cmldyn (``cmldyn.cli.call``) and the modules it imports from cmldyn, counting every
+    import: at the top, inside functions and under TYPE_CHECKING alike."""
+    modules = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p for p in SOURCES}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    source = ".".join(base + (node.module.split(".") if node.module else []))
+                elif node.module and node.module.split(".")[0] == "cmldyn":
+                    source = node.module
+                else:
+                    continue
+                # `from . import x` names a module; `from .x import y` names x (or x.y when y is a module)
+                targets = [f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names if a.name.split(".")[0] == "cmldyn"]
+            graph[name].update(t for t in targets if t in modules and t != name)
+    return graph
+
+
+def test_no_two_modules_import_each_other_even_through_others() -> None:
+    """The import graph of modules (not only of the units above) has no circle: within cli/ and the
+    simulator too, and counting imports made for type checking or inside functions. A circle is named."""
+    graph = module_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    circles: list[str] = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for below in sorted(graph[name]):
+            if state.get(below) == 1:
+                circles.append(" -> ".join(trail[trail.index(below):] + [below]))
+            elif below not in state:
+                visit(below, [*trail, below])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert circles == []
+
+
+def test_the_circle_check_sees_a_circle() -> None:
+    """The check above is not vacuous: the graph holds the edges it should (parser below main, docs above
+    model, the engine below the profiles)."""
+    graph = module_graph()
+    assert "cmldyn.cli.parser" in graph["cmldyn.cli.main"] and "cmldyn.cli.main" not in graph["cmldyn.cli.parser"]
+    assert "cmldyn.model" in graph["cmldyn.docs"] and "cmldyn.docs" not in graph["cmldyn.model"]
+    assert "cmldyn.simulator.engine" in graph["cmldyn.simulator.profiles.generic"]
+    assert not any(m.startswith("cmldyn.simulator.profiles") for m in graph["cmldyn.simulator.engine"])
 
 
 def test_simulator_imports_nothing_from_the_client() -> None:
