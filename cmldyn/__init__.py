@@ -7,17 +7,16 @@ API v2, from Python, a REPL and a command line, with no generated code.
 
 Scripts written for the generated ``cmlapi`` run with ``import cmldyn as cmlapi``:
 Configuration / ApiClient / CMLServiceApi, default_client(), the request classes
-(cmldyn.CreateProjectRequest ...), cmldyn.rest.ApiException and cmldyn.utils.Cursor.
+(cmldyn.CreateProjectRequest ...), cmlapi.rest.ApiException and cmlapi.utils.Cursor as attributes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import rest, utils  # noqa: F401  (cmlapi scripts use cmlapi.rest.ApiException without importing it)
 from ._version import __version__
 from .client import Client, default_client
-from .compat import ApiClient, CMLServiceApi, Configuration
+from .compat import ApiClient, CMLServiceApi, Configuration, rest, utils  # noqa: F401  (cmlapi.rest.ApiException, cmlapi.utils.Cursor)
 from .errors import (
     ApiError,
     ApiException,
@@ -63,7 +62,7 @@ __all__ = [
 
 def __dir__() -> list[str]:
     """The public names and every request class of the shipped CML spec, so ``cmldyn.CreateJ<Tab>`` completes."""
-    from .schemas import builtin_names
+    from .classes import builtin_names
 
     return sorted(set(__all__) | set(builtin_names()))
 
@@ -71,7 +70,7 @@ def __dir__() -> list[str]:
 def __getattr__(name: str) -> Any:
     """``cmldyn.CreateProjectRequest`` and every other schema of the shipped CML spec, made on first use."""
     if name[:1].isupper():
-        from .schemas import builtin_class
+        from .classes import builtin_class
 
         found = builtin_class(name)
         if found is not None:

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from .cache import SpecCache
 from .callables import build_callable
+from .classes import SchemaClasses
 from .contract import ContractReport, unapplied
 from .errors import ContractError, CredentialError, OperationError, ParamError, did_you_mean
 from .extras import Pool, RawAnswer, split_extras, with_http_info, with_timeout
@@ -25,7 +26,6 @@ from .model import OperationInfo, OperationModel
 from .request import PreparedRequest, prepare
 from .results import Result, ResultList, decode_answer, decode_body, error_from_response, wrap
 from .schema import Schema
-from .schemas import SchemaClasses
 from .settings import Settings, normalize_host
 from .settings import resolve as resolve_settings
 from .spec import build_spec, validate

@@ -20,7 +20,8 @@ from "the API said no":
     ├── FilterError        bad JMESPath: .expression and .position
     ├── PaginationError    cursor repeated or malformed
     ├── WaiterError        gave up: .last_result
-    └── ContractError      strict checking: an answer differs from the spec (.findings, .result)
+    ├── ContractError      strict checking: an answer differs from the spec (.findings, .result)
+    └── ToolError          an MCP tool call that cannot go ahead (refused, too large, busy, unknown)
 
 `ApiException` is an alias of `ApiError`, so scripts written for the generated
 `cmlapi` client keep their `except cmlapi.rest.ApiException` lines.
@@ -50,6 +51,7 @@ __all__ = [
     "ResponseError",
     "SpecError",
     "StorageError",
+    "ToolError",
     "TransportError",
     "UsageError",
     "WaiterError",
@@ -191,6 +193,10 @@ class ContractError(CmldynError):
         super().__init__(message, hint=hint)
         self.findings = list(findings or [])
         self.result = result
+
+
+class ToolError(CmldynError):
+    """An MCP tool call that cannot go ahead: returned to the agent as a tool error, never raised past the server."""
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

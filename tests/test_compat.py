@@ -12,8 +12,8 @@ import pytest
 import cmldyn
 import cmldyn as cmlapi
 from cmldyn import errors
+from cmldyn.compat.utils import Cursor
 from cmldyn.simulator import Simulator
-from cmldyn.utils import Cursor
 
 from .conftest import CANARY, CML_SPEC, ROOT
 

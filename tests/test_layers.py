@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
-PACKAGES = ("cli", "mcp", "repl", "simulator")
+PACKAGES = ("cli", "compat", "mcp", "repl", "simulator")
 
 # What each unit may import from cmldyn (besides itself), lowest layer first.
 ALLOWED: dict[str, set[str]] = {
@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "request": {"errors", "jsonvalue", "model", "schema", "validator"},
     "results": {"display", "errors", "jsonvalue", "schema"},
     "display": {"jsonvalue", "output"},
-    "schemas": {"errors", "jsonvalue", "schema", "spec"},
+    "classes": {"errors", "jsonvalue", "schema", "spec"},
     "transport": {"_version", "errors", "request", "security", "settings"},
     "filtering": {"errors", "jsonvalue"},
     "paginate": {"errors", "results"},
@@ -48,14 +48,12 @@ ALLOWED: dict[str, set[str]] = {
     "callables": {"display", "docs", "model", "paginate", "schema"},
     "extras": {"docs", "errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
-               "request", "results", "schema", "schemas", "settings", "spec", "transport", "waiter"},
-    "compat": {"client", "settings"},
+               "request", "results", "schema", "classes", "settings", "spec", "transport", "waiter"},
+    "compat": {"client", "errors", "paginate", "settings"},
     "livevalues": {"client", "errors", "jsonvalue", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
-    "rest": {"errors"},
-    "utils": {"paginate"},
-    "__init__": {"_version", "client", "compat", "errors", "rest", "results", "schemas", "utils"},
+    "__init__": {"_version", "classes", "client", "compat", "errors", "results"},
     "repl": {"_version", "client", "docs", "errors", "filtering", "jsonvalue", "livevalues",
-             "output", "results", "schema", "schemas", "settings",
+             "output", "results", "schema", "classes", "settings",
              "storage", "model"},
     "cli": {"_version", "cache", "client", "config", "mcp", "crawl", "docs", "errors", "filtering", "jsonvalue", "livevalues",
             "loader", "model", "output", "paginate", "repl",
@@ -224,7 +222,7 @@ def test_each_third_party_library_has_one_home() -> None:
 def test_no_module_reads_another_objects_underscore_attributes() -> None:
     """``x._name`` only on ``self``/``cls`` (or an object of the same class, inside that class):
     nothing outside client.py reaches into a Client, nothing reaches into anything else's privates."""
-    own_class = {("schemas.py", "type(self)._fields"), ("results.py", "other._data")}
+    own_class = {("classes.py", "type(self)._fields"), ("results.py", "other._data")}
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):

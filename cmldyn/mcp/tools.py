@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CmldynError, did_you_mean, redact
+from ..errors import CmldynError, ToolError, did_you_mean, redact
 from ..filtering import search as jmespath_search
 from ..jsonvalue import to_plain
 from ..output import error_lines
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..model import OperationModel
     from ..schema import Schema
 
-__all__ = ["FIXED_TOOLS", "Policy", "ToolError", "Toolbox", "classify", "mask", "tool_name"]
+__all__ = ["FIXED_TOOLS", "Policy", "Toolbox", "classify", "mask", "tool_name"]
 
 READ_METHODS = ("get", "head", "options")
 _DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
@@ -42,10 +42,6 @@ _SYNONYMS = {"start": ("create", "run", "launch"), "launch": ("create", "start")
              "new": ("create",), "make": ("create",), "add": ("create",), "change": ("update",), "edit": ("update",),
              "fetch": ("get",), "all": ("list",)}
 MASK = "***"
-
-
-class ToolError(CmldynError):
-    """A tool call that cannot go ahead: returned to the agent as a tool error, never raised past the server."""
 
 
 @dataclass

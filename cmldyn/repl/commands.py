@@ -3,7 +3,7 @@
 Owns: evaluating Python like ``python -i`` (expressions, statements, blocks,
 ``_``), the ``EXPR | JMESPATH`` filter, the dot commands, the one-line error
 messages, and the record of statements for ``.save``. May import the client
-side of cmldyn (client, errors, filtering, output, schemas).
+side of cmldyn (client, errors, filtering, output, classes).
 """
 
 from __future__ import annotations
@@ -396,8 +396,8 @@ def replay_header(origin: dict[str, Any]) -> list[str]:
 
 def render_value(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -> str:
     """How the REPL shows a value: results and JSON in the chosen format, anything else as its repr."""
+    from ..classes import RequestModel
     from ..results import Result, ResultList
-    from ..schemas import RequestModel
 
     if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
         return render_data(value, fmt, secrets)

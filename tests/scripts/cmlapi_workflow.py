@@ -6,7 +6,8 @@ import os
 import time
 
 import cmldyn as cmlapi
-from cmldyn.utils import Cursor
+
+Cursor = cmlapi.utils.Cursor  # where `from cmlapi.utils import Cursor` finds it
 
 HOST = os.environ["CML_HOST"]
 KEY = os.environ["CML_API_KEY"]

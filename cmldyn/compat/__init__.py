@@ -8,7 +8,9 @@
     client.list_projects(page_size=10)
 
 The spec is fetched on the first call, not at construction, as cmlapi needs no
-network to build its client objects. May import: client, errors, settings.
+network to build its client objects. The generated package's other modules are here under
+their own names: ``rest`` (ApiException) and ``utils`` (Cursor). May import: client, errors,
+paginate, settings.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .client import Client, connect
-from .settings import Settings
+from ..client import Client, connect
+from ..settings import Settings
 
 __all__ = ["ApiClient", "CMLServiceApi", "Configuration"]
 

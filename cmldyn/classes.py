@@ -1,8 +1,9 @@
-"""Request classes made from the spec's named schemas: ``CreateProjectRequest(name=..., template="Python")``.
+"""The spec's named schemas as Python classes: ``CreateProjectRequest(name=..., template="Python")``.
 
 Owns: one small class per definition (Swagger 2) or component schema (OpenAPI 3),
 with attribute access, ``to_dict()`` and a field check that names an unknown
-field (ParamError) the moment it is set. May import: errors, model.
+field (ParamError) the moment it is set. The same classes answer ``isinstance`` for results of
+that schema. May import: errors, jsonvalue, schema, spec.
 Scripts written for the generated cmlapi build their bodies this way.
 """
 
@@ -100,7 +101,7 @@ def make_class(name: str, schema: Schema) -> type[RequestModel]:
         "_open": open_schema,
         "__doc__": f"{doc}\n\nFields:\n" + "\n".join(lines) if lines else doc,
         "__signature__": inspect.Signature(params),
-        "__module__": "cmldyn.schemas",
+        "__module__": "cmldyn.classes",
     })
 
 
