@@ -163,12 +163,13 @@ class NotFoundError(ApiError):
 
 
 class FilterError(CmldynError, ValueError):
-    """A JMESPath expression that does not compile."""
+    """A JMESPath expression that does not compile, or passes a bound (``bound``: too long, too deep)."""
 
-    def __init__(self, message: str, *, expression: str = "", position: int | None = None) -> None:
+    def __init__(self, message: str, *, expression: str = "", position: int | None = None, bound: bool = False) -> None:
         super().__init__(message)
         self.expression = expression
         self.position = position
+        self.bound = bound
 
 
 class PaginationError(CmldynError):

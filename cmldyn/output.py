@@ -33,7 +33,8 @@ __all__ = [
 
 FORMATS = ("json", "yaml", "table", "raw")
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# Controls, bidi marks, and lone surrogates (bytes that were not UTF-8): none may reach a terminal raw.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -70,6 +71,8 @@ def render_yaml(data: JSON) -> str:
     import yaml
 
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip("\n")
+    if not isinstance(data, (dict, list)):
+        text = text.removesuffix("\n...")  # a lone scalar ends its document with "..."; the value is enough
     return safe_text(text)
 
 
@@ -205,14 +208,30 @@ def error_lines(error: BaseException, secrets: tuple[str, ...], *, python: bool 
     elif isinstance(error, CmldynError):
         text = f"{type(error).__name__}: {error.message}"
     elif python:
-        text = f"{type(error).__name__}: {error}"
+        text = f"{type(error).__name__}: {_message_of(error)}"
     else:
-        text = f"unexpected {type(error).__name__}: {error} (run with --debug for details)"
+        text = f"unexpected {type(error).__name__}: {_message_of(error)} (run with --debug for details)"
     if not python and isinstance(error, FilterError) and error.position is not None:
-        text += f" in {error.expression!r}"
+        text += f" in {_excerpt(error.expression, error.position)!r}"
     line = safe_text(" ".join(redact(text, secrets).split()))
     hint = getattr(error, "hint", None) if isinstance(error, CmldynError) else None
     return line, (safe_text(redact(hint, secrets)) if hint else None)
+
+
+def _excerpt(text: str, position: int, width: int = 60) -> str:
+    """``text`` around ``position``, at most ``width`` characters, "…" where it is cut."""
+    if len(text) <= width:
+        return text
+    start = max(0, min(position - width // 2, len(text) - width))
+    return ("…" if start else "") + text[start:start + width] + ("…" if start + width < len(text) else "")
+
+
+def _message_of(error: BaseException) -> str:
+    """``str(error)``, or what to say when the exception's own ``__str__`` fails."""
+    try:
+        return str(error)
+    except Exception as inner:  # noqa: BLE001 - someone's __str__ raised: say so instead
+        return f"(its message cannot be shown: str() raised {type(inner).__name__})"
 
 
 def traceback_text(error: BaseException, secrets: tuple[str, ...]) -> str:

@@ -1,9 +1,10 @@
 """Private files: 0600 in 0700 directories, written atomically, links never followed.
 
-Owns: every file cmldyn writes for itself (spec cache, profiles, saved scripts)
-and the checks made when reading one back (owner, group/other bits). May import:
-errors. A write goes to a temporary file in the same directory and is renamed
-over the old one, so an interrupted write leaves the previous file intact.
+Owns: every file cmldyn writes for itself (spec cache, profiles), the files it writes where the
+user says (a saved script), and the checks made when reading one back (owner, group/other
+bits). May import: errors. A write goes to a temporary file in the same directory and is
+renamed over the old one (or linked to its name, where an existing file must not be replaced),
+so an interrupted write leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 
 from .errors import StorageError
 
-__all__ = ["private_dir", "read_private", "write_private"]
+__all__ = ["private_dir", "read_private", "write_private", "write_user_file"]
 
 
 def private_dir(path: str) -> str:
@@ -58,6 +59,43 @@ def write_private(path: str, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def write_user_file(path: str, data: bytes, *, overwrite: bool = False) -> None:
+    """Write a file the user named (a saved script): mode 0600, atomically, never through a symbolic
+    link, in a directory left as it is. An existing file is replaced only with ``overwrite``.
+
+    Raises:
+        StorageError: the name is a symbolic link, or exists and ``overwrite`` is off.
+        OSError: the directory is missing or not writable (``strerror`` says which).
+        ValueError: the name holds a NUL character.
+    """
+    path = os.path.abspath(path)
+    if os.path.islink(path):
+        raise StorageError(f"{path} is a symbolic link; not writing through it or over it")
+    if os.path.exists(path) and not overwrite:
+        raise StorageError(f"{path} already exists")
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".part")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temp, path)  # a rename replaces a name, never what a link points to
+        else:
+            try:
+                os.link(temp, path)  # fails if the name appeared meanwhile (a link included): nothing replaced
+            except FileExistsError:
+                raise StorageError(f"{path} already exists") from None
+            os.unlink(temp)
     except BaseException:
         try:
             os.unlink(temp)

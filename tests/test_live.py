@@ -254,7 +254,7 @@ def test_a_demo_session_saves_a_script_that_starts_its_own_simulator(tmp_path: P
     assert first.returncode == 0, first.stderr
     replay = subprocess.run([sys.executable, str(target)], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert replay.returncode == 0, replay.stderr
-    shown = [line for line in first.stdout.splitlines() if not line.startswith("saved ")]
+    shown = [line for line in first.stdout.splitlines() if not line.startswith(("saved ", "run it with"))]
     assert replay.stdout.splitlines() == shown
 
 

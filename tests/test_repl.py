@@ -302,7 +302,9 @@ def test_repl_demo_from_a_pipe_subprocess() -> None:
 
 
 def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
-    """In a pty: type a partial parameter name, Tab, run a filtered call, leave with Ctrl-D."""
+    """In a pty: type a partial parameter name, Tab, run a filtered call; bare help() talks to the terminal;
+    hostile lines (bytes that are not UTF-8, `api` rebound, a JMESPath nested too deeply) each cost one
+    line; leave with Ctrl-D."""
     term = Terminal(["repl", "--demo"], {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, str(ROOT))
     try:
         assert term.wait_for(b">>>")
@@ -311,6 +313,14 @@ def test_real_terminal_tab_completion_and_ctrl_d(tmp_path: Path) -> None:
         term.clear()
         term.type(b"2) | projects[].name\r")
         assert term.answered(b'"demo"')
+        term.type(b"help()\r")
+        assert term.answered(b"help> ", 10), term.screen[-300:]  # its prompt shows, not swallowed
+        term.type(b"quit\r")
+        for line, answer in ((b"\xff\xfe print(1)\r", b"not valid UTF-8"), (b"api = 5\r.ops job\r", b"list_job_runs"),
+                             (b"_ | " + b"!" * 150 + b"a\r", b"nested too deeply"), (b"6*7\r", b"42")):
+            term.clear()
+            term.type(line)
+            assert term.answered(answer, 10), term.screen[-300:]
         assert term.leave() == 0, term.screen[-300:]
     finally:
         term.close()

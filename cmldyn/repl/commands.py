@@ -86,6 +86,11 @@ def split_filter(source: str) -> tuple[str, str] | None:
     return None
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_BARE_HELP = re.compile(r"\s*help\s*\(\s*\)\s*")
+_NEEDS_CLIENT = frozenset({"ops", "refresh", "drift"})
+
+
 def _json_like(value: Any) -> bool:
     from ..results import Result
 
@@ -107,6 +112,8 @@ class Console:
         self.origin = origin or {}  # where a saved script connects: host and profile, or the demo
         self.last_operation: str | None = None
         self.last_error: BaseException | None = None  # for .tb
+        self.home = namespace.get("api")  # the session's client, for dot commands when `api` is rebound
+        self.interactive = False  # at a terminal: bare help() talks to it
         self._compiler = codeop.CommandCompiler()
 
     # ---------------------------------------------------------------- input
@@ -123,8 +130,20 @@ class Console:
             return True  # let run() report it
 
     def run(self, source: str) -> Outcome:
-        """Run one input: a dot command, ``EXPR | JMESPATH``, or Python; note any drift its calls met."""
-        contract = getattr(self.namespace.get("api"), "contract", None)
+        """Run one input: a dot command, ``EXPR | JMESPATH``, or Python; note any drift its calls met.
+
+        Never raises (but for Ctrl-C and leaving): whatever goes wrong, in the user's code or ours,
+        is one line in the outcome, and the session goes on."""
+        try:
+            return self._run_noting(source)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - one line, the REPL goes on
+            self._failed(error)
+            return Outcome(self.error_line(error), ok=False)
+
+    def _run_noting(self, source: str) -> Outcome:
+        contract = getattr(self.client(), "contract", None)
         if contract is None or not contract.enabled or source.lstrip().startswith(".drift"):
             return self._run(source)
         mark = contract.mark()
@@ -141,6 +160,11 @@ class Console:
         text = source.strip("\n")
         if not text.strip():
             return Outcome()
+        bad = _SURROGATE.search(text)
+        if bad is not None:  # bytes that are not UTF-8, kept by the stream as surrogates
+            byte = ord(bad.group(0)) - 0xDC00
+            return Outcome(f"error: the line is not valid UTF-8 (byte 0x{byte:02x} at column {bad.start() + 1}); "
+                           "nothing was run", ok=False)
         # A line starting with a space runs as usual and stays out of .save (and of the history).
         private = text[:1] in (" ", "\t")
         if private:
@@ -170,7 +194,7 @@ class Console:
             compile_expression(expression)
         except FilterError as error:
             # Python's own `a | b` on non-JSON values still works; a bad filter on JSON says where.
-            if not self._looks_like_filter(expression):
+            if not (error.bound or self._looks_like_filter(expression)):
                 return None
             return Outcome(self._filter_error(error), ok=False)
         if self._python_or(left, expression):
@@ -216,6 +240,8 @@ class Console:
         return safe_text(f"error: {error.message}\n{caret_line(error)}")
 
     def _python(self, text: str) -> Outcome:
+        if _BARE_HELP.fullmatch(text):
+            return self._bare_help(text)
         try:
             try:
                 code = compile(text, "<cmldyn>", "eval")
@@ -252,6 +278,15 @@ class Console:
             return shown
         return Outcome(printed)
 
+    def _bare_help(self, text: str) -> Outcome:
+        """``help()`` asks its own questions: at a terminal it talks to it directly (not into the captured
+        output, where its prompt would be lost); with piped input there is nobody to answer."""
+        self.statements.append("# " + text)
+        if not self.interactive:
+            return Outcome("help() asks questions at a prompt; with piped input ask about something: help(api.create_job)")
+        exec(compile(text, "<cmldyn>", "exec"), self.namespace)
+        return Outcome()
+
     def _failed(self, error: BaseException) -> None:
         """Keep the error for .tb, and where ``traceback.print_last()`` looks for it."""
         import sys
@@ -268,7 +303,14 @@ class Console:
     def _show(self, value: Any, *, set_last: bool = True) -> Outcome:
         if set_last:
             self.namespace["_"] = value
-        return Outcome(self.render(value), value=value, is_result=True)
+        try:
+            text = self.render(value)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - the value's own repr failed: say so, go on
+            self._failed(error)
+            return Outcome(f"error: cannot show the value: {self.error_line(error).removeprefix('error: ')}", ok=False)
+        return Outcome(text, value=value, is_result=True)
 
     def render(self, value: Any) -> str:
         return render_value(value, self.output, self.secrets)
@@ -288,17 +330,35 @@ class Console:
         name, _, arg = text[1:].partition(" ")
         arg = arg.strip()
         outcome = self._dot(name, arg)
-        if outcome.ok and name not in ("save", "exit", "quit"):
+        if outcome.ok and name not in ("save", "save!", "exit", "quit"):
             if name == "output":
                 self.statements.append(f"replay.output = {arg!r}  # .output {arg}" if arg else f"# {text}")
             else:
                 self.statements.append(f"# {text}")
         return outcome
 
+    def client(self) -> Any:
+        """The client dot commands work with: ``api`` while it holds one, else the session's own."""
+        from ..client import Client
+
+        api = self.namespace.get("api")
+        return api if isinstance(api, Client) else self.home
+
     def _dot(self, name: str, arg: str) -> Outcome:
-        api: Any = self.namespace.get("api")
         if name in ("exit", "quit"):
             return Outcome(exit=True)
+        api: Any = self.client()
+        needs = name in _NEEDS_CLIENT or (name == "help" and bool(arg))
+        if needs and api is None:
+            return Outcome(f"error: .{name} needs a client, and `api` holds {type(self.namespace.get('api')).__name__}",
+                           ok=False)
+        outcome = self._dot_with(api, name, arg)
+        if needs and api is not self.namespace.get("api") and outcome.ok:
+            held = type(self.namespace.get("api")).__name__
+            outcome.note = f"`api` holds {held} now, so .{name} used the session's client (api = client gives it back)"
+        return outcome
+
+    def _dot_with(self, api: Any, name: str, arg: str) -> Outcome:
         if name == "ops":
             rows = [(o.name, o.method, o.path, o.summary) for o in api.operations
                     if not arg or arg.lower() in o.name.lower() or arg.lower() in o.path.lower()]
@@ -336,10 +396,10 @@ class Console:
             if self.last_error is None:
                 return Outcome("no error yet in this session")
             return Outcome(traceback_text(self.last_error, self.secrets).rstrip("\n"), page=True)
-        if name == "save":
+        if name in ("save", "save!"):
             if not arg:
-                return Outcome("error: .save FILE", ok=False)
-            return self.save(arg)
+                return Outcome("error: .save FILE (.save! FILE replaces an existing file)", ok=False)
+            return self.save(arg, overwrite=name == "save!")
         return Outcome(f"error: unknown command .{name}; try .help", ok=False)
 
     def drift(self, api: Any, arg: str) -> Outcome:
@@ -360,17 +420,33 @@ class Console:
                      f"in {sum(contract.calls.values())} answers" + (" (the last 50 shown)" if len(found) > 50 else ""))
         return Outcome(safe_text(redact("\n".join(lines), self.secrets)))
 
-    def save(self, path: str) -> Outcome:
-        """Write the session as a script that replays it: the same values printed the same way."""
+    def save(self, path: str, *, overwrite: bool = False) -> Outcome:
+        """Write the session as a script that replays it: the same values printed the same way.
+
+        A new file, mode 0600, written atomically; an existing one only with ``.save!``; never through
+        (or over) a symbolic link."""
+        import shlex
+        import sys
+
+        from ..errors import StorageError
+        from ..storage import write_user_file
+
         lines = replay_header(self.origin) + [redact(s, self.secrets) for s in self.statements]
+        shown = safe_text(path)
         try:
-            fd = os.open(os.path.expanduser(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
+            write_user_file(os.path.expanduser(path), ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"),
+                            overwrite=overwrite)
+        except StorageError as error:
+            hint = "; .save! FILE replaces it" if error.message.endswith("already exists") else ""
+            return Outcome(f"error: not saved: {safe_text(error.message)}{hint}", ok=False)
+        except ValueError:
+            return Outcome(f"error: not saved: a file name cannot hold a NUL character ({shown})", ok=False)
         except OSError as error:
-            return Outcome(f"error: cannot write {path}: {error.strerror}", ok=False)
+            return Outcome(f"error: cannot write {shown}: {error.strerror}", ok=False)
         steps = sum(1 for s in self.statements if not s.startswith("#"))
-        return Outcome(f"saved {steps} statements to {path} (run it with: python {path})")
+        python = shlex.quote(sys.executable)
+        return Outcome(f"saved {steps} statements to {shown}, mode 0600\n"
+                       f"run it with the Python that has cmldyn: {python} {shlex.quote(path)}")
 
 
 def replay_header(origin: dict[str, Any]) -> list[str]:

@@ -324,6 +324,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
     if live is not None:
         live.ready = lambda: _values_arrived(session, suggester)
     color = is_terminal(out) and not os.environ.get("NO_COLOR")
+    console.interactive = True
     while True:
         try:
             text = session.prompt()
