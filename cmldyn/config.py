@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, CredentialError, StorageError
+from .errors import ConfigError, CredentialError, Secret, StorageError, reveal
 from .storage import read_private, write_private
 
 __all__ = ["FIELDS", "KEY_FIELDS", "Profile", "default_config_path", "load_profiles", "save_profile"]
@@ -44,9 +44,11 @@ def default_config_path() -> str:
 
 @dataclass
 class Profile:
+    """One ``[profiles.NAME]`` table; a key written in it is held as a :class:`Secret`."""
+
     name: str
     host: str | None = None
-    key: str | None = None
+    key: Secret | str | None = None
     key_env: str | None = None
     key_command: str | None = None
     user: str | None = None
@@ -55,24 +57,29 @@ class Profile:
     spec: str | None = None
     timeout: float | None = None
     #: scheme name -> its own key fields (``key``, ``key_env`` or ``key_command``)
-    schemes: dict[str, dict[str, str]] = field(default_factory=dict)
+    schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def resolve_scheme_keys(self, env: Mapping[str, str]) -> dict[str, str]:
+    def __post_init__(self) -> None:
+        self.key = Secret.of(self.key)
+        self.schemes = {name: {k: (Secret.of(v) or "") if k == "key" else v for k, v in fields.items()}
+                        for name, fields in self.schemes.items()}
+
+    def resolve_scheme_keys(self, env: Mapping[str, str]) -> dict[str, Secret]:
         """Each scheme's own key, got the same ways as the profile's key (schemes with none left out)."""
-        found: dict[str, str] = {}
+        found: dict[str, Secret] = {}
         for name, fields in self.schemes.items():
-            key = Profile(f"{self.name}.schemes.{name}", key=fields.get("key"), key_env=fields.get("key_env"),
-                          key_command=fields.get("key_command")).resolve_key(env)
+            key = Profile(f"{self.name}.schemes.{name}", key=fields.get("key"), key_env=reveal(fields.get("key_env")),
+                          key_command=reveal(fields.get("key_command"))).resolve_key(env)
             if key:
                 found[name] = key
         return found
 
-    def resolve_key(self, env: Mapping[str, str]) -> str | None:
+    def resolve_key(self, env: Mapping[str, str]) -> Secret | None:
         """The key: written in the profile, named by an environment variable, or printed by a command."""
         if self.key:
-            return self.key
+            return Secret.of(self.key)
         if self.key_env:
-            return env.get(self.key_env) or None
+            return Secret.of(env.get(self.key_env))
         if self.key_command:
             try:
                 done = subprocess.run(shlex.split(self.key_command), capture_output=True, text=True, timeout=15, check=False)
@@ -80,7 +87,7 @@ class Profile:
                 raise CredentialError(f"key_command of profile {self.name!r} failed to run: {type(exc).__name__}") from None
             if done.returncode != 0:
                 raise CredentialError(f"key_command of profile {self.name!r} exited with {done.returncode}")
-            return done.stdout.strip() or None
+            return Secret.of(done.stdout.strip())
         return None
 
 
@@ -174,6 +181,7 @@ def _key(name: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    value = reveal(value)  # a key held as a Secret is written as itself: this file is where it is kept
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ResponseError, redact
+from .errors import ResponseError, Secrets, redact
 from .jsonvalue import JSON, loads_strict, media_type
 from .validator import RESPONSE_RULES, check, short
 
@@ -88,7 +88,7 @@ class ContractReport:
         strict: a call whose answer has an ``error`` finding fails with :class:`ContractError`.
     """
 
-    def __init__(self, *, enabled: bool = True, strict: bool = False, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, enabled: bool = True, strict: bool = False, secrets: Secrets = ()) -> None:
         self.enabled = enabled
         self.strict = strict
         self._secrets = secrets

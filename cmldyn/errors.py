@@ -27,13 +27,15 @@ from "the API said no":
 `cmlapi` client keep their `except cmlapi.rest.ApiException` lines.
 
 Also here, because every message needs them: :func:`redact` (the one redactor: secrets and
-credential header values become ``***``) and :func:`did_you_mean` (the one spelling hint).
+credential header values become ``***``), :class:`Secret` (how every cmldyn object holds a key, so
+no ``repr``, ``str``, ``vars()`` walk or traceback with locals shows it) and :func:`did_you_mean`
+(the one spelling hint).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Union
 
 __all__ = [
     "ApiError",
@@ -49,6 +51,8 @@ __all__ = [
     "PaginationError",
     "ParamError",
     "ResponseError",
+    "Secret",
+    "Secrets",
     "SpecError",
     "StorageError",
     "ToolError",
@@ -57,6 +61,7 @@ __all__ = [
     "WaiterError",
     "did_you_mean",
     "redact",
+    "reveal",
 ]
 
 
@@ -200,9 +205,76 @@ class ToolError(CmldynError):
     """An MCP tool call that cannot go ahead: returned to the agent as a tool error, never raised past the server."""
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
+class Secret:
+    """A key, a password: ``repr``, ``str``, ``vars()`` and pickling show nothing of it.
+
+    The value lives in a closure, not in an attribute, so a walk over ``vars()`` or ``__dict__`` of any
+    object holding one (a Client, its transport, the settings) finds no string to leak, and a traceback
+    printed with its locals shows ``Secret('***')``. :meth:`reveal` hands it to the one place that sends
+    it (the transport's auth hook) and to the redactor.
+    """
+
+    __slots__ = ("_value",)
+    _value: Callable[[], str]
+
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", lambda: value)
+
+    @classmethod
+    def of(cls, value: Secret | str | None) -> Secret | None:
+        """``value`` held as a Secret (None and ``""`` stay None)."""
+        if value is None or isinstance(value, Secret):
+            return value
+        return cls(str(value)) if str(value) else None
+
+    def reveal(self) -> str:
+        value: str = self._value()
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Secret cannot be changed")
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self.reveal())
+
+    def __eq__(self, other: object) -> bool:
+        import hmac
+
+        if isinstance(other, Secret):
+            other = other.reveal()
+        return isinstance(other, str) and hmac.compare_digest(self.reveal().encode(), other.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self.reveal()))
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not pickled (it would write the key out)")
+
+
+#: What messages are redacted against: keys held as Secrets (or, from a caller's own hands, as text).
+Secrets = tuple[Union[Secret, str], ...]
+
+
+def reveal(value: Secret | str | None) -> str | None:
+    """The text of a key held either way, for the code that sends it."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+def redact(text: str, secrets: Iterable[Secret | str | None] = ()) -> str:
     """Return ``text`` with every secret and every credential header value replaced by ``***``."""
-    for secret in secrets:
+    for held in secrets:
+        secret = reveal(held)
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return _HEADER_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from .errors import ApiError, CmldynError, FilterError, redact
+from .errors import ApiError, CmldynError, FilterError, Secrets, redact
 from .jsonvalue import JSON, to_plain
 
 __all__ = [
@@ -195,7 +195,7 @@ def is_terminal(stream: Any) -> bool:
         return False
 
 
-def error_lines(error: BaseException, secrets: tuple[str, ...], *, python: bool = False) -> tuple[str, str | None]:
+def error_lines(error: BaseException, secrets: Secrets, *, python: bool = False) -> tuple[str, str | None]:
     """The one-line message and the optional hint for any error, redacted and terminal-safe.
 
     The CLI and the REPL both show errors through this. ``python`` is the REPL's view, where
@@ -234,7 +234,7 @@ def _message_of(error: BaseException) -> str:
         return f"(its message cannot be shown: str() raised {type(inner).__name__})"
 
 
-def traceback_text(error: BaseException, secrets: tuple[str, ...]) -> str:
+def traceback_text(error: BaseException, secrets: Secrets) -> str:
     """The full traceback (for --debug and the REPL's .tb), redacted and terminal-safe."""
     import traceback
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from .errors import ApiError, AuthError, NotFoundError, ResponseError, redact
+from .errors import ApiError, AuthError, NotFoundError, ResponseError, Secrets, redact
 from .jsonvalue import JSON, loads_strict, looks_like_html, media_type, to_plain
 from .schema import Schema
 
@@ -302,7 +302,7 @@ def error_from_response(
     headers: dict[str, str],
     *,
     operation: str | None,
-    secrets: tuple[str, ...] = (),
+    secrets: Secrets = (),
     context: str = "",
 ) -> ApiError:
     """Build the ApiError for a >= 400 answer, with the server's message where it sent one."""

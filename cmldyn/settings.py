@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ParamError, UsageError
+from .errors import ParamError, Secret, UsageError
 
 __all__ = ["ENV_HOST", "ENV_KEY", "ENV_PASSWORD", "ENV_USER", "Settings", "normalize_host", "resolve"]
 
@@ -67,15 +67,16 @@ class Settings:
     """Everything a client is built from, resolved once. Change it with :func:`dataclasses.replace`.
 
     ``timeout`` is (connect, read) seconds or one number for both; None keeps the transport's
-    default, as does ``deadline`` (seconds for a whole call, retries included).
+    default, as does ``deadline`` (seconds for a whole call, retries included). The key, the
+    password and the schemes' keys may be given as text; they are held as :class:`Secret`.
     """
 
     host: str | None = None
-    token: str | None = field(default=None, repr=False)
+    token: Secret | str | None = field(default=None, repr=False)
     user: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: Secret | str | None = field(default=None, repr=False)
     #: A key of its own for a security scheme, by the scheme's name in the spec (a profile's ``[schemes.X]``).
-    scheme_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    scheme_keys: Mapping[str, Secret | str] = field(default_factory=dict, repr=False)
     spec: str | None = None
     ca_cert: str | None = None
     proxy: str | None = None  # every request through this proxy (cmlapi's Configuration.proxy); else the environment's
@@ -91,10 +92,16 @@ class Settings:
     strict: bool = False  # an answer that differs from the spec fails the call (exit 6)
     no_check: bool = False  # answers are not checked against the spec at all
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "token", Secret.of(self.token))
+        object.__setattr__(self, "password", Secret.of(self.password))
+        keys = {name: Secret.of(key) for name, key in self.scheme_keys.items()}
+        object.__setattr__(self, "scheme_keys", {name: key for name, key in keys.items() if key is not None})
+
     @property
-    def secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> tuple[Secret, ...]:
         """Every credential these settings hold: what each message, log and file is redacted against."""
-        return tuple(s for s in (self.token, self.password, *self.scheme_keys.values()) if s)
+        return tuple(s for s in (self.token, self.password, *self.scheme_keys.values()) if isinstance(s, Secret) and s)
 
     @property
     def base_url(self) -> str:
@@ -108,7 +115,7 @@ class Settings:
             return (float(self.timeout[0]), float(self.timeout[1]))
         return (float(self.timeout), float(self.timeout))
 
-    def with_server(self, host: str, token: str | None) -> Settings:
+    def with_server(self, host: str, token: Secret | str | None) -> Settings:
         """The same settings pointed at another server (the built-in simulator of ``--demo``)."""
         return replace(self, host=host, token=token)
 

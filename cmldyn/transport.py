@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ._version import __version__
-from .errors import ApiError, CredentialError, ResponseError, TransportError, UsageError, redact
+from .errors import ApiError, CredentialError, ResponseError, Secret, TransportError, UsageError, redact, reveal
 from .request import PreparedRequest
 from .security import Scheme
 from .settings import Settings
@@ -52,22 +52,25 @@ READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/=:]+$")
 
 
-def clean_token(token: str | None) -> str | None:
+def clean_token(token: Secret | str | None) -> Secret | None:
     """Strip whitespace and an optional ``Bearer `` prefix; refuse characters a header cannot hold.
+
+    Returns the key held as a :class:`Secret` (None when there is none).
 
     Raises:
         CredentialError: naming the problem, never the key.
     """
-    if token is None:
+    text = reveal(token)
+    if text is None:
         return None
-    text = str(token).strip()
+    text = str(text).strip()
     if text.lower().startswith("bearer "):
         text = text[7:].strip()
     if not text:
         return None
     if not _TOKEN_RE.match(text):
         raise CredentialError("API key contains invalid characters", hint="copy the key again from User Settings > API Keys")
-    return text
+    return Secret(text)
 
 
 if TYPE_CHECKING:
@@ -95,11 +98,11 @@ class BearerAuth:
     """Adds ``authorization: Bearer <key>`` to each request, as requests' auth hook (the AuthBase
     protocol: called with the prepared request), so a ~/.netrc entry can never replace it."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: Secret) -> None:
         self._token = token
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["authorization"] = "Bearer " + self._token
+        r.headers["authorization"] = "Bearer " + self._token.reveal()
         return r
 
     def __repr__(self) -> str:
@@ -110,8 +113,8 @@ class SchemeAuth:
     """Attaches credentials as the spec's security schemes say: an API key in a header, the query
     or a cookie; bearer; basic. An auth hook like BearerAuth, so netrc cannot replace it either."""
 
-    def __init__(self, schemes: Sequence[Scheme], token: str | None, user: str | None, password: str | None,
-                 keys: Mapping[str, str] | None = None) -> None:
+    def __init__(self, schemes: Sequence[Scheme], token: Secret | None, user: str | None, password: Secret | None,
+                 keys: Mapping[str, Secret] | None = None) -> None:
         self._schemes = tuple(schemes)
         self._default = token
         self._keys = dict(keys or {})  # a key of its own for a scheme, by scheme name (a profile's [schemes.X])
@@ -120,18 +123,18 @@ class SchemeAuth:
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         for scheme in self._schemes:
-            self._token = self._keys.get(scheme.name, self._default)
+            token = reveal(self._keys.get(scheme.name, self._default)) or ""
             if scheme.kind == "basic":
-                pair = f"{self._user or ''}:{self._password or ''}".encode("utf-8")
+                pair = f"{self._user or ''}:{reveal(self._password) or ''}".encode("utf-8")
                 r.headers["authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
             elif scheme.kind == "bearer":
-                r.headers["authorization"] = f"Bearer {self._token}"
+                r.headers["authorization"] = f"Bearer {token}"
             elif scheme.kind == "header":
-                r.headers[scheme.param] = self._token or ""
+                r.headers[scheme.param] = token
             elif scheme.kind == "query":
-                r.prepare_url(r.url, {scheme.param: self._token or ""})
+                r.prepare_url(r.url, {scheme.param: token})
             elif scheme.kind == "cookie":
-                cookie = f"{scheme.param}={self._token or ''}"
+                cookie = f"{scheme.param}={token}"
                 r.headers["cookie"] = f"{r.headers['cookie']}; {cookie}" if r.headers.get("cookie") else cookie
         return r
 
@@ -178,11 +181,11 @@ class Transport:
     """Sends PreparedRequests to one origin (scheme, host, port) with one pooled session."""
 
     base_url: str
-    token: str | None = None
+    token: Secret | str | None = None  # held as a Secret: its repr shows ***
     verify: bool = True
     user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    scheme_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # scheme name -> its own key
+    password: Secret | str | None = None
+    scheme_keys: Mapping[str, Secret | str] = field(default_factory=dict)  # scheme name -> its own key
     ca_cert: str | None = None
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     deadline: float = DEFAULT_DEADLINE
@@ -204,11 +207,14 @@ class Transport:
             raise TransportError(f"invalid host URL {self.base_url!r}; expected https://host[:port]")
         self.origin = _origin(self.base_url)
         self._local = threading.local()
-        self.token = clean_token(self.token)
-        self.scheme_keys = {name: key for name, key in ((n, clean_token(k)) for n, k in self.scheme_keys.items()) if key}
-        if self.password is not None and any(ch in self.password for ch in "\r\n\0"):
+        token = clean_token(self.token)
+        keys = {name: key for name, key in ((n, clean_token(k)) for n, k in self.scheme_keys.items()) if key}
+        password = Secret.of(self.password)
+        if any(ch in (reveal(password) or "") for ch in "\r\n\0"):
             raise CredentialError("the password contains a line break or NUL character (not shown)")
-        self._auth = BearerAuth(self.token) if self.token else None
+        self.token, self.scheme_keys, self.password = token, keys, password
+        self._credentials = (token, password, keys)  # the same, typed as held
+        self._auth = BearerAuth(token) if token else None
         # Proxies from the environment are looked up once (with the first session), not per call;
         # trust_env is off so netrc and REQUESTS_CA_BUNDLE never override what the user configured.
         self._proxies: dict[str, str] | None = None
@@ -229,11 +235,12 @@ class Transport:
                    on_wait=on_wait, **options)
 
     @property
-    def secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> tuple[Secret, ...]:
         """The credentials this transport sends: what its error texts are redacted against."""
-        return tuple(s for s in (self.token, self.password, *self.scheme_keys.values()) if s)
+        token, password, keys = self._credentials
+        return tuple(s for s in (token, password, *keys.values()) if s)
 
-    def key_for(self, scheme: str) -> str | None:
+    def key_for(self, scheme: str) -> Secret | str | None:
         """The key a scheme is sent with: its own (from a profile), else the one key."""
         return self.scheme_keys.get(scheme) or self.token
 
@@ -434,7 +441,8 @@ class Transport:
             return self._auth
         if not auth:
             return None
-        return SchemeAuth(auth, self.token, self.user, self.password, self.scheme_keys)
+        token, password, keys = self._credentials
+        return SchemeAuth(auth, token, self.user, password, keys)
 
     def _reading_error(self, exc: BaseException, size: int, expected: str | None,
                        timeout: tuple[float, float]) -> TransportError:

@@ -13,7 +13,7 @@ import argparse
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from ..errors import ContractError, redact
+from ..errors import ContractError, Secrets, redact
 from .context import Context
 from .exits import Exit
 
@@ -77,7 +77,7 @@ def _table(found: Crawl) -> str:
     return safe_text("\n".join(lines))
 
 
-def junit_xml(found: Crawl, secrets: tuple[str, ...] = ()) -> bytes:
+def junit_xml(found: Crawl, secrets: Secrets = ()) -> bytes:
     """JUnit XML: one test case per read-only operation; a failure per error finding, skipped if not reached."""
     errors = sum(1 for r in found.operations for d in r.findings if d.severity == "error")
     suite = ElementTree.Element("testsuite", name="cmldyn check", tests=str(len(found.operations)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import CredentialError, UsageError
+from ..errors import CredentialError, Secret, UsageError
 from .context import Context
 from .exits import Exit
 
@@ -37,7 +37,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def check_key(ctx: Context, host: str, key: str) -> str:
+def check_key(ctx: Context, host: str, key: Secret | str) -> str:
     """One line on whether the server takes the key: asked with the spec's key check where it has one
     (CML: validate_api_key with the API audience), else not asked. Never fails the command."""
     from dataclasses import replace

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import CredentialError, UsageError, redact
+from ..errors import CredentialError, Secrets, UsageError, redact
 from ..loader import UNREACHABLE
 from ..settings import Settings
 
@@ -40,7 +40,7 @@ class Context:
     sim: Simulator | None = field(default=None, init=False)
 
     @property
-    def secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> Secrets:
         return self.settings.secrets
 
     @property

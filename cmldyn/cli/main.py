@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Callable, TextIO
 
-from ..errors import CmldynError, TransportError, UsageError
+from ..errors import CmldynError, Secret, Secrets, TransportError, UsageError
 from ..loader import UNREACHABLE
 from ..settings import resolve
 from . import browse, call, check, completion, configure, interactive, mcp, specs
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     ctx: Context | None = None
-    secrets: tuple[str, ...] = ()
+    secrets: Secrets = ()
     try:
         if argv[:1] == ["__complete"]:
             return completion.run_complete(argv[1:], stdout, stderr, stdin, env)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         if getattr(args, "token_stdin", False):
             # The key from a pipe (a secret manager), so it is never in argv, ps or shell history.
             flags["token"] = stdin.readline().strip() or None
-        secrets = (flags["token"],) if flags.get("token") else ()
+        secrets = (Secret(flags["token"]),) if flags.get("token") else ()
         notes: list[str] = []
         settings = resolve(flags, env, warnings=notes, creating=args.command == "configure")
         for note in notes:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             ctx.close()
 
 
-def report(error: BaseException, stderr: TextIO, secrets: tuple[str, ...], debug: bool) -> None:
+def report(error: BaseException, stderr: TextIO, secrets: Secrets, debug: bool) -> None:
     """One ``cmldyn: error:`` line, an optional ``hint:`` line; the traceback only with --debug."""
     from ..output import error_lines, traceback_text
 

@@ -21,7 +21,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CmldynError
+from ..errors import CmldynError, Secret
 from ..filtering import search
 from ..repl.commands import render_data, render_value
 
@@ -58,7 +58,7 @@ def connect(*, host: str | None = None, profile: str | None = None, demo: bool =
         ctx = Context(settings, sys.stdout, sys.stderr, sys.stdin)
         api = ctx.client()
     except CmldynError as error:  # as the cmldyn command reports it, with its documented exit code
-        report(error, sys.stderr, (flags["token"],) if flags.get("token") else (), bool(flags.get("debug")))
+        report(error, sys.stderr, (Secret(flags["token"]),) if flags.get("token") else (), bool(flags.get("debug")))
         raise SystemExit(exit_code(error)) from None
     atexit.register(ctx.close)
     return api

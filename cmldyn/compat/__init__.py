@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from ..client import Client, connect
+from ..errors import Secret, reveal
 from ..settings import Settings
 
 __all__ = ["ApiClient", "CMLServiceApi", "Configuration"]
@@ -33,7 +34,7 @@ class Configuration:
         self.host = host or ""
         self.verify_ssl = True
         self.ssl_ca_cert: str | None = None
-        self.api_key: dict[str, str] = dict(api_key or {})
+        self.api_key: dict[str, str] = _KeyTable(api_key or {})
         self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
         self.timeout: float | None = None
         self.proxy: str | None = None
@@ -42,26 +43,44 @@ class Configuration:
         return f"Configuration(host={self.host!r}, verify_ssl={self.verify_ssl})"
 
 
+class _KeyTable(dict):  # type: ignore[type-arg]
+    """``Configuration.api_key`` as cmlapi scripts fill it (``config.api_key["authorization"] = key``):
+    each value is kept as a Secret, so nothing holding the table shows a key."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__()
+        self.update(values)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, Secret.of(value))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+
 class ApiClient:
     """Holds a Configuration and default headers; the key comes from the ``authorization`` header."""
 
     def __init__(self, configuration: Configuration | None = None, header_name: str | None = None,
                  header_value: str | None = None) -> None:
         self.configuration = configuration or Configuration()
-        self.default_headers: dict[str, str] = {}
+        self.default_headers: dict[str, Secret | str] = {}
         if header_name is not None and header_value is not None:
             self.set_default_header(header_name, header_value)
 
     def set_default_header(self, header_name: str, header_value: str) -> None:
-        self.default_headers[header_name.lower()] = header_value
+        name = header_name.lower()
+        # The authorization header holds the key: kept as a Secret, so vars() and repr never show it.
+        self.default_headers[name] = Secret(header_value) if name == "authorization" else header_value
 
-    def token(self) -> str | None:
+    def token(self) -> Secret | None:
         value = self.default_headers.get("authorization")
         if value is None:
-            key = self.configuration.api_key.get("authorization")
+            key = reveal(self.configuration.api_key.get("authorization"))
             prefix = self.configuration.api_key_prefix.get("authorization", "")
             value = f"{prefix} {key}".strip() if key else None
-        return value
+        return Secret.of(value)
 
     def close(self) -> None:
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..docs import render_doc
-from ..errors import CmldynError, FilterError, redact
+from ..errors import CmldynError, FilterError, Secrets, redact
 from ..filtering import caret_line, compile_expression, search
 from ..output import error_lines, operations_table, render, safe_text, traceback_text
 
@@ -100,7 +100,7 @@ def _json_like(value: Any) -> bool:
 class Console:
     """The REPL's state: namespace, output format, secrets to redact, saved statements."""
 
-    def __init__(self, namespace: dict[str, Any], *, secrets: tuple[str, ...] = (), debug: bool = False,
+    def __init__(self, namespace: dict[str, Any], *, secrets: Secrets = (), debug: bool = False,
                  refresh: Callable[[], tuple[list[str], list[str]]] | None = None,
                  origin: dict[str, Any] | None = None) -> None:
         self.namespace = namespace
@@ -470,7 +470,7 @@ def replay_header(origin: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_value(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -> str:
+def render_value(value: Any, fmt: str = "json", secrets: Secrets = ()) -> str:
     """How the REPL shows a value: results and JSON in the chosen format, anything else as its repr."""
     from ..classes import RequestModel
     from ..results import Result, ResultList
@@ -484,7 +484,7 @@ def render_value(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -
     return safe_text(redact(repr(value), secrets))
 
 
-def render_data(value: Any, fmt: str = "json", secrets: tuple[str, ...] = ()) -> str:
+def render_data(value: Any, fmt: str = "json", secrets: Secrets = ()) -> str:
     """JSON data in the chosen format: results, and what a filter gave (even one string is shown as JSON)."""
     return redact(render(value, fmt), secrets)
 

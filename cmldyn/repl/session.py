@@ -22,6 +22,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from pygments.lexers.python import PythonLexer
 
 from .._version import __version__
+from ..errors import Secrets, redact
 from ..livevalues import LiveValues
 from ..output import highlight_json, is_terminal, safe_text
 from .commands import Console, Outcome
@@ -41,12 +42,12 @@ class PrivateHistory(FileHistory):
     or ``authorization``, or starts with a space (as shells do with HISTCONTROL).
     """
 
-    def __init__(self, filename: str, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, filename: str, secrets: Secrets = ()) -> None:
         super().__init__(filename)
         self._secrets = tuple(s for s in secrets if s)
 
     def store_string(self, string: str) -> None:
-        if string.startswith(" ") or _SECRET_LINE.search(string) or any(s in string for s in self._secrets):
+        if string.startswith(" ") or _SECRET_LINE.search(string) or redact(string, self._secrets) != string:
             return
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         try:
@@ -65,7 +66,7 @@ def history_path() -> str:
     return os.path.join(user_data_dir("cmldyn", appauthor=False), "history")
 
 
-def open_history(path: str, secrets: tuple[str, ...], warn: TextIO) -> History:
+def open_history(path: str, secrets: Secrets, warn: TextIO) -> History:
     """The private history, or memory only (with one warning) when the file cannot be used safely."""
     from ..errors import StorageError
     from ..storage import private_dir

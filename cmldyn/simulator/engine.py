@@ -145,11 +145,20 @@ def status_field(schema: Schema | None) -> str | None:
 class Hooks(Protocol):
     """What the engine asks of a profile: its tables (tried before any inference) and a few decisions."""
 
-    seeds: tuple[str, ...]
-    sample_style: str
-    operations: Mapping[str, Callable[[Engine, Call], Reply]]
-    actions: Mapping[str, Callable[[Engine, str, dict[str, JSON]], None]]
-    id_fields: Mapping[str, str]
+    @property
+    def seeds(self) -> tuple[str, ...]: ...
+
+    @property
+    def sample_style(self) -> str: ...
+
+    @property
+    def operations(self) -> Mapping[str, Callable[[Engine, Call], Reply]]: ...
+
+    @property
+    def actions(self) -> Mapping[str, Callable[[Engine, str, dict[str, JSON]], None]]: ...
+
+    @property
+    def id_fields(self) -> Mapping[str, str]: ...
 
     def collection_prefix(self, index: SpecIndex) -> str: ...
 

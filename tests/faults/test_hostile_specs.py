@@ -22,6 +22,7 @@ CHILD = r"""
 import io, json, os, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
 import cmldyn.cli, cmldyn.spec, cmldyn.output, cmldyn.model, difflib, yaml
+from cmldyn.docs import render_doc
 from prance.util import resolver
 path = sys.argv[1]
 roots = tuple({sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(cmldyn.__file__))})
