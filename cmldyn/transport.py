@@ -161,7 +161,16 @@ class Response:
 
 @dataclass
 class RetryPolicy:
-    """Retries for idempotent calls on 429/502/503/504 and connection failures."""
+    """When a call is sent again, and how long to wait between attempts.
+
+    The rule (the README and ARCHITECTURE.md say the same): GET, HEAD, OPTIONS, PUT and DELETE are sent
+    again after 429, 502, 503, 504, a time-out or a reset connection (not a refused one); a POST or
+    PATCH only after 429, which a server sends before it does any work (botocore retries throttling for
+    every method too), never after a 5xx or a connection that failed mid-way, which may have done the
+    work. At most ``attempts`` in all; waits are full-jitter backoff or the server's ``Retry-After``
+    (capped at ``retry_after_cap``), their sum within ``budget`` seconds; every attempt within the
+    transport's deadline.
+    """
 
     attempts: int = 3
     base: float = 0.5
@@ -298,43 +307,48 @@ class Transport:
     def _send_retrying(self, request: PreparedRequest, auth: Auth, absolute: bool) -> Response:
         start = self.clock()
         policy = self.retry
-        retryable = request.method in IDEMPOTENT
+        idempotent = request.method in IDEMPOTENT
         attempts = 1 if request.background else policy.attempts  # completion's fetches never wait on retries
         attempt = 0
-        last: Response | None = None
+        waited = 0.0
         while True:
+            failure: TransportError | None = None
+            response: Response | None = None
             try:
                 response = self._send_following(request, start, auth, absolute)
             except TransportError as exc:
-                if not (retryable and exc.retryable) or attempt + 1 >= attempts:
+                if not (idempotent and exc.retryable) or attempt + 1 >= attempts:
                     if attempt:
                         exc.message = f"{exc.message} (gave up after {attempt + 1} attempts)"
                     raise
+                failure = exc
                 # A kept-alive connection the server had just closed: reconnect at once, no backoff.
                 delay = 0.0 if (attempt == 0 and getattr(exc, "reset", False)) else policy.backoff(attempt)
             else:
-                if response.status not in RETRY_STATUSES or not (retryable or response.status == 429):
+                if response.status not in RETRY_STATUSES or not (idempotent or response.status == 429):
                     return response
-                last = response
                 if attempt + 1 >= attempts:
-                    if attempt:
-                        response.note = f"gave up after {attempt + 1} attempts"
-                        response.reason = f"{response.reason}; {response.note}"
-                    return response
+                    return _gave_up(response, f"gave up after {attempt + 1} attempts" if attempt else "")
                 delay = policy.backoff(attempt)
                 asked = _retry_after(response.headers.get("retry-after"))
                 if asked is not None:
                     if asked > policy.retry_after_cap * 4:
-                        response.note = f"server asked to wait {_human(asked)}; giving up"
-                        response.reason = f"{response.reason}; {response.note}"
-                        return response
+                        return _gave_up(response, f"server asked to wait {_human(asked)}; giving up")
                     delay = min(asked, policy.retry_after_cap)
-            limit = min(policy.budget, self.deadline)
-            if self.clock() - start + delay > limit:
-                if last is not None:
-                    return last
-                what = "deadline" if self.deadline <= policy.budget else "retry budget"
-                raise TransportError(f"gave up after {attempt + 1} attempts: the {limit:.0f} s {what} is spent")
+            # Another attempt only where it can still finish: within the deadline and the waiting budget.
+            why = ""
+            if self.clock() - start + delay >= self.deadline:
+                why = f"the {_human(self.deadline)} deadline would pass"
+            elif waited + delay > policy.budget:
+                why = f"the {_human(policy.budget)} retry budget is spent"
+            if why:
+                note = f"gave up after {attempt + 1} attempt{'s' if attempt else ''}: {why}"
+                if response is not None:
+                    return _gave_up(response, note)
+                assert failure is not None
+                failure.message = f"{failure.message} ({note})"
+                raise failure
+            waited += delay
             if self.on_wait is not None:
                 self.on_wait(f"retrying {request.method} {request.path} in {delay:.1f} s "
                              f"(attempt {attempt + 2} of {attempts})")
@@ -433,7 +447,7 @@ class Transport:
         except (TransportError, ResponseError):
             raise
         except Exception as exc:  # urllib3 and http.client errors while reading, told apart by type
-            raise self._reading_error(exc, size, expected, timeout) from None
+            raise self._reading_error(exc, size, expected, timeout, _where(raw.url or self.base_url)) from None
         return b"".join(chunks)
 
     def _hook(self, auth: Auth) -> BearerAuth | SchemeAuth | None:
@@ -445,7 +459,7 @@ class Transport:
         return SchemeAuth(auth, token, self.user, password, keys)
 
     def _reading_error(self, exc: BaseException, size: int, expected: str | None,
-                       timeout: tuple[float, float]) -> TransportError:
+                       timeout: tuple[float, float], where: str) -> TransportError:
         """What went wrong while the body was arriving, from the library exception's type."""
         urllib3 = _urllib3()
         import http.client  # loaded by requests already; not imported up front, so a start that sends nothing skips it
@@ -454,9 +468,12 @@ class Transport:
         if incomplete is not None or _find(exc, urllib3.exceptions.ProtocolError, ConnectionError) is not None:
             partial = getattr(incomplete, "partial", None)
             have = partial if isinstance(partial, int) else (len(partial) if isinstance(partial, bytes) else size)
-            return TransportError(f"connection closed mid-response ({have} of {expected or '?'} bytes)")
+            if expected:
+                return TransportError(f"connection closed mid-response ({have} of {expected} bytes) by {where}")
+            return TransportError(f"connection closed mid-response by {where}, after {have} bytes "
+                                  "(the length was not announced: a chunked body cut short)")
         if _find(exc, urllib3.exceptions.ReadTimeoutError, socket.timeout) is not None:
-            return TransportError(f"no response within {_human(timeout[1])} (read timeout)")
+            return TransportError(f"no more of the response within {_human(timeout[1])} (read timeout) from {where}")
         if _find(exc, urllib3.exceptions.DecodeError) is not None:
             return TransportError("the response could not be decompressed (a corrupt gzip or deflate body)",
                                   retryable=False)
@@ -466,8 +483,7 @@ class Transport:
                    timeout: tuple[float, float]) -> TransportError:
         """A requests exception as a TransportError, told apart by the types in its cause chain."""
         requests, urllib3 = _http(), _urllib3()
-        parts = urlsplit(url)
-        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        where = _where(url)
         if isinstance(exc, requests.exceptions.SSLError):
             if re.search(r"(?i)wrong[_ ]version[_ ]number|record layer failure|http request|unknown protocol", str(exc)):
                 return TransportError(f"the server at {where} answered plain HTTP, not TLS; use http:// instead of https://",
@@ -497,6 +513,20 @@ class Transport:
             return error
         text = redact(str(exc), self.secrets)
         return TransportError(f"request to {where} failed: {type(exc).__name__}: {text[:200]}")
+
+
+def _where(url: str) -> str:
+    """``host:port`` of a URL, for messages."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _gave_up(response: Response, note: str) -> Response:
+    """The last answer of a retried call, saying why no further attempt was made."""
+    if note:
+        response.note = note
+        response.reason = f"{response.reason}; {note}"
+    return response
 
 
 def _origin(url: str) -> str:

@@ -74,6 +74,72 @@ def test_truncated_body_says_how_much_arrived(raw) -> None:  # type: ignore[no-u
         transport(server.url).send(get())
 
 
+def test_a_chunked_body_cut_short_says_how_much_arrived_not_of_how_much(raw) -> None:  # type: ignore[no-untyped-def]
+    def cut(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"7\r\n{\"a\": 1\r\n40\r\n{\"b\"")
+
+    server = raw(cut)
+    with pytest.raises(errors.TransportError) as info:
+        transport(server.url).send(get())
+    message = info.value.message
+    assert "connection closed mid-response by 127.0.0.1:" in message and "the length was not announced" in message
+    assert "of ?" not in message
+
+
+def test_a_stalled_get_is_retried_and_its_message_names_the_cause_and_the_host(raw) -> None:  # type: ignore[no-untyped-def]
+    server = raw(lambda conn: time.sleep(5))
+    port = server.url.rsplit(":", 1)[1]
+    with pytest.raises(errors.TransportError) as info:
+        transport(server.url, timeout=(1.0, 0.5), deadline=10.0, retry=RetryPolicy(attempts=3, sleep=lambda s: None)).send(get())
+    assert info.value.message == f"no response within 0.5 s (read timeout) from 127.0.0.1:{port} (gave up after 3 attempts)"
+    assert server.connections == 3
+
+
+def test_the_default_read_timeout_leaves_room_for_every_attempt_inside_the_deadline() -> None:
+    from cmldyn.transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+
+    policy = RetryPolicy()
+    worst = policy.attempts * DEFAULT_TIMEOUT[1] + sum(min(policy.cap, policy.base * 2 ** n) for n in range(policy.attempts))
+    assert worst < DEFAULT_DEADLINE
+
+
+def test_a_deadline_that_would_pass_stops_the_retries_and_says_so(raw) -> None:  # type: ignore[no-untyped-def]
+    server = raw(lambda conn: time.sleep(5))
+    with pytest.raises(errors.TransportError) as info:
+        transport(server.url, timeout=(1.0, 0.6), deadline=1.0, retry=RetryPolicy(attempts=3, sleep=lambda s: None,
+                                                                                   rand=lambda: 1.0)).send(get())
+    assert "(read timeout)" in info.value.message and "the 1 s deadline would pass" in info.value.message
+
+
+@pytest.mark.parametrize("status, posts", [(429, 2), (503, 1), (502, 1)])
+def test_the_retry_rule_a_post_is_sent_again_only_after_429(fresh_sim: Simulator, status: int, posts: int) -> None:
+    """429 comes before any work (as botocore retries throttling for every method); a 5xx may come after it."""
+    sleeps: list[float] = []
+    api = cmldyn.Client(fresh_sim.url, CANARY)
+    api.transport.retry = RetryPolicy(attempts=3, sleep=sleeps.append)
+    fresh_sim.faults.add(path="^/api/v2/projects$", method="POST", status=status, times=1, retry_after="1")
+    if posts == 2:
+        assert api.create_project(name="after-throttling").name == "after-throttling"
+        assert sleeps == [1.0]
+    else:
+        with pytest.raises(errors.ApiError):
+            api.create_project(name="after-a-5xx")
+        assert sleeps == []
+    assert sum(1 for s in fresh_sim.seen if s.method == "POST") == posts
+
+
+def test_the_retry_rule_reads_the_same_in_code_readme_and_architecture() -> None:
+    from .conftest import ROOT
+
+    rule = "a POST or PATCH only after 429"
+    from cmldyn.transport import RetryPolicy as Policy
+
+    assert rule in " ".join((Policy.__doc__ or "").split())
+    for doc in ("README.md", "ARCHITECTURE.md"):
+        assert rule in " ".join((ROOT / doc).read_text().split()), doc
+
+
 def test_oversized_and_compressed_bodies_are_capped(raw) -> None:  # type: ignore[no-untyped-def]
     bomb = gzip.compress(b"[" + b"0," * (3 * 1024 * 1024) + b"0]")
 
