@@ -62,8 +62,9 @@ class Param:
     required: bool
     schema: Schema
     description: str = ""
-    collection_format: str = "csv"
+    collection_format: str = "csv"  # how an array is joined: csv, ssv, tsv, pipes, multi (Swagger 2 names)
     explode: bool = False
+    style: str = ""  # an OAS3 path parameter's style: simple (""), label or matrix
     aliases: tuple[str, ...] = ()
     is_file: bool = False
     raw_body: bool = False  # an OAS3 body that is not JSON: sent as bytes
@@ -307,15 +308,17 @@ def _build_params(op: OperationModel) -> list[Param]:
             style = raw.get("style") or ("form" if location in ("query", "cookie") else "simple")
             explode = bool(raw.get("explode", style == "form"))
             fmt = {"form": "csv", "spaceDelimited": "ssv", "pipeDelimited": "pipes"}.get(str(style), "csv")
+            path_style = str(style) if location == "path" and style in ("label", "matrix") else ""
         else:  # Swagger 2.0: the parameter object holds its own type, format, enum and items
             own = {k: v for k, v in raw.items() if k not in ("name", "in", "required", "description")}
             schema = graph.detached(own, where)
             fmt = str(raw.get("collectionFormat") or "csv")
             explode = fmt == "multi"
+            path_style = ""
         drafts.append(dict(
             base=wire, wire=wire, location="form" if location == "formData" else location,
             required=bool(raw.get("required")) or location == "path", schema=schema, description=description,
-            collection_format=fmt, explode=explode, is_file=schema.type == "file",
+            collection_format=fmt, explode=explode, style=path_style, is_file=schema.type == "file",
         ))
     body = op.request_body() if oas3 else None
     if body is not None:

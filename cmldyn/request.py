@@ -182,7 +182,30 @@ def encode_path_value(param: Param, value: Any) -> str:
 
     requests removes dot segments, so ``..`` as an id would reach another endpoint
     (see "Safety rules" in ARCHITECTURE.md); ``/``, ``?`` and ``#`` would change the URL's shape.
+    An array (or, in OpenAPI 3, an object) is serialised as the spec says: Swagger 2's
+    ``collectionFormat`` (csv by default: ``1,2``), OpenAPI 3's ``style`` (simple: ``1,2``; label:
+    ``.1,2``; matrix: ``;id=1,2``) and ``explode``; each item escaped on its own, the separators not.
     """
+    if isinstance(value, Mapping):
+        pairs = [(quote(str(k), safe=""), _segment(param, v)) for k, v in value.items()]
+        items = [f"{k}={v}" for k, v in pairs] if param.explode else [x for pair in pairs for x in pair]
+    elif isinstance(value, (list, tuple)):
+        items = [_segment(param, v) for v in value]
+    else:
+        items = [_segment(param, value)]
+    if not items:
+        raise ParamError(f"invalid value for path parameter {param.name}: an empty list is not allowed")
+    name = quote(param.wire, safe="")
+    if param.style == "label":
+        return "." + ("." if param.explode else ",").join(items)
+    if param.style == "matrix":
+        if param.explode and not isinstance(value, Mapping):
+            return "".join(f";{name}={item}" for item in items)
+        return f";{name}=" + ",".join(items)
+    return quote(_SEPARATORS.get(param.collection_format, ","), safe=",").join(items)
+
+
+def _segment(param: Param, value: Any) -> str:
     text = scalar_text(value)
     if text in ("", ".", ".."):
         raise ParamError(f"invalid value for path parameter {param.name}: {text!r} is not allowed")
