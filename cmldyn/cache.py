@@ -63,17 +63,22 @@ class SpecCache:
         return os.path.join(self.directory, f"{key}.json")
 
     def _read(self, path: str) -> bytes | None:
+        """A cache file's bytes, or None: missing, or not safe to trust (a link, another owner, open to
+        others), which is said once; the fetch that follows replaces it with a private copy."""
         try:
             data, warnings = read_private(path)
         except FileNotFoundError:
             return None
         except StorageError as exc:
-            self.warnings.append(f"spec cache ignored: {exc}")
-            return None
-        if warnings:
-            self.warnings.append(f"spec cache ignored: {warnings[0]}")
-            return None
-        return data
+            reason = exc.message
+        else:
+            if not warnings:
+                return data
+            reason = warnings[0].split(";")[0]
+        link = " (the link is replaced, what it points to is left alone)" if os.path.islink(path) else ""
+        self.warnings.append(f"spec cache ignored: {reason}; the spec is fetched again and the file replaced with a "
+                             f"private one{link}")
+        return None
 
     def get(self, origin: str, url: str) -> CacheEntry | None:
         path = self.path_for(origin, url)
@@ -111,8 +116,8 @@ class SpecCache:
             "sha256": hashlib.sha256(body).hexdigest(), "operations": operations, "table": table,
         }
         try:
-            write_private(path[: -len(".json")] + ".spec", body)
-            write_private(path, json.dumps(record).encode("utf-8"))
+            write_private(path[: -len(".json")] + ".spec", body, replace_link=True)
+            write_private(path, json.dumps(record).encode("utf-8"), replace_link=True)
         except (OSError, StorageError) as exc:
             self.warnings.append(f"spec cache not written: {getattr(exc, 'strerror', None) or exc}")
             return None

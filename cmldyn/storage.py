@@ -9,6 +9,7 @@ so an interrupted write leaves the previous file intact.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -46,10 +47,14 @@ def private_dir(path: str) -> str:
     return path
 
 
-def write_private(path: str, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, mode 0600 (whatever the umask)."""
+def write_private(path: str, data: bytes, *, replace_link: bool = False) -> None:
+    """Atomically replace ``path`` with ``data``, mode 0600 (whatever the umask).
+
+    A symbolic link at ``path`` is refused, or, with ``replace_link`` (a cache, whose files are ours to
+    remake), replaced by the file itself: the rename replaces the link, never what it points to.
+    """
     directory = private_dir(os.path.dirname(os.path.abspath(path)))
-    if os.path.islink(path):
+    if os.path.islink(path) and not replace_link:
         raise StorageError(f"{path} is a symbolic link; not writing through it")
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
@@ -115,9 +120,11 @@ def read_private(path: str) -> tuple[bytes, list[str]]:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == 2:
+        if exc.errno == errno.ENOENT:
             raise FileNotFoundError(path) from None
-        raise StorageError(f"cannot read {path}: {exc.strerror} (a symbolic link?)") from None
+        if exc.errno == errno.ELOOP:
+            raise StorageError(f"{path} is a symbolic link") from None
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if info.st_uid != os.getuid():

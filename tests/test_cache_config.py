@@ -66,7 +66,7 @@ def test_cache_files_are_private_and_hold_no_key(fresh_sim: Simulator, tmp_path:
     assert mode(tmp_path / "c") == 0o700
 
 
-@pytest.mark.parametrize("damage", ["tamper", "world-writable", "garbage", "spec missing"])
+@pytest.mark.parametrize("damage", ["tamper", "world-writable", "garbage", "spec missing", "symlink"])
 def test_a_damaged_cache_is_ignored_with_a_warning_and_rewritten(fresh_sim: Simulator, tmp_path: Path, damage: str) -> None:
     cache = str(tmp_path / "c")
     client = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
@@ -79,15 +79,44 @@ def test_a_damaged_cache_is_ignored_with_a_warning_and_rewritten(fresh_sim: Simu
         spec_file.chmod(0o666)
     elif damage == "garbage":
         meta.write_text("{nope")
+    elif damage == "symlink":  # a link to a copy elsewhere: not trusted, replaced, the copy left alone
+        elsewhere = tmp_path / "elsewhere.spec"
+        elsewhere.write_bytes(original)
+        spec_file.unlink()
+        spec_file.symlink_to(elsewhere)
     else:
         spec_file.unlink()
     again = cmldyn.Client(fresh_sim.url, CANARY, cache=cache)
     assert again.spec_state == "fetched"
     if damage != "spec missing":
         assert any("spec cache ignored" in w for w in again.spec_warnings)
-    assert mode(meta) == 0o600 and mode(spec_file) == 0o600
+    assert mode(meta) == 0o600 and mode(spec_file) == 0o600 and not spec_file.is_symlink()
     assert spec_file.read_bytes() == original
     assert again.list_projects(page_size=1).projects
+    offline = cmldyn.Client(fresh_sim.url, CANARY, cache=cache, offline=True)  # the replaced copy serves
+    assert offline.spec_state == "cache (offline)" and not offline.spec_warnings
+    if damage == "symlink":
+        assert (tmp_path / "elsewhere.spec").read_bytes() == original
+
+
+def test_the_cli_says_once_why_a_cache_file_was_not_used(fresh_sim: Simulator, tmp_path: Path) -> None:
+    import io
+
+    from cmldyn.cli import main
+
+    def ops() -> str:
+        err = io.StringIO()
+        assert main(["--host", fresh_sim.url, "--token", CANARY, "ops", "zzz"], stdout=io.StringIO(), stderr=err,
+                    env={}) == 0
+        return err.getvalue()
+
+    assert ops() == ""
+    cached = next(Path(os.environ["XDG_CACHE_HOME"]).rglob("*.spec"))  # the test's own home (conftest)
+    cached.chmod(0o666)
+    first = ops()
+    assert first.startswith("cmldyn: warning: spec cache ignored: ") and "readable or writable by others" in first
+    assert "replaced with a private one" in first and first.count("\n") == 1
+    assert ops() == ""  # replaced: nothing to say the next time
 
 
 def test_offline_without_a_cache_is_a_spec_error(fresh_sim: Simulator, tmp_path: Path) -> None:

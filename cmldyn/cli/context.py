@@ -86,6 +86,11 @@ class Context:
             self.api.close()
             self.api = None  # the next call, with a key, builds it again
             raise CredentialError("no API key: pass --token, set CML_API_KEY, or use 'cmldyn repl' to be asked for it")
+        for note in self.api.loaded.notes:
+            if note.startswith("spec cache"):  # a cache file not trusted (and remade), or not written
+                from ..output import safe_text
+
+                self.stderr.write(f"cmldyn: warning: {safe_text(redact(note, self.secrets))}\n")
         if self.api.spec_state == UNREACHABLE:
             note = next((n for n in self.api.loaded.notes if n.startswith("cannot reach")), "")
             self.stderr.write(f"cmldyn: warning: {redact(note, self.secrets)}\n")
