@@ -112,3 +112,29 @@ def test_the_rate_bound_spaces_the_calls(fresh_sim: Simulator) -> None:
     ticks = iter(range(10_000))  # a clock that moves a second at every look
     bounded = crawl(api, max_calls=50, rate=0, deadline=5.0, clock=lambda: float(next(ticks)))
     assert bounded.stopped == "--deadline 5 s reached" and bounded.calls < 5
+
+
+def test_a_server_that_refuses_the_key_fails_the_check_with_the_auth_code(sim: Simulator, tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    code, out, err = run(["check", "--host", sim.url, "--token", "not-the-key", "--rate", "0", "--max-calls", "20",
+                          "--junit", str(report)])
+    assert code == 4, err
+    assert err.startswith("cmldyn: error: every call was refused (401 on ") and "nothing was checked" in err
+    assert "hint: check the API key" in err and "refused (401): not checked" in out
+    suite = ElementTree.parse(report).getroot()
+    assert int(suite.get("failures", "0")) >= 1
+    assert suite.find(".//failure[@type='auth']") is not None
+
+
+def test_a_crawl_that_reaches_nothing_is_a_failure(tmp_path: Path) -> None:
+    from .conftest import free_port
+
+    port = free_port()  # nothing listens: every call fails to connect
+    code, _, err = run(["check", "--host", f"http://127.0.0.1:{port}", "--token", CANARY,
+                        "--spec", str(SPECS / "petstore-2.0.json"), "--rate", "0", "--max-calls", "5"])
+    assert code == 3 and "no call got an answer" in err and "nothing was checked" in err
+    writes_only = tmp_path / "writes.json"
+    writes_only.write_text(json.dumps({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/x": {"post": {"operationId": "MakeX", "responses": {"200": {"description": "ok"}}}}}}))
+    code, _, err = run(["check", "--host", f"http://127.0.0.1:{port}", "--spec", str(writes_only), "--rate", "0"])
+    assert code == 1 and "the crawl reached no operation" in err
