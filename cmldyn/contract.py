@@ -26,7 +26,7 @@ from .validator import RESPONSE_RULES, check, short
 if TYPE_CHECKING:
     from .model import OperationModel
 
-__all__ = ["ContractReport", "Drift", "SEVERITIES", "check_answer", "unapplied"]
+__all__ = ["ContractReport", "Drift", "SEVERITIES", "check_answer", "differs", "unapplied"]
 
 SEVERITIES = ("error", "info", "advice")
 KEEP = 500  # findings kept, newest last
@@ -78,6 +78,19 @@ class _Answer:
     content_type: str
     data: JSON = None
     raw: bytes | None = None  # an error body, decoded only if it is ever checked
+
+
+def differs(found: list[Drift]) -> str:
+    """One line for the findings of some answers, advice left out: ``answer differs from the spec in 2
+    places (1 an extra field)``; ``""`` when there is nothing worth a note. The REPL and the CLI say it.
+    A write read back (``not-applied``) is not the answer differing: ``--verify`` says that itself."""
+    found = [d for d in found if d.severity != "advice" and d.kind != "not-applied"]
+    if not found:
+        return ""
+    extra = sum(1 for d in found if d.severity == "info")
+    detail = f" ({extra} an extra field)" if extra == 1 else (f" ({extra} extra fields)" if extra else "")
+    places = "1 place" if len(found) == 1 else f"{len(found)} places"
+    return f"answer differs from the spec in {places}{detail}"
 
 
 class ContractReport:

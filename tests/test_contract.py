@@ -108,6 +108,11 @@ def test_the_cli_strict_exit_code_and_the_drift_log(fresh_sim: Simulator, tmp_pa
     base = ["--host", fresh_sim.url, "--token", CANARY]
     code, out, err = run([*base, "call", "list_runtimes", "-q", "length(runtimes)"])
     assert code == 0 and int(out) == 10, err
+    # Without --strict the answer is printed and what differs is one note on stderr.
+    assert err == ("cmldyn: note: answer differs from the spec in 2 places (1 an extra field); 'cmldyn spec drift' "
+                   "lists them, --strict fails the call\n")
+    code, out, err = run([*base, "call", "list_projects", "-q", "length(projects)"])
+    assert code == 0 and err == ""  # a conforming answer: nothing said
     code, out, err = run([*base, "--strict", "call", "list_runtimes"])
     assert code == 6 and out == "" and err.startswith("cmldyn: error: the answer differs from the spec: list_runtimes")
     code, out, err = run([*base, "--no-check", "--strict", "call", "list_runtimes", "-q", "length(runtimes)"])
@@ -116,7 +121,7 @@ def test_the_cli_strict_exit_code_and_the_drift_log(fresh_sim: Simulator, tmp_pa
     rows = json.loads(out)["findings"]
     assert code == 0
     assert {(r["kind"], r["path"]) for r in rows} == {("status", "$"), ("unknown", "$.runtimes[0].cmldyn_sim_extra")}
-    assert len(rows) == 4  # two commands checked answers, two findings each; --no-check recorded none
+    assert len(rows) == 4  # two commands met drift, two findings each; --no-check recorded none
     home = Path(os.environ["XDG_CACHE_HOME"])
     logs = list(home.rglob("drift/*.json"))
     assert len(logs) == 1 and oct(logs[0].stat().st_mode & 0o777) == "0o600"

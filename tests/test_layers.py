@@ -52,10 +52,10 @@ ALLOWED: dict[str, set[str]] = {
     "compat": {"client", "errors", "paginate", "settings"},
     "livevalues": {"client", "errors", "jsonvalue", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
     "__init__": {"_version", "classes", "client", "compat", "errors", "results"},
-    "repl": {"_version", "client", "docs", "errors", "filtering", "jsonvalue", "livevalues",
+    "repl": {"_version", "client", "contract", "docs", "errors", "filtering", "jsonvalue", "livevalues",
              "output", "results", "schema", "classes", "settings",
              "storage", "model"},
-    "cli": {"_version", "cache", "client", "config", "mcp", "crawl", "docs", "errors", "filtering", "jsonvalue", "livevalues",
+    "cli": {"_version", "cache", "client", "config", "contract", "mcp", "crawl", "docs", "errors", "filtering", "jsonvalue", "livevalues",
             "loader", "model", "output", "paginate", "repl",
             "schema", "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},

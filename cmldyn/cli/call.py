@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..contract import differs
 from ..errors import ParamError, UsageError
 from .callwords import cli_usage, parse_call_words
 from .context import Context
@@ -37,6 +38,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     api = ctx.client()
     api.verify_writes = args.verify
     op = api.operation(args.operation)
+    mark = api.contract.mark()
     try:
         kwargs = parse_call_words(op, list(args.words), ctx.stdin)
         if args.query:
@@ -69,6 +71,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.query:
         result = search(args.query, result)
     ctx.emit(result, args.output)
+    note = differs(api.contract.since(mark))
+    if note:  # the answer is printed; what differs is said on stderr (--strict would have failed the call)
+        ctx.stderr.write(f"cmldyn: note: {note}; 'cmldyn spec drift' lists them, --strict fails the call\n")
     return Exit.OK
 
 

@@ -18,6 +18,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from ..contract import differs
 from ..docs import render_doc
 from ..errors import CmldynError, FilterError, Secrets, redact
 from ..filtering import caret_line, compile_expression, search
@@ -148,12 +149,9 @@ class Console:
             return self._run(source)
         mark = contract.mark()
         outcome = self._run(source)
-        found = [d for d in contract.since(mark) if d.severity != "advice"]
-        if found:
-            extra = sum(1 for d in found if d.severity == "info")
-            detail = f" ({extra} an extra field)" if extra == 1 else (f" ({extra} extra fields)" if extra else "")
-            places = "1 place" if len(found) == 1 else f"{len(found)} places"
-            outcome.note = f"answer differs from the spec in {places}{detail}: .drift"
+        note = differs(contract.since(mark))
+        if note:
+            outcome.note = f"{note}: .drift"
         return outcome
 
     def _run(self, source: str) -> Outcome:
