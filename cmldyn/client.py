@@ -117,7 +117,9 @@ class Client:
         #: A class per named schema: ``api.models.CreateProjectRequest(name="x")``, each made on first use.
         #: An attribute, not a property, so that IPython's completer (which evaluates no property) sees it.
         self.models = SchemaClasses(self.model.schema_names(), self.model.schema)
-        self.base_url = self.host + self.spec.base_path
+        base = self.spec.base_path
+        # A host given with the API's own base path (https://h/v1 for a spec whose basePath is /v1) is not doubled.
+        self.base_url = self.host if base and self.host.rstrip("/").endswith(base.rstrip("/")) else self.host + base
 
     @property
     def spec_state(self) -> str:

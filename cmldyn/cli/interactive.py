@@ -70,7 +70,9 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
         from ..output import safe_text
 
         spec_flag = f" --spec {shlex.quote(str(ctx.settings.spec))}"
-        out.write(f"cmldyn sim: {safe_text(sim.title)} simulator at {sim.url}{sim.index.base_path}\n")
+        base = f" (the API's paths start at {safe_text(sim.index.base_path)})" if sim.index.base_path else ""
+        out.write(f"cmldyn sim: {safe_text(sim.title)} simulator at {sim.url}{base}\n")
+        out.write(f"  --host:   {sim.url}\n")
         schemes = sorted({s.describe() for s in sim.index.schemes.values()})
         if schemes:
             out.write(f"  API key:  {sim.token}  (as {' or '.join(schemes)}; HTTP basic: any user, the key as password)\n")
