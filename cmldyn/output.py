@@ -19,6 +19,7 @@ from .jsonvalue import JSON, to_plain
 __all__ = [
     "FORMATS",
     "cut",
+    "cut_cell",
     "error_lines",
     "highlight_json",
     "is_terminal",
@@ -28,6 +29,7 @@ __all__ = [
     "render_table",
     "render_yaml",
     "safe_text",
+    "terminal_width",
     "traceback_text",
 ]
 
@@ -47,15 +49,19 @@ def safe_text(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
-def render(value: Any, fmt: str = "json", *, pretty: bool = True) -> str:
-    """Render any result as text in the given format (json, yaml, table, raw)."""
+def render(value: Any, fmt: str = "json", *, pretty: bool = True, width: int | None = None, more: str = "") -> str:
+    """Render any result as text in the given format (json, yaml, table, raw).
+
+    For a table: ``width`` is the terminal's (None: no limit), ``more`` says how to get the next
+    pages when the answer has one (``--all gathers every page``; ``{token}`` stands for the next page's
+    token)."""
     if isinstance(value, (bytes, bytearray)):
         return f"<{len(value)} bytes>"
     data = to_plain(value)
     if fmt == "yaml":
         return render_yaml(data)
     if fmt == "table":
-        return render_table(data)
+        return render_table(data, width=width, more=more)
     if fmt == "raw":
         if isinstance(data, str):
             return safe_text(data)
@@ -87,14 +93,15 @@ def cut(text: str, width: int) -> str:
     return head.rstrip(" ,;:-") + "…"
 
 
-def _cut_column(values: list[str], width: int) -> list[str]:
-    """Cut a column's cells; where that would leave rows that differ looking alike (ids or paths
-    that share a long start), keep their ends instead."""
-    heads = [cut(v, width) for v in values]
-    if len(set(heads)) >= len(set(values)):
-        return heads
-    tails = [v if len(v) <= width else "…" + v[-(width - 1):] for v in values]
-    return tails if len(set(tails)) > len(set(heads)) else heads
+def cut_cell(text: str, width: int) -> str:
+    """A table cell in ``width`` characters: prose cut at a word with "…" at the end; an identifier (no
+    spaces: an image, a path, an id) keeps its start and its end around "…", where ids differ."""
+    if len(text) <= width:
+        return text
+    if " " in text.strip() or width < 8:
+        return cut(text, width)
+    head = (width - 1) // 3
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 def _cell(value: JSON, width: int = 48) -> str:
@@ -122,8 +129,32 @@ def _rows_of(data: JSON) -> list[dict[str, JSON]] | None:
     return None
 
 
-def render_table(data: JSON, *, max_columns: int = 8) -> str:
-    """A plain-text table: a list of objects gets one row each (the list inside a list response too)."""
+_NEXT_PAGE = ("next_page_token", "nextPageToken", "next_cursor", "nextCursor", "next")
+_CELL = 48  # the widest a cell starts; narrower where the terminal needs it
+_PROSE = 12  # how narrow text with spaces (a description) may be cut before a column is left out
+
+
+def _fit(widths: list[int], narrowest: list[int], width: int) -> list[int]:
+    """Column widths that fit in ``width``: text columns give way first (down to ``narrowest``), then
+    columns are left out from the right (the first ones matter most); a lone column is cut to fit."""
+    for count in range(len(widths), 0, -1):
+        fitted = widths[:count]
+        while sum(fitted) + 2 * (count - 1) > width:
+            room = [i for i in range(count) if fitted[i] > narrowest[i]]
+            if not room:
+                break
+            fitted[max(room, key=lambda i: fitted[i])] -= 1
+        if sum(fitted) + 2 * (count - 1) <= width:
+            return fitted
+    return [max(1, width)]
+
+
+def render_table(data: JSON, *, max_columns: int = 8, width: int | None = None, more: str = "") -> str:
+    """A plain-text table: a list of objects gets one row each (the list inside a list response too).
+
+    Lines fit in ``width`` columns (the widest columns give way first; columns that cannot fit are left
+    out and named); an answer with a next page ends with a line saying so, and ``more`` (how to fetch it).
+    """
     rows = _rows_of(data)
     if rows is None:
         if isinstance(data, dict):
@@ -139,12 +170,23 @@ def render_table(data: JSON, *, max_columns: int = 8) -> str:
                 columns.append(key)
     preferred = [c for c in ("name", "id", "image_identifier", "path", "status") if c in columns]
     columns = (preferred + [c for c in columns if c not in preferred])[:max_columns]
+    heads = [safe_text(c).upper() for c in columns]
     full = [[_cell(row.get(c), 10_000) for c in columns] for row in rows]
-    by_column = [_cut_column([r[i] for r in full], 48) for i in range(len(columns))]
-    cells = [[by_column[i][j] for i in range(len(columns))] for j in range(len(rows))]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(safe_text(c).upper().ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
+    widths = [min(_CELL, max(len(h), *(len(r[i]) for r in full))) for i, h in enumerate(heads)]
+    if width is not None:
+        prose = [any(" " in r[i] for r in full) for i in range(len(columns))]
+        widths = _fit(widths, [max(_PROSE, len(h)) if p else w for h, w, p in zip(heads, widths, prose, strict=True)], width)
+    dropped = columns[len(widths):]
+    lines = ["  ".join(cut_cell(h, w).ljust(w) for h, w in zip(heads, widths, strict=False)).rstrip()]
+    lines += ["  ".join(cut_cell(v, w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in full]
+    if dropped:
+        lines.append(f"({len(dropped)} more column{'s' if len(dropped) != 1 else ''} not shown: {', '.join(dropped)}; "
+                     "a wider terminal or -o json shows them)")
+    token = next((data.get(k) for k in _NEXT_PAGE if isinstance(data, dict) and data.get(k)), None)
+    if token:
+        shown = safe_text(cut_cell(str(token), 40))
+        lines.append(f"({len(rows)} shown; more pages: " + (more.replace("{token}", shown) if more else
+                                                              f"next_page_token {shown}") + ")")
     return "\n".join(lines)
 
 
@@ -184,6 +226,18 @@ def progress_printer(stream: Any) -> Any:
             stream.flush()
 
     return show
+
+
+def terminal_width(stream: Any) -> int | None:
+    """How wide a table written to ``stream`` may be: the terminal's columns, else ``COLUMNS`` when set
+    (a pager, a test), else None (a pipe: no limit)."""
+    import os
+    import shutil
+
+    if is_terminal(stream):
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
 def is_terminal(stream: Any) -> bool:

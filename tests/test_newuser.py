@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,29 @@ def test_cells_are_cut_at_a_word_and_never_to_a_shared_prefix() -> None:
     rows = [{"path": "/api/v2/projects/abc/jobs/runs/" + "x" * 30 + suffix} for suffix in ("first", "second")]
     table = render_table(rows).splitlines()
     assert table[1] != table[2] and "first" in table[1] and "second" in table[2]
+    assert table[1].startswith("/api/v2/project") and "…" in table[1]  # an identifier keeps its start and its end
+
+
+@pytest.mark.parametrize("columns", [60, 100, 200])
+def test_a_table_fits_the_terminal_and_says_what_it_left_out_and_that_more_pages_exist(sim: Simulator,
+                                                                                         columns: int) -> None:
+    from cmldyn.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", str(columns))
+        code = main(["--host", sim.url, "--token", CANARY, "call", "list_runtimes", "--page-size", "3", "-o", "table"],
+                    stdout=out, stderr=err, env={})
+    assert code == 0, err.getvalue()
+    lines = out.getvalue().splitlines()
+    table = [line for line in lines if not line.startswith("(")]
+    assert len(table) == 4 and all(len(line) <= columns for line in table), lines
+    assert table[0].startswith("IMAGE_IDENTIFIER") and table[1].startswith("docker.")  # the start of an image id
+    assert re.search(r"python3\.\d+-standard:\S+$|python3\.\d+-standard:\S+\s", table[1])  # ... and its end
+    notes = [line for line in lines if line.startswith("(")]
+    assert notes[-1].startswith("(3 shown; more pages: --all gathers them, --page-token ") and "TOKEN" not in notes[-1]
+    if columns < 200:
+        assert notes[0].startswith("(") and "not shown" in notes[0] and "-o json shows them" in notes[0]
 
 
 def test_ctrl_c_during_wait_says_what_goes_on_and_how_to_wait_again(tmp_path: Path, fresh_sim: Simulator) -> None:

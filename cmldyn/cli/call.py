@@ -70,7 +70,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise
     if args.query:
         result = search(args.query, result)
-    ctx.emit(result, args.output)
+    more = "" if args.all or not op.page_list_field else "--all gathers them, --page-token {token} gets the next one"
+    ctx.emit(result, args.output, more=more)
     note = differs(api.contract.since(mark))
     if note:  # the answer is printed; what differs is said on stderr (--strict would have failed the call)
         ctx.stderr.write(f"cmldyn: note: {note}; 'cmldyn spec drift' lists them, --strict fails the call\n")

@@ -122,9 +122,10 @@ class Context:
             warnings.simplefilter("ignore")
             return spec_loader(self.settings, cache=self.cache)
 
-    def emit(self, value: Any, fmt: str | None) -> None:
-        """Print a result: pretty and coloured on a terminal, compact JSON in a pipe, bytes as they are."""
-        from ..output import highlight_json, is_terminal, render
+    def emit(self, value: Any, fmt: str | None, *, more: str = "") -> None:
+        """Print a result: pretty and coloured on a terminal, compact JSON in a pipe, bytes as they are;
+        a table fits the terminal (or ``COLUMNS``), and ``more`` says how to get the next pages."""
+        from ..output import highlight_json, is_terminal, render, terminal_width
 
         tty = is_terminal(self.stdout)
         if isinstance(value, (bytes, bytearray)) and fmt in (None, "raw"):
@@ -135,7 +136,7 @@ class Context:
                 buffer.flush()
                 return
         chosen = fmt or "json"
-        text = render(value, chosen, pretty=tty or chosen != "json")
+        text = render(value, chosen, pretty=tty or chosen != "json", width=terminal_width(self.stdout), more=more)
         if tty and chosen == "json" and not os.environ.get("NO_COLOR"):
             text = highlight_json(text)
         self.stdout.write(text + "\n")

@@ -13,6 +13,7 @@ import codeop
 import io
 import os
 import re
+import sys
 import textwrap
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ..contract import differs
 from ..docs import render_doc
 from ..errors import CmldynError, FilterError, Secrets, redact
 from ..filtering import caret_line, compile_expression, search
-from ..output import error_lines, operations_table, render, safe_text, traceback_text
+from ..output import error_lines, operations_table, render, safe_text, terminal_width, traceback_text
 
 __all__ = ["Console", "HELP_TEXT", "OUTPUT_FORMATS", "Outcome", "render_data", "render_value", "replay_header", "scan",
            "split_filter"]
@@ -311,7 +312,9 @@ class Console:
         return Outcome(text, value=value, is_result=True)
 
     def render(self, value: Any) -> str:
-        return render_value(value, self.output, self.secrets)
+        more = f"api.{self.last_operation}.items() iterates over them all" if self.last_operation else ""
+        return render_value(value, self.output, self.secrets, width=terminal_width(sys.stdout) if self.interactive else None,
+                            more=more)
 
     def error_line(self, error: BaseException) -> str:
         """One line for any error; API errors show status and the server's message; --debug adds the traceback."""
@@ -468,13 +471,13 @@ def replay_header(origin: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_value(value: Any, fmt: str = "json", secrets: Secrets = ()) -> str:
+def render_value(value: Any, fmt: str = "json", secrets: Secrets = (), *, width: int | None = None, more: str = "") -> str:
     """How the REPL shows a value: results and JSON in the chosen format, anything else as its repr."""
     from ..classes import RequestModel
     from ..results import Result, ResultList
 
     if isinstance(value, (Result, ResultList, dict, list)) and not callable(value):
-        return render_data(value, fmt, secrets)
+        return render_data(value, fmt, secrets, width=width, more=more)
     if isinstance(value, RequestModel):
         return safe_text(redact(repr(value), secrets))
     if isinstance(value, (bytes, bytearray)):
@@ -482,9 +485,9 @@ def render_value(value: Any, fmt: str = "json", secrets: Secrets = ()) -> str:
     return safe_text(redact(repr(value), secrets))
 
 
-def render_data(value: Any, fmt: str = "json", secrets: Secrets = ()) -> str:
+def render_data(value: Any, fmt: str = "json", secrets: Secrets = (), *, width: int | None = None, more: str = "") -> str:
     """JSON data in the chosen format: results, and what a filter gave (even one string is shown as JSON)."""
-    return redact(render(value, fmt), secrets)
+    return redact(render(value, fmt, width=width, more=more), secrets)
 
 
 def _simple(text: str) -> bool:
