@@ -143,6 +143,9 @@ class SpecLoader:
     def _loaded(self, spec: Spec, source: SpecSource, state: str, *, table: list[list[Any]] | None = None,
                 cache_path: str | None = None) -> LoadedSpec:
         model = ServiceModel(spec, reserved=self.reserved, table=table)
+        if not model.operations:  # nothing to call, list or simulate: almost surely not the file meant
+            raise SpecError(f"{spec.source or 'the spec'} declares no operations (its 'paths' is empty or missing)",
+                            hint="give the API's full spec (for CML: https://<workspace>/api/v2/swagger.json)")
         notes = list(self.cache.warnings) if self.cache is not None else []
         return LoadedSpec(spec=spec, model=model, source=source, state=state, cache_path=cache_path, notes=notes)
 

@@ -82,7 +82,7 @@ class Spec:
         return self.graph.named(name)
 
 
-def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None) -> JSON:
+def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = None, local: bool = False) -> JSON:
     """Strictly decode a spec's JSON bytes, bounded in size and object count before parsing.
 
     Raises:
@@ -94,6 +94,10 @@ def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = N
         # Refused before parsing: a million objects cost far more memory than their bytes.
         raise SpecError(f"{what} is too large or expands too much (more than {MAX_NODES:,} objects and arrays)")
     if looks_like_html(data, content_type):
+        if local:  # a page saved from a browser, not the spec it showed
+            raise SpecError(f"{what} is an HTML page, not a spec",
+                            hint="save the spec itself (the JSON at https://<workspace>/api/v2/swagger.json), "
+                                 "or give that URL to --spec")
         raise SpecError(
             f"{what} is not JSON ({media_type(content_type) or 'text/html'}); a login or SSO page?",
             hint="check the host and that the spec URL serves swagger.json",
@@ -114,7 +118,7 @@ def read_spec_file(path: str) -> dict[str, JSON]:
         raise SpecError(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
     if path.lower().endswith((".yaml", ".yml")):
         return _load_yaml(data, path)
-    return _as_object(decode_json(data, what=f"spec file {path}"), path)
+    return _as_object(decode_json(data, what=f"spec file {path}", local=True), path)
 
 
 def _load_yaml(data: bytes, path: str) -> dict[str, JSON]:
@@ -124,6 +128,11 @@ def _load_yaml(data: bytes, path: str) -> dict[str, JSON]:
         loaded = yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except UnicodeDecodeError as exc:
         raise SpecError(f"spec file {path} is not valid UTF-8 at byte {exc.start}") from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise SpecError(f"spec file {path} is not valid YAML{where}: {exc.problem or exc.context or 'invalid syntax'}") \
+            from exc
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise SpecError(f"spec file {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     # YAML anchors make shared objects; the node count in prescan() counts each

@@ -145,3 +145,24 @@ def test_a_dict_for_a_json_text_parameter_hints_json_dumps(api: cmldyn.Client) -
     with pytest.raises(ParamError) as caught:
         api.list_projects(search_filter={"name": "demo"})
     assert "json.dumps" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize("name, text, message, hint", [
+    ("bad.yaml", "openapi: 3.0.0\ninfo:\n  title: x\n   version: 1\npaths: {}\n",
+     "spec file {path} is not valid YAML at line 4, column 11: mapping values are not allowed in this context", None),
+    ("saved.html", "<!doctype html><html><body>Swagger UI</body></html>", "spec file {path} is an HTML page, not a spec",
+     "save the spec itself"),
+    ("empty.json", '{"swagger": "2.0"}', "{path} declares no operations (its 'paths' is empty or missing)",
+     "give the API's full spec"),
+])
+def test_a_spec_file_that_cannot_serve_says_why_and_exits_5(tmp_path: Path, name: str, text: str, message: str,
+                                                           hint: str | None) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--spec", str(path), "ops"], stdout=out, stderr=err, env={}) == 5
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "cmldyn: error: " + message.format(path=path), lines
+    assert out.getvalue() == ""
+    if hint:
+        assert lines[1].startswith("hint: " + hint) and "host" not in lines[1]
