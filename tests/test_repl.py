@@ -334,6 +334,8 @@ def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, si
         term.type(CANARY.encode() + b"\r")
         assert term.wait_for(b">>>", 30), term.screen[-300:]
         assert CANARY.encode() not in term.screen
+        assert b"****" not in term.screen  # nothing echoed per character: the key's length does not show
+        assert b"key checked: valid for " in term.screen  # checked once at the start
         term.clear()
         term.type(b"api.list_projects(page_size=1) | projects[0].name\r")
         assert term.answered(b'"demo"')
@@ -372,3 +374,15 @@ def test_no_host_offers_the_demo_for_any_spec() -> None:
     assert main(["--spec", str(SPECS / "petstore-2.0.json"), "--demo", "call", "list_pets", "-q", "length(@)"],
                 stdout=out, stderr=io.StringIO(), env={}) == 0
     assert int(out.getvalue()) > 0
+
+
+def test_a_wrong_key_is_said_at_the_start_with_one_request(fresh_sim: Any) -> None:
+    from cmldyn.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--host", fresh_sim.url, "--token", "not-the-key-at-all", "repl"], stdout=out, stderr=err,
+                stdin=io.StringIO("6*7\n"), env={})
+    assert code == 0 and out.getvalue() == "42\n"
+    assert err.getvalue().startswith(f"cmldyn: warning: {fresh_sim.url} did not accept the key (HTTP 401")
+    assert err.getvalue().count("\n") == 1 and "calls will fail until you start again with another key" in err.getvalue()
+    assert [s.path for s in fresh_sim.seen if "validate_key" in s.path] == ["/api/v2/auth/validate_key"]

@@ -8,12 +8,16 @@ May import: config, errors, output, transport (the key's character check).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import CredentialError, Secret, UsageError
 from .context import Context
 from .exits import Exit
 
-__all__ = ["run"]
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["check_key", "run", "verify_key"]
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -38,32 +42,48 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def check_key(ctx: Context, host: str, key: Secret | str) -> str:
-    """One line on whether the server takes the key: asked with the spec's key check where it has one
-    (CML: validate_api_key with the API audience), else not asked. Never fails the command."""
+    """One line on whether the server takes the key (see :func:`verify_key`). Never fails the command."""
     from dataclasses import replace
 
-    from ..errors import ApiError, CmldynError
+    from ..errors import CmldynError
     from ..output import error_lines
 
     settings = replace(ctx.settings, host=host, token=key, profile=None, retries=1)
     checker = Context(settings, ctx.stdout, ctx.stderr, ctx.stdin, ctx.cache_dir)
     try:
-        api = checker.client()
-        if api.model.find("validate_api_key") is None:
-            return "key not checked: the spec has no operation to check a key with"
-        answer = api.call("validate_api_key", body={"audience": "API"}, _request_timeout=10)
-        user = getattr(answer, "username", None)
-        if getattr(answer, "valid", True) is False:
-            return f"warning: {host} says the key is not valid; run configure again with another key"
-        return f"key checked: valid{f' for {user}' if user else ''} on {host}"
-    except ApiError as error:
-        line, _ = error_lines(error, (key,))
-        return f"warning: {host} did not accept the key ({line}); the profile is saved, run configure again to fix it"
+        accepted, line = verify_key(checker.client(), host)
     except CmldynError as error:
-        line, _ = error_lines(error, (key,))
-        return f"key not checked: {line}"
+        return f"key not checked: {error_lines(error, (key,))[0]}"
     finally:
         checker.close()
+    return line + ("; the profile is saved, run configure again to fix it" if accepted is False else "")
+
+
+def verify_key(api: Client, host: str) -> tuple[bool | None, str]:
+    """Whether the server takes the client's key, asked once (one attempt, 10 s at most) with the spec's own
+    key check where it has one (CML: validate_api_key with the API audience): (True, "key checked: …"),
+    (False, "warning: … did not accept the key …") or (None, "key not checked: …")."""
+    from ..errors import ApiError, CmldynError
+    from ..output import error_lines
+
+    if api.model.find("validate_api_key") is None:
+        return None, "key not checked: the spec has no operation to check a key with"
+    from dataclasses import replace
+
+    secrets = api.transport.secrets
+    op = api.model.get("validate_api_key")
+    try:
+        # Asked once, quietly (no retries, no "retrying" line), within 10 s: a start must not hang on it.
+        request = replace(api.prepare(op.name, body={"audience": "API"}), timeout=(5.0, 10.0), background=True)
+        answer = api.send(request, op)
+    except ApiError as error:
+        return False, f"warning: {host} did not accept the key ({error_lines(error, secrets)[0]})"
+    except CmldynError as error:
+        return None, f"key not checked: {error_lines(error, secrets)[0]}"
+    user = getattr(answer, "username", None)
+    if getattr(answer, "valid", True) is False:
+        return False, f"warning: {host} says the key is not valid"
+    return True, f"key checked: valid{f' for {user}' if user else ''} on {host}"
 
 
 def _ask(ctx: Context, prompt: str, *, secret: bool) -> str:

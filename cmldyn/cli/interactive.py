@@ -40,6 +40,14 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
             raise CredentialError("no API key given at the prompt", hint="set CML_API_KEY or pass --token") from None
         ctx.settings = replace(settings, token=key)
         api = ctx.client()
+    if not settings.demo and api.transport.token:
+        from .configure import verify_key
+
+        accepted, line = verify_key(api, settings.host or api.host)  # one bounded request: a wrong key is said now
+        if accepted is False:
+            ctx.stderr.write(f"cmldyn: {line}; calls will fail until you start again with another key\n")
+        elif accepted and interactive:
+            ctx.stderr.write(f"cmldyn: {line}\n")
     return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
                  interactive=interactive, history="" if args.no_history else args.history, values_ttl=args.values_ttl,
                  output=args.output)

@@ -246,9 +246,11 @@ def replay_origin(settings: Settings) -> dict[str, Any]:
 
 
 def ask_key(host: str) -> str:
-    from prompt_toolkit import prompt
+    """The key, typed at the terminal with nothing echoed (not even a star per character: its length shows)."""
+    import getpass
+    import sys
 
-    return prompt(f"API key for {host} (not shown): ", is_password=True).strip()
+    return getpass.getpass(f"API key for {host} (not shown): ", stream=sys.stderr).strip()
 
 
 def run_lines(console: Console, stdin: TextIO, out: TextIO) -> int:
