@@ -365,8 +365,9 @@ class Client:
         op, poll, first = self._poller(target, args, kwargs)
         rule = self._status_rule(op)
         shown = progress if progress is not None else (self.progress or notebook_progress())  # a line in Jupyter
+        noun = op.name.removeprefix("get_").replace("_", " ")  # get_job_run waits on a "job run"
         return wait_until(poll, rule, until=until, delay=delay, timeout=timeout, max_attempts=max_attempts,
-                          progress=shown, sleep=sleep, first=first)
+                          progress=shown, sleep=sleep, first=first, noun=noun)
 
     def waiter_for(self, op: OperationModel) -> OperationModel | None:
         """The get operation that re-reads what ``op`` returns, where it has a status to wait on."""

@@ -77,12 +77,14 @@ def wait_until(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     first: Any = None,
+    noun: str = "",
 ) -> Any:
     """Call ``poll`` until the status field is final; return the last result.
 
     Args:
         until: "success" raises WaiterError on a final state that is not success;
             "done" returns on any final state.
+        noun: what is waited on (``job run``), named with its id in the errors.
     Raises:
         WaiterError: failed (or ended, with until="success"), timed out, or out of attempts,
             with ``last_result``.
@@ -102,11 +104,20 @@ def wait_until(
             progress(f"{rule.field}: {value} ({clock() - started:.0f} s, attempt {attempts})")
         if kind == "success" or (kind is not None and until == "done"):
             return result
+        who = _named(result, noun)
         if kind in ("failure", "ended"):
-            raise WaiterError(f"{rule.field} is {value}: it will not reach success", last_result=result)
+            raise WaiterError(f"{who}{rule.field} is {value}: it will not reach success", last_result=result)
         if max_attempts is not None and attempts >= max_attempts:
-            raise WaiterError(f"gave up after {attempts} attempts; {rule.field} is still {value}", last_result=result)
+            raise WaiterError(f"gave up after {attempts} attempts; {who}{rule.field} is still {value}", last_result=result)
         if clock() - started + delay > timeout:
-            raise WaiterError(f"gave up after {timeout:.0f} s; {rule.field} is still {value}", last_result=result)
+            raise WaiterError(f"gave up after {timeout:.0f} s; {who}{rule.field} is still {value}", last_result=result)
         sleep(delay)
 
+
+def _named(result: Any, noun: str) -> str:
+    """``job run 4kq2-…: `` for a message: what was waited on, by its id (or name)."""
+    ident = next((v for v in (field_of(result, "id"), field_of(result, "name")) if isinstance(v, (str, int)) and v != ""),
+                 None)
+    if ident is None:
+        return f"{noun}: " if noun else ""
+    return f"{noun + ' ' if noun else ''}{ident}: "

@@ -189,6 +189,13 @@ def test_cli_wait(fresh_sim: Simulator) -> None:
     assert json.loads(out.getvalue()) == "ENGINE_SUCCEEDED"
     code = main(["--host", fresh_sim.url, "--token", CANARY, "call", "list_projects", "--wait"], stdout=out, stderr=err, env={})
     assert code == 2 and "nothing to wait for" in err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--host", fresh_sim.url, "--token", CANARY, "call", "create_job_run", pid, jid, "arguments=--fail", "--wait"],
+                stdout=out, stderr=err, env={})
+    failed = next(r for r in fresh_sim.workspace.store("projects/*/jobs/*/runs", (pid, jid)).values()
+                  if r["status"] == "ENGINE_FAILED")
+    assert code == 1 and err.getvalue() == (f"cmldyn: error: job run {failed['id']}: status is ENGINE_FAILED: it will not "
+                                            "reach success\n")
 
 
 def test_a_cmlapi_script_runs_unchanged_but_for_its_import() -> None:
