@@ -55,7 +55,9 @@ def test_bash_completes_commands_operations_options_values_and_fields(home: dict
                  "cmldyn --demo call list_projects --output y",
                  "cmldyn spec ",
                  "cmldyn completion f",
-                 "cmldyn --demo describe list_job_r")
+                 "cmldyn --demo describe list_job_r",
+                 "cmldyn --demo call get_job some-project ",
+                 "cmldyn --demo call create_job some-project name=x ")
     assert found[0] == ["call"]
     assert found[1] == ["get_project"]
     assert found[2] == ["json", "yaml", "table", "raw"]
@@ -66,6 +68,8 @@ def test_bash_completes_commands_operations_options_values_and_fields(home: dict
     assert "drift" in found[7] and "show" in found[7]
     assert found[8] == ["fish"]
     assert found[9] == ["list_job_runs"]
+    assert "project_id=" not in found[10] and "job_id=" in found[10]  # the project given in place
+    assert "project_id=" not in found[11] and "name=" not in found[11] and "script=" in found[11]
 
 
 def test_bash_offers_existing_ids_for_a_path_value(home: dict[str, str]) -> None:
@@ -79,6 +83,7 @@ def test_bash_offers_existing_ids_for_a_path_value(home: dict[str, str]) -> None
                      f"cmldyn --host {sim.url} call get_project {sorted(ids)[0]} ")
         assert ids <= set(found[0]) and "project_id=" in found[0]
         assert not ids & set(found[1])  # the one path value is given
+        assert "project_id=" not in found[1]  # ... so its name is not offered again
         cache = Path(home["XDG_CACHE_HOME"]) / "cmldyn"
         values = list((cache / "values").glob("values-*.json"))
         assert values and oct(values[0].stat().st_mode & 0o777) == "0o600"
@@ -106,12 +111,19 @@ def test_without_a_word_list_bash_asks_python(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
 def test_zsh(home: dict[str, str]) -> None:
-    script = ('autoload -U compinit && compinit -u\neval "$(cmldyn completion zsh)"\n'
-              'COMP_LINE="cmldyn --demo call list_projects --page"; COMP_POINT=${#COMP_LINE}\n'
-              '_cmldyn_complete; print -l -- $COMPREPLY')
-    done = subprocess.run(["zsh", "-f", "-c", script], env=home, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["--page-size", "--page-token"]
+    """With and without compinit loaded first: the script loads what it needs (it said 'command not found:
+    compdef' on a bare zsh)."""
+    for setup in ("autoload -U compinit && compinit -u\n", ""):
+        script = (f'{setup}eval "$(cmldyn completion zsh)"\n'
+                  'COMP_LINE="cmldyn --demo call list_projects --page"; COMP_POINT=${#COMP_LINE}\n'
+                  '_cmldyn_complete; print -l -- $COMPREPLY\n'
+                  'COMP_LINE="cmldyn --demo call get_job some-project "; COMP_POINT=${#COMP_LINE}\n'
+                  '_cmldyn_complete; print -- ---; print -l -- $COMPREPLY')
+        done = subprocess.run(["zsh", "-f", "-c", script], env=home, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "compdef" not in done.stderr, done.stderr
+        first, second = done.stdout.split("---\n")
+        assert first.split() == ["--page-size", "--page-token"]
+        assert "job_id=" in second.split() and "project_id=" not in second.split()
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")

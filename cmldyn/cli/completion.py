@@ -68,13 +68,16 @@ def slug(text: str) -> str:
 
 def op_lines(api: Client) -> list[str]:
     """The word list's body: ``@ops`` (every name), then per operation its words, positional count
-    and enum values, one line each, so the shell function finds one with a prefix match."""
+    and enum values, one line each, so the shell function finds one with a prefix match. The path
+    parameters' ``name=`` words come first, in their positional order, so the shell can leave out
+    those whose values were given in place."""
     ops = api.model.operations
     lines = ["@ops " + " ".join(sorted(ops))]
     for name in sorted(ops):
         op = ops[name]
         flags, fields = [], []
-        for p in op.params:
+        in_place = [p for p in op.positional if p.location == "path"]
+        for p in in_place + [p for p in op.params if p not in in_place]:
             if p.location == "body":
                 continue
             flags.append("--" + p.name.replace("_", "-"))
@@ -89,7 +92,7 @@ def op_lines(api: Client) -> list[str]:
                 values = _shell_words(schema.enum)
                 if values:
                     lines.append(f"enum {name} {field} {values}")
-        positional = sum(1 for p in op.positional if p.location == "path")
+        positional = len(in_place)
         lines.append(f"op {name} {positional} " + " ".join(fields + flags))
     return lines
 
@@ -196,7 +199,7 @@ _cmldyn_python() { # what only Python knows; bash completes the part after "=" a
 }
 
 _cmldyn_complete() {
-    local line=${COMP_LINE:0:COMP_POINT} cur="" cmd="" op="" host="" profile="" demo="" spec="" prev=""
+    local line=${COMP_LINE:0:COMP_POINT} cur="" cmd="" op="" host="" profile="" demo="" spec="" prev="" named=" "
     local -a words=() lines=()
     local i w n=0 file="" entry want=0 given=0
     COMPREPLY=()
@@ -225,6 +228,7 @@ _cmldyn_complete() {
         if [[ -z $cmd ]]; then cmd=$w
         elif [[ -z $op && ( $cmd == call || $cmd == describe || $cmd == help ) ]]; then op=$w
         elif [[ $w != *=* ]]; then ((given++))
+        else named+="${w%%=*}= "
         fi
     done
     # A global option's value: files for --spec and --ca-cert, nothing to guess for the others.
@@ -292,8 +296,13 @@ _cmldyn_complete() {
         _cmldyn_pick "$flags ${_cmldyn_options[call]} $_cmldyn_global"
         return
     fi
-    local fields="" w3
-    for w3 in $entry; do [[ $w3 != --* ]] && fields+="$w3 "; done
+    local fields="" w3 k=0
+    for w3 in $entry; do
+        [[ $w3 == --* ]] && continue
+        ((k++ < given)) && continue  # a path value given in place: its name= is not offered again
+        [[ $named == *" $w3 "* ]] && continue  # nor a name= already on the line
+        fields+="$w3 "
+    done
     if ((given < want)); then  # a path value: the existing ones come from Python (within 300 ms)
         _cmldyn_python
         return
@@ -312,7 +321,8 @@ def script(shell: str) -> str:
     lines = [
         f'# cmldyn completion for {shell}: eval "$(cmldyn completion {shell})" (or put that line in your ~/.{shell}rc)',
     ]
-    if shell == "zsh":
+    if shell == "zsh":  # bashcompinit's `complete` needs compinit's compdef: load it where .zshrc has not
+        lines.append("(( $+functions[compdef] )) || { autoload -U compinit && compinit -u; }")
         lines.append("autoload -U +X bashcompinit && bashcompinit")
     lines += [
         f'_cmldyn_words_dir=${{CMLDYN_WORDS_DIR:-"{words_dir()}"}}',
@@ -326,7 +336,7 @@ def script(shell: str) -> str:
         _bash_array("choices", choices),
     ]
     if shell == "zsh":  # zsh through bashcompinit: Python answers (zsh arrays differ from bash's)
-        return "\n".join(lines[:2]) + "\n" + _ZSH_FUNCTION
+        return "\n".join(lines[:3]) + "\n" + _ZSH_FUNCTION
     return "\n".join(lines) + "\n" + _BASH_FUNCTION.lstrip("\n") + "complete -o default -F _cmldyn_complete cmldyn\n"
 
 
@@ -418,7 +428,9 @@ def _call_words(api: Client, op: OperationModel, extras: list[str], previous: st
         return [f"{name}={v}" for v in fields.get(name, []) if v.startswith(typed)]
     given = [w for w in extras if not w.startswith("-") and "=" not in w]
     path_params = [p for p in op.positional if p.location == "path"]
-    out = [f + "=" for f in fields if (f + "=").startswith(current)]
+    # Not offered again: a path parameter whose value was given in place, a name= already on the line.
+    taken = {p.name for p in path_params[:len(given)]} | {w.split("=", 1)[0] for w in extras if "=" in w}
+    out = [f + "=" for f in fields if (f + "=").startswith(current) and f not in taken]
     if len(given) < len(path_params):
         values = _live_values(api, op, path_params, given, settings)
         out = [v for v in values if v.startswith(current)] + out
