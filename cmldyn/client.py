@@ -188,7 +188,7 @@ class Client:
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.model.names()))
 
-    def call(self, operation: str | OperationModel, *args: Any, **kwargs: Any) -> Any:
+    def call(self, operation: str | OperationModel, /, *args: Any, **kwargs: Any) -> Any:
         """Call an operation by Python name, raw operationId, alias (``api.call("class")``) or model."""
         op = operation if isinstance(operation, OperationModel) else self.model.get(operation)
         extras = split_extras(kwargs) if kwargs else {}
@@ -201,7 +201,7 @@ class Client:
             return self.send(request, op, answer="raw")
         return self.send(request, op, answer="data" if extras.get("_return_http_data_only", True) else "info")
 
-    def prepare(self, operation: str, *args: Any, **kwargs: Any) -> PreparedRequest:
+    def prepare(self, operation: str, /, *args: Any, **kwargs: Any) -> PreparedRequest:
         """Check arguments and build the request without sending it (``--dry-run``)."""
         request: PreparedRequest = prepare(self.model.get(operation), args, kwargs)
         return request
@@ -348,7 +348,7 @@ class Client:
 
     # ------------------------------------------------------------------ waiting
 
-    def wait(self, target: Any, *args: Any, until: str = "success", delay: float = 2.0, timeout: float = 600.0,
+    def wait(self, target: Any, /, *args: Any, until: str = "success", delay: float = 2.0, timeout: float = 600.0,
              max_attempts: int | None = None, progress: Callable[[str], None] | None = None,
              sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> Any:
         """Wait until a resource reaches a final status; return its last state.

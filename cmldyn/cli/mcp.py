@@ -24,6 +24,25 @@ def _names(text: str | None) -> list[str]:
     return [n.strip() for n in (text or "").split(",") if n.strip()]
 
 
+def _stop_on_ctrl_c(ctx: Context) -> None:
+    """One Ctrl-C ends the stdio server at once, quietly, with 130. The SDK reads standard input on a thread
+    that a cancelled loop waits for (until Enter), so the process does not unwind: the context is closed
+    (the drift log written, the demo's simulator stopped) and the process leaves; a second Ctrl-C while
+    that runs leaves at once."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+        try:
+            ctx.close()
+            ctx.stderr.flush()
+        except Exception:  # noqa: BLE001 - leaving anyway
+            pass
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, stop)
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     try:
         import mcp  # noqa: F401 - only to say clearly when the extra is missing
@@ -34,6 +53,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.http is not None and not 0 <= args.http <= 65535:
         raise UsageError(f"--http takes a port from 0 to 65535 (0 picks a free one), got {args.http}")
+    if args.max_concurrent < 1:
+        raise UsageError(f"--max-concurrent takes a number of calls, 1 or more, got {args.max_concurrent}")
     api = ctx.client()
     for flag, value in (("--allow", args.allow), ("--tools", args.tools)):
         for name in _names(value):
@@ -41,7 +62,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 raise UsageError(f"{flag}: no operation {name!r}{did_you_mean(name, api.model.names())}")
     policy = Policy(allow_write=args.allow_write, allow_destructive=args.allow_destructive,
                     allow=frozenset(api.model.get(n).name for n in _names(args.allow)), reveal_env=args.reveal_env,
-                    max_result=args.max_result, wait_timeout=args.wait_timeout)
+                    max_result=args.max_result, wait_timeout=args.wait_timeout, max_concurrent=args.max_concurrent)
     toolbox = Toolbox(api, policy, direct=tuple(api.model.get(n).name for n in _names(args.tools)), tag=args.tag)
     if args.tag and not toolbox.direct_operations():
         tags = sorted({str(t) for op in api.model.operations.values() for t in (op.raw_op.get("tags") or [])})
@@ -55,6 +76,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if is_terminal(ctx.stdin):  # a person, not an MCP client, started it
             ctx.stderr.write("cmldyn mcp: serving MCP on standard input and output; start it from an MCP client "
                              "(see the README for Claude, VS Code and Cursor). Ctrl-C stops it.\n")
+        _stop_on_ctrl_c(ctx)
         serve_stdio(server)
         return Exit.OK
     token = os.environ.get(TOKEN_ENV) or ""

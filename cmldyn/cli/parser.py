@@ -214,6 +214,9 @@ def build_parser() -> Parser:
                    help="ask the server whether the spec changed at most this often; -1 never (default 300)")
     p.add_argument("--wait-timeout", type=float, default=300.0, metavar="SECONDS",
                    help="the longest wait_for may wait (default 300)")
+    p.add_argument("--max-concurrent", type=int, default=8, metavar="N",
+                   help="tool calls that reach the server at the same time at most; one more is refused at once "
+                        "(search and describe never wait) (default 8)")
 
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)

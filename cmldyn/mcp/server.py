@@ -1,16 +1,19 @@
 """The MCP SDK side of ``cmldyn mcp``: the low-level server, stdio and streamable HTTP, the spec as a
 resource, and revalidating the spec while the server runs.
 
-The only module that imports the SDK (``mcp``, ``mcp_types``, ``anyio``, ``uvicorn``). Tool calls
-run in a worker thread (the client blocks on HTTP), so a slow workspace never stalls the protocol.
-The spec is revalidated at most every ``revalidate`` seconds, with one conditional request, when a
-request arrives; if the tools change, the client is told (``notifications/tools/list_changed``).
+The only module that imports the SDK (``mcp``, ``mcp_types``, ``anyio``, ``uvicorn``). Tools that
+answer from the spec alone (search, describe) run at once, never queued behind anything; tools that
+reach the server run on threads of their own, at most ``max_concurrent`` at a time, and one more is
+refused at once with a tool error (a stalled workspace costs those threads, nothing else). The spec
+is revalidated in the background at most every ``revalidate`` seconds, with one conditional request,
+when a request arrives; if the tools change, the client is told (``notifications/tools/list_changed``).
 Over HTTP the server listens on 127.0.0.1 only and wants its own bearer token on every request.
 May import: client (TYPE_CHECKING), errors, mcp.tools.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import socket
@@ -28,7 +31,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .._version import __version__
 from ..errors import CmldynError
-from .tools import Toolbox
+from .tools import LOCAL_TOOLS, Toolbox
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -39,7 +42,8 @@ SPEC_URI = "cmldyn://spec"
 
 
 class _Revalidator:
-    """At most one conditional spec request per ``every`` seconds, asked for by incoming requests."""
+    """At most one conditional spec request per ``every`` seconds, started by incoming requests and run in
+    the background: no request waits for it (a stalled server must not hold up a search)."""
 
     def __init__(self, toolbox: Toolbox, every: float, log: TextIO, bus: Any) -> None:
         self.toolbox = toolbox
@@ -47,53 +51,84 @@ class _Revalidator:
         self.every = every
         self.log = log
         self.last = time.monotonic()
-        self.lock = anyio.Lock()
+        self.running: asyncio.Task[None] | None = None
+
+    def start(self, ctx: Any) -> None:
+        """Start a check when one is due and none is running; return at once."""
+        if self.every < 0 or self.running is not None or time.monotonic() - self.last < self.every:
+            return
+        self.last = time.monotonic()
+        self.running = asyncio.get_running_loop().create_task(self.check(ctx))
+        self.running.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.running = None
+        if not task.cancelled() and task.exception() is not None:
+            self.log.write(f"cmldyn mcp: spec not revalidated: {type(task.exception()).__name__}\n")
 
     async def check(self, ctx: Any) -> None:
-        if self.every < 0 or time.monotonic() - self.last < self.every:
+        before = _fingerprint(self.toolbox)
+        try:
+            added, removed = await anyio.to_thread.run_sync(lambda: self.toolbox.api.refresh(conditional=True))
+        except CmldynError as error:
+            self.log.write(f"cmldyn mcp: spec not revalidated: {error.message}\n")
             return
-        async with self.lock:
-            if time.monotonic() - self.last < self.every:
-                return
-            self.last = time.monotonic()
-            before = _fingerprint(self.toolbox)
-            try:
-                added, removed = await anyio.to_thread.run_sync(lambda: self.toolbox.api.refresh(conditional=True))
-            except CmldynError as error:
-                self.log.write(f"cmldyn mcp: spec not revalidated: {error.message}\n")
-                return
-            self.toolbox.reindex()
-            if added or removed:
-                self.log.write(f"cmldyn mcp: the spec changed: {len(added)} operation(s) added, {len(removed)} removed\n")
-            if _fingerprint(self.toolbox) != before:
-                await self.bus.publish(ToolsListChanged())  # sessions of 2026-07-28 that listen for it
-                if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:  # earlier sessions: sent as it happens
-                    try:
-                        await ctx.session.send_tool_list_changed()
-                    except Exception as error:  # noqa: BLE001 - a client that cannot hear it lists again later
-                        self.log.write(f"cmldyn mcp: could not notify the client: {type(error).__name__}\n")
+        self.toolbox.reindex()
+        if added or removed:
+            self.log.write(f"cmldyn mcp: the spec changed: {len(added)} operation(s) added, {len(removed)} removed\n")
+        if _fingerprint(self.toolbox) != before:
+            await self.bus.publish(ToolsListChanged())  # sessions of 2026-07-28 that listen for it
+            if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:  # earlier sessions: sent as it happens
+                try:
+                    await ctx.session.send_tool_list_changed()
+                except Exception as error:  # noqa: BLE001 - a client that cannot hear it lists again later
+                    self.log.write(f"cmldyn mcp: could not notify the client: {type(error).__name__}\n")
 
 
 def _fingerprint(toolbox: Toolbox) -> str:
     return json.dumps(toolbox.tools(), sort_keys=True, default=str)
 
 
+class _Gate:
+    """At most ``size`` tool calls that reach the server at once, on threads of their own (not the pool other
+    work uses); a call over the bound is answered at once, never queued."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.busy = 0
+        self.threads = anyio.CapacityLimiter(self.size)
+
+    async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> tuple[str, bool]:
+        if self.busy >= self.size:
+            return toolbox.busy()
+        self.busy += 1
+        try:
+            return await anyio.to_thread.run_sync(toolbox.run, name, arguments, limiter=self.threads)
+        finally:
+            self.busy -= 1
+
+
 def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = sys.stderr) -> Server[Any]:
     """The low-level server for a toolbox."""
     bus = InMemorySubscriptionBus()
     checker = _Revalidator(toolbox, revalidate, log, bus)
+    gate = _Gate(toolbox.policy.max_concurrent)
     api: Client = toolbox.api
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-        await checker.check(ctx)
+        checker.start(ctx)
         return types.ListToolsResult(tools=[
             types.Tool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
                        annotations=types.ToolAnnotations(**t["annotations"]))
             for t in toolbox.tools()])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        await checker.check(ctx)
-        text, failed = await anyio.to_thread.run_sync(toolbox.run, params.name, params.arguments)
+        checker.start(ctx)
+        if params.name in LOCAL_TOOLS:  # from the spec alone, in milliseconds: answered at once
+            text, failed = toolbox.run(params.name, params.arguments)
+        else:  # checked first (no network): a call that cannot go ahead is answered even when the gate is full
+            text, failed = toolbox.precheck(params.name, params.arguments) or await gate.run(
+                toolbox, params.name, params.arguments)
         return types.CallToolResult(content=[types.TextContent(text=text)], is_error=failed)
 
     async def list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:

@@ -10,7 +10,13 @@ parameters and bodies. Every call passes the policy first: read-only unless writ
 destructive operations (DELETE, custom verbs such as ``:stop``, delete-like names, key rotation) only
 with ``--allow-destructive`` or by name. Results are masked (key-, token-, password- and secret-like
 fields, every value of an ``environment`` map) and cut to a size limit with a note on how to narrow
-them. May import: client (TYPE_CHECKING), errors, filtering, jsonvalue, output, paginate, schema.
+them.
+
+What one tool call may ask is bounded, and a call past a bound is a tool error at once: its arguments
+at most :data:`MAX_ARGUMENTS` bytes as JSON (and nested at most :data:`MAX_DEPTH` deep), a search at
+most :data:`MAX_SEARCH` characters, names :data:`MAX_NAME`, a JMESPath ``query`` the filter's own
+bounds (10,000 characters, 100 levels). May import: client (TYPE_CHECKING), errors, filtering,
+jsonvalue, output, paginate, schema.
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ if TYPE_CHECKING:
     from ..model import OperationModel
     from ..schema import Schema
 
-__all__ = ["FIXED_TOOLS", "Policy", "Toolbox", "classify", "mask", "tool_name"]
+__all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Toolbox",
+           "classify", "mask", "tool_name"]
+
+#: The tools that answer from the spec alone: they never wait behind calls to the server.
+LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
+MAX_ARGUMENTS = 256 * 1024  # bytes of one call's arguments, as JSON
+MAX_DEPTH = 32  # how deep those arguments may nest
+MAX_SEARCH = 500  # characters of a search_operations query
+MAX_NAME = 200  # characters of an operation or tool name
 
 READ_METHODS = ("get", "head", "options")
 _DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
@@ -54,6 +68,8 @@ class Policy:
     reveal_env: bool = False
     max_result: int = 16 * 1024
     wait_timeout: float = 300.0
+    #: Tool calls that reach the server at the same time at most; one more is refused at once.
+    max_concurrent: int = 8
 
     def refusal(self, op: OperationModel) -> str | None:
         """Why ``op`` may not be called (naming the flag that would allow it), or None."""
@@ -289,6 +305,7 @@ class Toolbox:
         """(text, is_error) for one tool call. Never raises: every failure is one line of text."""
         args = dict(arguments or {})
         try:
+            _bounded(tool, args)
             if tool == "search_operations":
                 return self._json(self.search(str(args.get("query") or ""), int(args.get("limit") or 10))), False
             if tool == "describe_operation":
@@ -303,11 +320,38 @@ class Toolbox:
             if direct is not None:
                 return self.call(direct.name, args, None, None), False
             raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
-        except CmldynError as error:  # in the words the CLI and the REPL use, redacted
+        except (CmldynError, TypeError, ValueError, OverflowError) as error:
+            return self._failure(error)
+
+    def _failure(self, error: Exception) -> tuple[str, bool]:
+        """A tool error in the words the CLI and the REPL use, redacted; bad argument types named as such."""
+        if isinstance(error, CmldynError):
             line, hint = error_lines(error, self.api.transport.secrets)
             return line + (f" (hint: {hint})" if hint else ""), True
-        except (TypeError, ValueError) as error:
-            return redact(f"bad arguments: {error}", self.api.transport.secrets), True
+        return redact(f"bad arguments: {str(error)[:300]}", self.api.transport.secrets), True
+
+    def precheck(self, tool: str, arguments: dict[str, Any] | None) -> tuple[str, bool] | None:
+        """The tool error of a call that cannot go ahead, found without the network (bounds, an unknown or
+        refused operation, arguments the validator rejects, a JMESPath that does not compile), or None."""
+        from ..filtering import compile_expression
+
+        args = dict(arguments or {})
+        try:
+            _bounded(tool, args)
+            if tool in ("call_operation", "wait_for"):
+                self._checked(str(args.get("name") or ""), args.get("arguments"))
+                if args.get("query"):
+                    compile_expression(str(args["query"]))
+            elif tool not in LOCAL_TOOLS and self._direct_by_tool().get(tool) is None:
+                raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
+        except (CmldynError, TypeError, ValueError, OverflowError) as error:
+            return self._failure(error)
+        return None
+
+    def busy(self) -> tuple[str, bool]:
+        """The tool error for a call over the ``max_concurrent`` bound (the server refuses it at once)."""
+        return (f"busy: {self.policy.max_concurrent} calls to the server are still running (the most at once); "
+                "try again when one has finished, or use search_operations and describe_operation meanwhile"), True
 
     def _json(self, value: Any) -> str:
         return redact(json.dumps(value, ensure_ascii=False, indent=1), self.api.transport.secrets)
@@ -466,6 +510,39 @@ class Toolbox:
         return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
                 "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
                 "operation's own filters (page_size, search_filter)]")
+
+
+def _bounded(tool: str, args: dict[str, Any]) -> None:
+    """Refuse a tool call past the bounds in the module's docstring, before any work is done on it."""
+    if len(tool) > MAX_NAME:
+        raise ToolError(f"tool name too long ({len(tool):,} characters; the limit is {MAX_NAME})")
+    try:
+        size = len(json.dumps(args, default=str, check_circular=False).encode("utf-8", "replace"))
+    except (RecursionError, ValueError):
+        raise ToolError(f"arguments nested too deeply (the limit is {MAX_DEPTH} levels)") from None
+    if size > MAX_ARGUMENTS:
+        raise ToolError(f"arguments too large: {size:,} bytes as JSON (the limit is {MAX_ARGUMENTS // 1024} KiB)")
+    if _depth(args) > MAX_DEPTH:
+        raise ToolError(f"arguments nested too deeply (the limit is {MAX_DEPTH} levels)")
+    query = args.get("query")
+    if tool == "search_operations" and isinstance(query, str) and len(query) > MAX_SEARCH:
+        raise ToolError(f"search query too long ({len(query):,} characters; the limit is {MAX_SEARCH}): a few words do")
+    name = args.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME:
+        raise ToolError(f"operation name too long ({len(name):,} characters; the limit is {MAX_NAME})")
+
+
+def _depth(value: Any) -> int:
+    """How deep a JSON value nests, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def tool_name(name: str) -> str:
