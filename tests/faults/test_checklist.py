@@ -992,6 +992,76 @@ def _(tmp: Path) -> None:
     assert (tmp / "d" / "f.json").read_bytes() == b"old"
 
 
+# ------------------------------------------------------------------ third-round surfaces
+
+
+@case("repl-any-line-is-one-error")
+def _(tmp: Path) -> None:
+    from cmldyn.repl.commands import Console
+    from cmldyn.repl.session import make_namespace, run_lines
+
+    with Simulator(token=CANARY, speed=0) as sim:
+        console = Console(make_namespace(cmldyn.Client(sim.url, CANARY)), secrets=(CANARY,))
+        lines = ["api = 5", ".ops job", "_ | " + "(" * 5000, "\udcff print(1)", ".save a\x00b", "print('alive')"]
+        out = io.StringIO()
+        run_lines(console, io.StringIO("\n".join(lines) + "\n"), out)
+    assert out.getvalue().splitlines()[-1] == "alive" and "Traceback" not in out.getvalue()
+
+
+@case("jmespath-past-its-bounds")
+def _(tmp: Path) -> None:
+    with Simulator(token=CANARY, speed=0) as sim:
+        expect_failure(sim_args(sim, "call", "list_projects", "-q", "a || " * 1000 + "a"), 2, "nested too deeply")
+        expect_failure(sim_args(sim, "call", "list_projects", "-q", "a" * 20_000), 2, "too long")
+
+
+@case("mcp-huge-arguments-and-a-stalled-pool")
+def _(tmp: Path) -> None:
+    from cmldyn.mcp.tools import Toolbox
+
+    api = cmldyn.Client("http://127.0.0.1:9", CANARY, spec=CML_SPEC)
+    started = time.monotonic()
+    text, failed = Toolbox(api).run("search_operations", {"query": "x" * (10 * 2**20)})
+    assert failed and "too large" in text and time.monotonic() - started < 2
+    # The stalled pool itself: tests/test_mcp_bounds.py (60 calls, search answered in < 100 ms meanwhile).
+
+
+@case("key-never-in-repr-or-vars")
+def _(tmp: Path) -> None:
+    api = cmldyn.Client("http://127.0.0.1:9", CANARY, spec=CML_SPEC)
+    seen = repr(api.transport) + str(vars(api)) + str(vars(api.transport)) + repr(api.transport.secrets)
+    assert CANARY not in seen and "Secret('***')" in seen
+
+
+@case("save-onto-a-file-or-a-link")
+def _(tmp: Path) -> None:
+    from cmldyn.repl.commands import Console
+
+    console = Console({"api": None})
+    target, link = tmp / "mine.py", tmp / "link.py"
+    target.write_text("keep\n")
+    link.symlink_to(target)
+    assert not console.run(f".save {target}").ok and not console.run(f".save! {link}").ok
+    assert target.read_text() == "keep\n" and console.run(f".save {tmp / 'new.py'}").ok
+    assert stat.S_IMODE((tmp / "new.py").stat().st_mode) == 0o600
+
+
+@case("check-refused-or-reaching-nothing")
+def _(tmp: Path) -> None:
+    with Simulator(token=CANARY, speed=0) as sim:
+        expect_failure(["--host", sim.url, "--token", "wrong-key", "check", "--rate", "0", "--max-calls", "10"], 4,
+                       "every call was refused (401")
+
+
+@case("post-answered-429")
+def _(tmp: Path) -> None:
+    with Simulator(token=CANARY, speed=0) as sim:
+        sim.faults.add(path="^/api/v2/projects$", method="POST", status=429, times=1, retry_after="0")
+        got, out, err = cli(sim_args(sim, "call", "create_project", "name=after-429", "-q", "name"))
+        assert got == 0 and json.loads(out) == "after-429", err
+        assert sum(1 for s in sim.seen if s.method == "POST") == 2  # the one rule: POST again only after 429
+
+
 # ------------------------------------------------------------------ the test
 
 
