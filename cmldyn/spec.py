@@ -95,7 +95,7 @@ def decode_json(data: bytes, *, what: str = "spec", content_type: str | None = N
         raise SpecError(f"{what} is too large or expands too much (more than {MAX_NODES:,} objects and arrays)")
     if looks_like_html(data, content_type):
         if local:  # a page saved from a browser, not the spec it showed
-            raise SpecError(f"{what} is an HTML page, not a spec",
+            raise SpecError(f"{what} is not JSON (text/html): an HTML page, not a spec",
                             hint="save the spec itself (the JSON at https://<workspace>/api/v2/swagger.json), "
                                  "or give that URL to --spec")
         raise SpecError(

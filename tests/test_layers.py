@@ -223,13 +223,14 @@ def test_no_module_reads_another_objects_underscore_attributes() -> None:
     """``x._name`` only on ``self``/``cls`` (or an object of the same class, inside that class):
     nothing outside client.py reaches into a Client, nothing reaches into anything else's privates."""
     own_class = {("classes.py", "type(self)._fields"), ("results.py", "other._data")}
+    public = {"os._exit"}  # the standard library's documented name, not an object's private attribute
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
                 if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                     continue
-                if (path.name, ast.unparse(node)) in own_class:
+                if (path.name, ast.unparse(node)) in own_class or ast.unparse(node) in public:
                     continue
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {ast.unparse(node)}")
     assert found == []

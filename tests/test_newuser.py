@@ -150,7 +150,8 @@ def test_a_dict_for_a_json_text_parameter_hints_json_dumps(api: cmldyn.Client) -
 @pytest.mark.parametrize("name, text, message, hint", [
     ("bad.yaml", "openapi: 3.0.0\ninfo:\n  title: x\n   version: 1\npaths: {}\n",
      "spec file {path} is not valid YAML at line 4, column 11: mapping values are not allowed in this context", None),
-    ("saved.html", "<!doctype html><html><body>Swagger UI</body></html>", "spec file {path} is an HTML page, not a spec",
+    ("saved.html", "<!doctype html><html><body>Swagger UI</body></html>",
+     "spec file {path} is not JSON (text/html): an HTML page, not a spec",
      "save the spec itself"),
     ("empty.json", '{"swagger": "2.0"}', "{path} declares no operations (its 'paths' is empty or missing)",
      "give the API's full spec"),

@@ -335,7 +335,7 @@ def test_the_key_is_asked_for_without_echo_when_none_is_given(tmp_path: Path, si
         assert term.wait_for(b">>>", 30), term.screen[-300:]
         assert CANARY.encode() not in term.screen
         assert b"****" not in term.screen  # nothing echoed per character: the key's length does not show
-        assert b"key checked: valid for " in term.screen  # checked once at the start
+        assert term.wait_for(b"key checked: valid for ", 10)  # checked once at the start, in the background
         term.clear()
         term.type(b"api.list_projects(page_size=1) | projects[0].name\r")
         assert term.answered(b'"demo"')

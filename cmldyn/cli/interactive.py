@@ -40,17 +40,20 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
             raise CredentialError("no API key given at the prompt", hint="set CML_API_KEY or pass --token") from None
         ctx.settings = replace(settings, token=key)
         api = ctx.client()
+    check = None
     if not settings.demo and api.transport.token:
         from .configure import verify_key
 
-        accepted, line = verify_key(api, settings.host or api.host)  # one bounded request: a wrong key is said now
-        if accepted is False:
-            ctx.stderr.write(f"cmldyn: {line}; calls will fail until you start again with another key\n")
-        elif accepted and interactive:
-            ctx.stderr.write(f"cmldyn: {line}\n")
+        def check() -> str:
+            """One bounded request: a wrong key is said at the start, not at the first call."""
+            accepted, line = verify_key(api, settings.host or api.host)
+            if accepted is False:
+                return f"cmldyn: {line}; calls will fail until you start again with another key"
+            return f"cmldyn: {line}" if accepted and interactive else ""
+
     return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
                  interactive=interactive, history="" if args.no_history else args.history, values_ttl=args.values_ttl,
-                 output=args.output)
+                 output=args.output, check=check)
 
 
 def run_sim(ctx: Context, args: argparse.Namespace) -> int:

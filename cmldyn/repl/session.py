@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -155,7 +155,7 @@ def example_call(api: Client) -> str:
 
 def toolbar_text(console: Console, text: str, width: int = 400) -> str:
     """Signature and summary of the operation under the cursor, cut with an ellipsis to ``width``."""
-    api = console.namespace.get("api")
+    api = console.client()  # `api` itself, unless it was rebound to something that is no client
     names = re.findall(r"api\.([A-Za-z_][A-Za-z0-9_]*)", text)
     if not names or api is None:
         line = " .help for help · Tab completes · Ctrl-D leaves"
@@ -202,13 +202,17 @@ def run_repl(
     history: str | None = None,
     values_ttl: float = 60.0,
     output: str = "json",
+    check: Callable[[], str] | None = None,
 ) -> int:
     """Run the console for a client that is ready; return the exit code.
 
     ``settings`` say what to redact and whether to show tracebacks; the caller (the CLI) has
     already started the simulator for ``--demo`` and asked for the key where none was given.
     ``history``: the history file (None: the default one; "": memory only); ``values_ttl``: seconds
-    live values are kept (0: none fetched); ``output``: json, yaml or table.
+    live values are kept (0: none fetched); ``output``: json, yaml or table. ``check`` asks the server
+    something worth saying at the start (the key's check) and returns the line to say ("" for nothing):
+    run before the first statement of piped input, in the background at a terminal (the prompt does
+    not wait for it; its line shows under the toolbar and above the next prompt).
     """
     started = time.perf_counter() if started is None else started
     interactive = is_terminal(stdin) if interactive is None else interactive
@@ -225,14 +229,21 @@ def run_repl(
                       origin=replay_origin(settings))
     console.output = output
     if not interactive:
+        said = check() if check is not None else ""
+        if said:
+            stderr.write(said + "\n")
         return run_lines(console, stdin, stdout)
     stdout.write(banner(api, time.perf_counter() - started) + "\n")
     stdout.flush()
     live = LiveValues(api, ttl=values_ttl) if values_ttl > 0 else None
     if live is not None:
         api.transport.after_send.append(lambda method, path, status: live.forget(method, path) if status < 400 else None)
+    notices = Notices()
+    if check is not None:
+        notices.start(check)
     try:
-        return run_prompt(console, stdout, history_path() if history is None else history, stderr, live=live)
+        return run_prompt(console, stdout, history_path() if history is None else history, stderr, live=live,
+                          notices=notices)
     finally:
         if live is not None:
             live.close()
@@ -287,7 +298,38 @@ def run_lines(console: Console, stdin: TextIO, out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *, live: LiveValues | None = None) -> int:
+class Notices:
+    """Lines from work done in the background (the key check at the start): each shown under the toolbar
+    as soon as it lands, and printed once above the next prompt."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.latest = ""
+        self.wake: Callable[[], None] | None = None  # set by the prompt: redraw the toolbar
+
+    def start(self, work: Callable[[], str]) -> None:
+        import threading
+
+        def run() -> None:
+            try:
+                line = work()
+            except Exception:  # noqa: BLE001 - a check that fails says nothing; the calls will speak for it
+                return
+            if line:
+                self.pending.append(line)
+                self.latest = line
+                if self.wake is not None:
+                    self.wake()
+
+        threading.Thread(target=run, name="cmldyn-notice", daemon=True).start()
+
+    def take(self) -> list[str]:
+        taken, self.pending = self.pending, []
+        return taken
+
+
+def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *, live: LiveValues | None = None,
+               notices: Notices | None = None) -> int:
     suggester = Suggester(lambda: console.namespace, lambda: console.last_operation, live=live)
     bindings = KeyBindings()
 
@@ -306,7 +348,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
     def toolbar() -> Any:
         width = session.app.output.get_size().columns
         line = toolbar_text(console, session.default_buffer.document.text_before_cursor, width)
-        note = live_note(suggester)
+        note = (" " + notices.latest) if notices is not None and notices.latest else live_note(suggester)
         if not note:
             return line
         return [("", line + "\n"), ("fg:ansibrightblack", _fit(note, width))]
@@ -326,9 +368,14 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
     )
     if live is not None:
         live.ready = lambda: _values_arrived(session, suggester)
+    if notices is not None:
+        notices.wake = lambda: _redraw(session)
     color = is_terminal(out) and not os.environ.get("NO_COLOR")
     console.interactive = True
     while True:
+        for line in notices.take() if notices is not None else ():
+            err.write(line + "\n")
+            err.flush()
         try:
             text = session.prompt()
         except KeyboardInterrupt:
@@ -387,6 +434,14 @@ def _values_arrived(session: PromptSession[str], suggester: Suggester) -> None:
         app.invalidate()
 
     loop.call_soon_threadsafe(again)
+
+
+def _redraw(session: PromptSession[str]) -> None:
+    """From another thread: draw the prompt again (a notice landed)."""
+    app = session.app
+    loop = getattr(app, "loop", None)
+    if loop is not None and app.is_running:
+        loop.call_soon_threadsafe(app.invalidate)
 
 
 def _indent_for(text: str) -> str:

@@ -73,7 +73,7 @@ def test_ctrl_c_in_the_repl_returns_to_the_prompt(tmp_path: Path) -> None:
     term = Terminal(["repl", "--host", server.url, "--token", CANARY, "--spec", str(CML_SPEC)],
                     {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, str(ROOT))
     try:
-        assert term.wait_for(b">>>", 30)
+        assert term.wait_for(b">>>", 8)  # the key check at the start runs in the background: no wait for the stall
         for i in range(REPEATS):
             term.clear()
             term.type(b"api.list_projects()\r")
