@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -25,10 +26,14 @@ def silent(conn: socket.socket) -> None:
     time.sleep(20)
 
 
-def interrupt_cli(argv: list[str], after: float) -> tuple[int, float, str]:
+def interrupt_cli(argv: list[str], reached: Callable[[], bool]) -> tuple[int, float, str]:
+    """Start the CLI, wait until the server shows it has reached the stage (then a moment more), Ctrl-C."""
     proc = subprocess.Popen([sys.executable, "-m", "cmldyn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"], "PYTHONPATH": str(ROOT)})
-    time.sleep(after)
+    deadline = time.monotonic() + 15
+    while not reached() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.15)  # inside the stage: the read, the body, the backoff sleep or page 3's wait
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
@@ -48,19 +53,29 @@ def stage_argv(stage: str, url: str) -> list[str]:
 
 @pytest.mark.parametrize("stage", ["waiting for the answer", "reading the body", "backoff sleep", "page 3"])
 def test_ctrl_c_in_the_cli_exits_130_within_a_second(stage: str) -> None:
+    count: Callable[[], int]
     if stage in ("waiting for the answer", "reading the body"):
         server = RawServer(silent if stage.startswith("waiting") else dripping(200, 0.1))
         url, stop = server.url, server.close
+        count = lambda: server.connections  # noqa: E731
+        step = 1
     else:
         sim = Simulator(token=CANARY, speed=0).start()
         if stage == "backoff sleep":
-            sim.faults.add(path="^/api/v2/projects$", status=503, retry_after="20")
+            fault = dict(path="^/api/v2/projects$", status=503, retry_after="20")
+            wanted, step = "/api/v2/projects", 1  # the first answer (a 503) has come: the client sleeps
         else:
-            sim.faults.add(path="^/api/v2/runtimes$", latency=20.0, after=2)  # pages 1 and 2 come at once
+            fault = dict(path="^/api/v2/runtimes$", latency=20.0, after=2)  # pages 1 and 2 come at once
+            wanted, step = "/api/v2/runtimes", 3  # page 3 asked for
         url, stop = sim.url, sim.stop
+        count = lambda: sum(1 for s in list(sim.seen) if s.path == wanted)  # noqa: E731
     try:
         for _ in range(REPEATS):
-            code, took, err = interrupt_cli(stage_argv(stage, url), after=1.0)
+            if stage in ("backoff sleep", "page 3"):
+                sim.faults.clear()
+                sim.faults.add(**fault)  # armed afresh: each run meets its stage (page 3, not page 1)
+            before = count()
+            code, took, err = interrupt_cli(stage_argv(stage, url), lambda at=before + step: count() >= at)
             ok = code == 130 and took < 1.0 and err.strip() == "cmldyn: interrupted"
             DASHBOARD.interrupts.append(ok)
             assert ok, (stage, code, took, err)
@@ -76,8 +91,12 @@ def test_ctrl_c_in_the_repl_returns_to_the_prompt(tmp_path: Path) -> None:
         assert term.wait_for(b">>>", 8)  # the key check at the start runs in the background: no wait for the stall
         for i in range(REPEATS):
             term.clear()
+            before = server.connections
             term.type(b"api.list_projects()\r")
-            time.sleep(0.8)
+            deadline = time.monotonic() + 10
+            while server.connections == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.15)  # the call is waiting for the answer
             sent = time.monotonic()
             term.type(b"\x03")
             back = term.wait_for(b"interrupted", 5)
