@@ -56,20 +56,7 @@ def write_private(path: str, data: bytes, *, replace_link: bool = False) -> None
     directory = private_dir(os.path.dirname(os.path.abspath(path)))
     if os.path.islink(path) and not replace_link:
         raise StorageError(f"{path} is a symbolic link; not writing through it")
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    _write_and_place(path, data, directory, keep_existing=False)
 
 
 def write_user_file(path: str, data: bytes, *, overwrite: bool = False) -> None:
@@ -86,21 +73,29 @@ def write_user_file(path: str, data: bytes, *, overwrite: bool = False) -> None:
         raise StorageError(f"{path} is a symbolic link; not writing through it or over it")
     if os.path.exists(path) and not overwrite:
         raise StorageError(f"{path} already exists")
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".part")
+    _write_and_place(path, data, os.path.dirname(path), keep_existing=not overwrite)
+
+
+def _write_and_place(path: str, data: bytes, directory: str, *, keep_existing: bool) -> None:
+    """Write ``data`` to a 0600 temporary file in ``directory``, then put it at ``path``: renamed over what is
+    there (a rename replaces a name, never what a link points to), or, with ``keep_existing``, linked to the
+    name, which fails when the name exists (a link included), so nothing is replaced. The temporary file
+    never stays behind."""
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temp, path)  # a rename replaces a name, never what a link points to
-        else:
-            try:
-                os.link(temp, path)  # fails if the name appeared meanwhile (a link included): nothing replaced
-            except FileExistsError:
-                raise StorageError(f"{path} already exists") from None
-            os.unlink(temp)
+        if not keep_existing:
+            os.replace(temp, path)
+            return
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise StorageError(f"{path} already exists") from None
+        os.unlink(temp)
     except BaseException:
         try:
             os.unlink(temp)
