@@ -14,7 +14,7 @@ from typing import Callable, TextIO
 from ..errors import CmldynError, Secret, Secrets, TransportError, UsageError
 from ..loader import UNREACHABLE
 from ..settings import resolve
-from . import browse, call, check, completion, configure, interactive, mcp, specs
+from . import browse, call, check, completion, configure, interactive, mcp, run, specs
 from .context import Context
 from .exits import Exit, exit_code
 from .parser import build_parser, global_flags
@@ -33,6 +33,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "configure": configure.run,
     "mcp": mcp.run,
     "completion": completion.run,
+    "run": run.run,
     "sim": interactive.run_sim,
 }
 

@@ -218,6 +218,14 @@ def build_parser() -> Parser:
                    help="tool calls that reach the server at the same time at most; one more is refused at once "
                         "(search and describe never wait) (default 8)")
 
+    p = command("run", "run an unmodified cmlapi script: import cmlapi resolves to cmldyn, the workspace (or --demo's "
+                       "simulator) is handed over as a CML session does")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module as python -m does (default: a SCRIPT)")
+    p.add_argument("--replace-cmlapi", action="store_true",
+                   help="import cmldyn's cmlapi even where a real cmlapi is installed (default off: the real one wins)")
+    p.add_argument("script", nargs="?", metavar="SCRIPT", help="the script (with -m: the module's first argument)")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments, as given")
+
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)
 
