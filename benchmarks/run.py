@@ -24,7 +24,9 @@ measured in the same run.
 8. bash completion: ms per Tab of the completion function (operations, options, -o values, enum values,
    body fields from the word list) against compgen -W and against a Tab that starts Python;
 9. cmldyn mcp: tools/list, process start to the first answer (warm cache), search_operations on 1,000
-   operations, against a bare MCP SDK server and a substring scan (needs the extra cmldyn[mcp]).
+   operations, against a bare MCP SDK server and a substring scan (needs the extra cmldyn[mcp]);
+10. the pytest plugin's `cml` fixture: 200 tests that use it in one run against 200 that use nothing, and
+   one simulator reset against one list_projects call.
 
 Peers that are not installed are reported as such; `pip install bravado-core` adds that column.
 """
@@ -333,6 +335,13 @@ def section_mcp() -> list[str]:
     return ["9. cmldyn mcp"] + ["   " + line for line in done.stdout.strip().splitlines()]
 
 
+def section_testing_fixture() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "testing_fixture.py")], capture_output=True, text=True, check=True
+    )
+    return ["10. the cml fixture (benchmarks/testing_fixture.py)", *("   " + line for line in done.stdout.splitlines())]
+
+
 def section_shell_completion() -> list[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "shell_completion.py")], capture_output=True, text=True, check=True
@@ -576,6 +585,7 @@ def main() -> None:
         lambda: section_simulator(300 if args.quick else 1000, 3 if args.quick else 5),
         section_shell_completion,
         section_mcp,
+        section_testing_fixture,
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:

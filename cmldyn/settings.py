@@ -30,13 +30,27 @@ from urllib.parse import urlsplit
 
 from .errors import ParamError, Secret, UsageError
 
-__all__ = ["ENV_HOST", "ENV_KEY", "ENV_PASSWORD", "ENV_USER", "Settings", "normalize_host", "resolve"]
+__all__ = ["ENV_HOST", "ENV_KEY", "ENV_PASSWORD", "ENV_USER", "SESSION_ENV", "Settings", "normalize_host", "resolve",
+           "session_environment"]
 
 # Looked up in this order; the CDSW_* names are what a CML session sets.
 ENV_HOST = ("CML_HOST", "CDSW_API_URL", "CDSW_DOMAIN")
 ENV_KEY = ("CML_API_KEY", "CMLDYN_TOKEN", "CDSW_APIV2_KEY")
 ENV_USER, ENV_PASSWORD = "CMLDYN_USER", "CMLDYN_PASSWORD"  # for an API whose spec declares HTTP basic
 ENV_PROFILE = "CMLDYN_PROFILE"
+
+
+#: What a CML session sets and cmlapi code reads (CDSW_PROJECT_ID aside): all of it points at one workspace.
+SESSION_ENV = ("CML_HOST", "CML_API_KEY", "CDSW_API_URL", "CDSW_DOMAIN", "CDSW_APIV2_KEY")
+
+
+def session_environment(host: str, key: str) -> dict[str, str]:
+    """The variables a CML session gives a script, for ``host`` (an http(s) URL) and ``key``: what
+    ``cmldyn run`` and the test fixtures hand the code they run, so ``cmlapi.default_client()`` needs no
+    arguments. ``CDSW_DOMAIN`` is the host and port, without the scheme, as in a session."""
+    host = host.rstrip("/")
+    return {"CML_HOST": host, "CML_API_KEY": key, "CDSW_API_URL": host + "/api/v1",
+            "CDSW_DOMAIN": urlsplit(host).netloc, "CDSW_APIV2_KEY": key}
 
 
 def normalize_host(host: str) -> str:

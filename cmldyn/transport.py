@@ -10,7 +10,6 @@ Must not: know about operations or parse bodies (results.py does).
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 import socket
@@ -23,20 +22,20 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ._version import __version__
+from .credentials import BearerAuth, SchemeAuth, clean_token
 from .errors import ApiError, CredentialError, ResponseError, Secret, TransportError, UsageError, redact, reveal
 from .request import PreparedRequest
 from .security import Scheme
 from .settings import Settings
 
 __all__ = [
-    "BearerAuth",
     "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
+    "ONLY_ORIGIN_ENV",
     "READ_ONLY_METHODS",
     "Response",
     "RetryPolicy",
     "Transport",
-    "clean_token",
 ]
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -47,31 +46,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_AFTER_CAP = 60.0
 MAX_REDIRECTS = 5
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
-
-# RFC 6750 b64token, plus the characters CML keys use; anything else cannot be a header value.
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/=:]+$")
-
-
-def clean_token(token: Secret | str | None) -> Secret | None:
-    """Strip whitespace and an optional ``Bearer `` prefix; refuse characters a header cannot hold.
-
-    Returns the key held as a :class:`Secret` (None when there is none).
-
-    Raises:
-        CredentialError: naming the problem, never the key.
-    """
-    text = reveal(token)
-    if text is None:
-        return None
-    text = str(text).strip()
-    if text.lower().startswith("bearer "):
-        text = text[7:].strip()
-    if not text:
-        return None
-    if not _TOKEN_RE.match(text):
-        raise CredentialError("API key contains invalid characters", hint="copy the key again from User Settings > API Keys")
-    return Secret(text)
-
+#: Set by cmldyn's test fixtures to the simulator's origin(s), comma-separated: a transport for any other
+#: origin is refused before it sends anything (a test can never reach a real workspace).
+ONLY_ORIGIN_ENV = "CMLDYN_ONLY_ORIGIN"
 
 if TYPE_CHECKING:
     import requests
@@ -92,54 +69,6 @@ def _urllib3() -> Any:
     import urllib3
 
     return urllib3
-
-
-class BearerAuth:
-    """Adds ``authorization: Bearer <key>`` to each request, as requests' auth hook (the AuthBase
-    protocol: called with the prepared request), so a ~/.netrc entry can never replace it."""
-
-    def __init__(self, token: Secret) -> None:
-        self._token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["authorization"] = "Bearer " + self._token.reveal()
-        return r
-
-    def __repr__(self) -> str:
-        return "BearerAuth(***)"
-
-
-class SchemeAuth:
-    """Attaches credentials as the spec's security schemes say: an API key in a header, the query
-    or a cookie; bearer; basic. An auth hook like BearerAuth, so netrc cannot replace it either."""
-
-    def __init__(self, schemes: Sequence[Scheme], token: Secret | None, user: str | None, password: Secret | None,
-                 keys: Mapping[str, Secret] | None = None) -> None:
-        self._schemes = tuple(schemes)
-        self._default = token
-        self._keys = dict(keys or {})  # a key of its own for a scheme, by scheme name (a profile's [schemes.X])
-        self._user = user
-        self._password = password
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        for scheme in self._schemes:
-            token = reveal(self._keys.get(scheme.name, self._default)) or ""
-            if scheme.kind == "basic":
-                pair = f"{self._user or ''}:{reveal(self._password) or ''}".encode("utf-8")
-                r.headers["authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-            elif scheme.kind == "bearer":
-                r.headers["authorization"] = f"Bearer {token}"
-            elif scheme.kind == "header":
-                r.headers[scheme.param] = token
-            elif scheme.kind == "query":
-                r.prepare_url(r.url, {scheme.param: token})
-            elif scheme.kind == "cookie":
-                cookie = f"{scheme.param}={token}"
-                r.headers["cookie"] = f"{r.headers['cookie']}; {cookie}" if r.headers.get("cookie") else cookie
-        return r
-
-    def __repr__(self) -> str:
-        return f"SchemeAuth({', '.join(s.name for s in self._schemes)}, ***)"
 
 
 @dataclass
@@ -215,6 +144,7 @@ class Transport:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TransportError(f"invalid host URL {self.base_url!r}; expected https://host[:port]")
         self.origin = _origin(self.base_url)
+        _only_allowed(self.origin)
         self._local = threading.local()
         token = clean_token(self.token)
         keys = {name: key for name, key in ((n, clean_token(k)) for n, k in self.scheme_keys.items()) if key}
@@ -296,6 +226,7 @@ class Transport:
             ApiError: a redirect to another origin (not followed).
             UsageError: a write through a read-only transport (nothing is sent).
         """
+        _only_allowed(_origin(request.path) if absolute else self.origin)
         if self.read_only and request.method not in READ_ONLY_METHODS:
             raise UsageError(f"refusing to send {request.method} {request.path}: this transport is read-only "
                              f"(only {', '.join(READ_ONLY_METHODS)} are sent)")
@@ -513,6 +444,18 @@ class Transport:
             return error
         text = redact(str(exc), self.secrets)
         return TransportError(f"request to {where} failed: {type(exc).__name__}: {text[:200]}")
+
+
+def _only_allowed(origin: str) -> None:
+    """Refuse, before any I/O, an origin other than the ones a test fixture allows (see ONLY_ORIGIN_ENV)."""
+    import os
+
+    allowed = os.environ.get(ONLY_ORIGIN_ENV)
+    if allowed and origin not in {_origin(o.strip()) for o in allowed.split(",") if o.strip()}:
+        raise TransportError(f"refusing {origin}: while a cmldyn test fixture runs, only its simulator "
+                             f"({allowed}) can be reached ({ONLY_ORIGIN_ENV})",
+                             hint="build the client from cml.url (or call cmlapi.default_client() with no arguments)",
+                             retryable=False)
 
 
 def _where(url: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
-PACKAGES = ("cli", "compat", "mcp", "repl", "simulator")
+PACKAGES = ("cli", "compat", "mcp", "repl", "simulator", "testing")
 
 # What each unit may import from cmldyn (besides itself), lowest layer first.
 ALLOWED: dict[str, set[str]] = {
@@ -37,7 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "results": {"display", "errors", "jsonvalue", "schema"},
     "display": {"jsonvalue", "output"},
     "classes": {"errors", "jsonvalue", "schema", "spec"},
-    "transport": {"_version", "errors", "request", "security", "settings"},
+    "credentials": {"errors", "security"},
+    "transport": {"_version", "credentials", "errors", "request", "security", "settings"},
     "filtering": {"errors", "jsonvalue"},
     "paginate": {"errors", "results"},
     "waiter": {"errors", "results"},
@@ -49,20 +50,21 @@ ALLOWED: dict[str, set[str]] = {
     "extras": {"docs", "errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
                "request", "results", "schema", "classes", "settings", "spec", "transport", "waiter"},
-    "compat": {"client", "errors", "paginate", "settings"},
+    "compat": {"classes", "client", "errors", "paginate", "settings"},
     "livevalues": {"client", "errors", "jsonvalue", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
     "__init__": {"_version", "classes", "client", "compat", "errors", "results"},
     "repl": {"_version", "client", "contract", "docs", "errors", "filtering", "jsonvalue", "livevalues",
              "output", "results", "schema", "classes", "settings",
              "storage", "model"},
-    "cli": {"_version", "cache", "client", "config", "contract", "crawl", "docs", "errors", "filtering", "jsonvalue",
-            "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema", "settings", "simulator", "spec",
-            "storage", "transport"},
+    "cli": {"_version", "cache", "client", "compat", "config", "contract", "crawl", "credentials", "docs", "errors",
+            "filtering", "jsonvalue", "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema",
+            "settings", "simulator", "spec", "storage", "transport"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "validator"},
     "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},
     "__main__": {"cli"},
+    "testing": {"client", "compat", "errors", "naming", "results", "settings", "simulator", "transport"},
 }
-THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"},
+THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"}, "pytest": {"testing"},
                      "prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
                      "prompt_toolkit": {"repl"}, "mcp": {"mcp", "cli"}, "mcp_types": {"mcp"}, "anyio": {"mcp"},
                      "uvicorn": {"mcp"}}

@@ -22,7 +22,7 @@ __all__ = ["check_key", "run", "verify_key"]
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     from ..config import Profile, default_config_path, save_profile
-    from ..transport import clean_token
+    from ..credentials import clean_token
 
     name = ctx.settings.profile or "default"
     host = ctx.settings.host or _ask(ctx, "Workspace URL (https://ml-xxxx.cloudera.site): ", secret=False)

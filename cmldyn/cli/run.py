@@ -19,22 +19,11 @@ import traceback
 from types import TracebackType
 
 from ..errors import CredentialError, UsageError, redact, reveal
+from ..settings import session_environment
 from .context import Context
 from .exits import Exit
 
-__all__ = ["SESSION_ENV", "run", "session_env"]
-
-#: What a CML session sets and cmlapi code reads, all pointed at the workspace (or the demo simulator).
-SESSION_ENV = ("CML_HOST", "CML_API_KEY", "CDSW_API_URL", "CDSW_DOMAIN", "CDSW_APIV2_KEY")
-
-
-def session_env(host: str, key: str) -> dict[str, str]:
-    """The environment a CML session gives a script, for ``host`` and ``key``."""
-    from urllib.parse import urlsplit
-
-    host = host.rstrip("/")
-    return {"CML_HOST": host, "CML_API_KEY": key, "CDSW_API_URL": host + "/api/v1",
-            "CDSW_DOMAIN": urlsplit(host).netloc, "CDSW_APIV2_KEY": key}
+__all__ = ["run"]
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -60,7 +49,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if not alias.enable(force=args.replace_cmlapi):
         ctx.stderr.write("cmldyn run: a real cmlapi is installed and is what the script imports; "
                          "--replace-cmlapi makes it import cmldyn's\n")
-    session = session_env(settings.base_url, key)
+    session = session_environment(settings.base_url, key)
     before = {name: os.environ.get(name) for name in session}
     os.environ.update(session)
     argv = sys.argv[:]

@@ -203,6 +203,7 @@ class Engine:
         self._item_routes: dict[str, list[Route]] = {}
         self._creatable = {k.collection for k in self.kinds.values() if k.kind == "create"}
         self._id_fields: dict[tuple[str, str], str | None] = {}  # (collection, route) -> id field, worked out once
+        self._outcomes: dict[str, list[str]] = {}  # kind -> final statuses the next ones of that kind reach
         for route in index.routes:
             kind = self.kinds[route.operation_id]
             if kind.kind in ("get", "update", "delete", "put_item", "action"):
@@ -217,6 +218,16 @@ class Engine:
 
     def store(self, collection: str, parents: tuple[str, ...] = ()) -> dict[str, dict[str, JSON]]:
         return self.items.setdefault(collection, {}).setdefault(parents, {})
+
+    def force_outcome(self, kind: str, status: str) -> None:
+        """The next workload of ``kind`` (named by the profile: CML's job_run, model_build ...) ends in ``status``."""
+        with self.lock:
+            self._outcomes.setdefault(kind, []).append(status)
+
+    def take_outcome(self, kind: str) -> str | None:
+        """The final status forced for the next workload of ``kind``, used up; None: the profile decides."""
+        waiting = self._outcomes.get(kind)
+        return waiting.pop(0) if waiting else None
 
     def after(self, delay: float, action: Callable[[], None]) -> None:
         if self.progression == "immediate":

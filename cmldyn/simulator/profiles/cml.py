@@ -172,7 +172,7 @@ def created_projects_jobs_runs(ws: Engine, obj: dict[str, JSON], parents: tuple[
         if key in obj and not body.get(key):
             obj[key] = job.get(key, obj[key])
     fails = "fail" in str(job.get("script", "")) or "fail" in str(body.get("arguments", ""))
-    run_lifecycle(ws, obj, fails)
+    run_lifecycle(ws, obj, fails, final=ws.take_outcome("job_run"))
 
 
 def _project_summary(ws: Engine, project_id: str) -> dict[str, JSON]:
@@ -186,10 +186,11 @@ def _project_summary(ws: Engine, project_id: str) -> dict[str, JSON]:
     }
 
 
-def run_lifecycle(ws: Engine, obj: dict[str, JSON], fails: bool, *, start: float = 0.0) -> None:
+def run_lifecycle(ws: Engine, obj: dict[str, JSON], fails: bool, *, start: float = 0.0, final: str | None = None) -> None:
+    """SCHEDULING, STARTING, RUNNING, then ``final`` (forced by a test), or FAILED where it ``fails``, else SUCCEEDED."""
     obj["status"] = "ENGINE_SCHEDULING"
     obj["scheduling_at"] = ws.clock.iso()
-    final = "ENGINE_FAILED" if fails else "ENGINE_SUCCEEDED"
+    final = final or ("ENGINE_FAILED" if fails else "ENGINE_SUCCEEDED")
     steps: list[tuple[float, str, str]] = [
         (1, "ENGINE_STARTING", "starting_at"),
         (2, "ENGINE_RUNNING", "running_at"),
@@ -212,7 +213,8 @@ def created_projects_models_builds(
     obj["crn"] = f"crn:cdp:ml:us-west-1:sim:workspace:sim/{obj['id']}"
     fails = "fail" in str(body.get("file_path", ""))
     obj["status"] = "pending"
-    ws.schedule_statuses(obj, [(1, "building", ""), (5, "build failed" if fails else "built", "built_at")], start)
+    final = ws.take_outcome("model_build") or ("build failed" if fails else "built")
+    ws.schedule_statuses(obj, [(1, "building", ""), (5, final, "built_at")], start)
 
 
 def created_projects_models_builds_deployments(
@@ -233,9 +235,10 @@ def created_projects_models_builds_deployments(
 
 
 def deploy_lifecycle(ws: Engine, obj: dict[str, JSON], start: float = 0.0) -> None:
+    """pending, deploying, then deployed (or the final status a test forced for the next deployment)."""
     obj["status"] = "pending"
     obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
-    ws.schedule_statuses(obj, [(1, "deploying", ""), (4, "deployed", "")], start)
+    ws.schedule_statuses(obj, [(1, "deploying", ""), (4, ws.take_outcome("model_deployment") or "deployed", "")], start)
 
 
 def created_projects_applications(
@@ -253,7 +256,8 @@ def app_lifecycle(ws: Engine, obj: dict[str, JSON], start: float = 0.0) -> None:
     obj["status"] = "APPLICATION_STARTING"
     obj["starting_at"] = ws.clock.iso()
     obj.pop("stopped_at", None)  # grpc-gateway leaves empty fields out; "" is no date-time
-    ws.schedule_statuses(obj, [(3, "APPLICATION_RUNNING", "running_at")], start)
+    final = ws.take_outcome("application") or "APPLICATION_RUNNING"
+    ws.schedule_statuses(obj, [(3, final, "running_at" if final == "APPLICATION_RUNNING" else "")], start)
 
 
 def action_stop(ws: Engine, collection: str, obj: dict[str, JSON]) -> None:
