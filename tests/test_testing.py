@@ -14,7 +14,7 @@ import pytest
 import cmldyn
 from cmldyn.testing import Workspace, simulate
 
-from .conftest import ROOT, assert_no_canary
+from .conftest import ROOT, SPECS, assert_no_canary
 from .helpers import RawServer
 
 pytest_plugins = ["pytester"]
@@ -85,6 +85,14 @@ def test_the_marker_configures_the_state(cml: Workspace) -> None:
     assert cml.api.list_projects().projects == []
     app = cml.application(cml.project("apps"))
     assert app.status == "APPLICATION_RUNNING"
+
+
+@pytest.mark.cml(spec=str(SPECS / "petstore-3.0.yaml"), seed="empty")
+def test_the_fixture_serves_any_spec(cml: Workspace) -> None:
+    assert cml.api.list_pets() == [] and cml.api.create_pet(name="rex").name == "rex"
+    assert [c.operation for c in cml.seen] == ["list_pets", "create_pet"]
+    with pytest.raises(cmldyn.ParamError, match="the factories make CML's objects"):
+        cml.project("x")
 
 
 def test_the_wrong_argument_order_fails_where_a_mock_would_pass(cml: Workspace) -> None:

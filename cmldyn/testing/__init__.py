@@ -185,7 +185,10 @@ class Workspace:
         from ..results import wrap
 
         engine = self.sim.workspace
-        route = engine.index.by_id[operation_id]
+        route = engine.index.by_id.get(operation_id)
+        if route is None:
+            raise ParamError(f"the factories make CML's objects; this simulator serves {self.sim.title} "
+                             f"(no {operation_id}): create through cml.api instead")
         with engine.lock:
             made = engine.create(route, collection, parents, body)
             stored = engine.store(collection, parents)[str(made["id"])]
