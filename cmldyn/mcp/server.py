@@ -52,10 +52,15 @@ class _Revalidator:
         self.log = log
         self.last = time.monotonic()
         self.running: asyncio.Task[None] | None = None
+        self.again: Any = None  # a request that came while a check ran: its context, for one more check after
 
     def start(self, ctx: Any) -> None:
-        """Start a check when one is due and none is running; return at once."""
-        if self.every < 0 or self.running is not None or time.monotonic() - self.last < self.every:
+        """Start a check when one is due; return at once. While one runs, one more is owed when it ends
+        (the spec may have changed after the running check asked)."""
+        if self.every < 0 or time.monotonic() - self.last < self.every:
+            return
+        if self.running is not None:
+            self.again = ctx
             return
         self.last = time.monotonic()
         self.running = asyncio.get_running_loop().create_task(self.check(ctx))
@@ -65,6 +70,9 @@ class _Revalidator:
         self.running = None
         if not task.cancelled() and task.exception() is not None:
             self.log.write(f"cmldyn mcp: spec not revalidated: {type(task.exception()).__name__}\n")
+        owed, self.again = self.again, None
+        if owed is not None:
+            self.start(owed)
 
     async def check(self, ctx: Any) -> None:
         before = _fingerprint(self.toolbox)
