@@ -376,7 +376,8 @@ class Engine:
 
     def create(self, route: Route, collection: str, parents: tuple[str, ...], body: dict[str, JSON]) -> JSON:
         self.check_parents(collection, parents)
-        schema = self.index.response_view(route)
+        # What is stored is what the collection's get answers (a create may answer nothing, or less).
+        schema = self.item_schema(collection, route) or self.index.response_view(route)
         obj = self.sampler.value(schema, _noun(collection))
         if not isinstance(obj, dict):
             obj = {}
