@@ -267,7 +267,9 @@ def _message(op: OperationModel, param: Param, finding: Finding) -> str:
         if finding.kind == "enum":
             return f"invalid value for {param.name}: {finding.given} is not one of {finding.expected}"
         if finding.kind == "range":
-            return f"value out of range for {param.name}: {finding.given} is outside {finding.expected}"
+            return f"value out of range for {param.name}: {finding.given} (expected {finding.expected})"
+        if finding.kind == "pattern":
+            return f"invalid value for {param.name}: {finding.given} is not {finding.expected}"
         expected = param.type_label if finding.path == param.name else finding.expected
         return f"wrong type for {param.name} ({param.location}): expected {expected}, got {finding.given}"
     field = finding.path[len("body."):] if finding.path.startswith("body.") else ""
@@ -281,7 +283,9 @@ def _message(op: OperationModel, param: Param, finding: Finding) -> str:
     if finding.kind == "enum":
         return f"invalid value for {where} of {op.name}: {finding.given} is not one of {finding.expected}"
     if finding.kind == "range":
-        return f"value out of range for {where} of {op.name}: {finding.given} is outside {finding.expected}"
+        return f"value out of range for {where} of {op.name}: {finding.given} (expected {finding.expected})"
+    if finding.kind == "pattern":
+        return f"invalid value for {where} of {op.name}: {finding.given} is not {finding.expected}"
     return f"wrong type for {where} of {op.name}: expected {finding.expected}, got {finding.given}"
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from .errors import did_you_mean
 from .schema import Schema, type_label
 
-__all__ = ["Finding", "PARAM_RULES", "REQUEST_RULES", "RESPONSE_RULES", "Rules", "check", "short"]
+__all__ = ["Bounds", "Finding", "PARAM_RULES", "REQUEST_RULES", "RESPONSE_RULES", "Rules", "bounds_of", "check",
+           "compiled_pattern", "short"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class _Plan:
     """The keywords :func:`check` reads, taken from a view once (a hot path: every node of every answer)."""
 
     __slots__ = ("types", "nullable", "declared", "enum", "fmt", "choices", "items", "props", "required", "extra", "fast",
-                 "exact", "plain_object")
+                 "exact", "plain_object", "bounds")
 
     def __init__(self, schema: Schema) -> None:
         self.types = tuple(t for t in schema.types if t != "null")
@@ -69,6 +70,7 @@ class _Plan:
         self.fmt = fmt if fmt in _INT_RANGES or fmt in _FORMATS else None
         self.choices = tuple((key, parts) for key, parts in (("oneOf", schema.one_of), ("anyOf", schema.any_of)) if parts)
         self.items = schema.items
+        self.bounds = bounds_of(schema)  # minimum, lengths, pattern, item counts: None where none is set
         self.props: dict[str, Schema] | None = None  # objects: filled on first use
         self.required: tuple[str, ...] = ()
         self.extra: Schema | bool | None = None
@@ -96,6 +98,8 @@ def _fast_types(schema: Schema) -> tuple[type, ...] | None:
     types = [t for t in schema.types if t != "null"]
     if len(types) != 1 or types[0] not in _SCALARS or schema.enum or schema.one_of or schema.any_of:
         return None
+    if bounds_of(schema) is not None:
+        return None
     if schema.format in _INT_RANGES or schema.format in _FORMATS:
         return None
     return _SCALARS[types[0]]
@@ -109,10 +113,104 @@ def _plan(schema: Schema) -> _Plan:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """A schema's limits beyond its type: numbers (``minimum``/``maximum``, exclusive either way, as 3.0's
+    booleans or 3.1's numbers; ``multipleOf``), strings (``minLength``, ``maxLength``, ``pattern``, searched
+    as JSON Schema says, unanchored) and arrays (``minItems``, ``maxItems``, ``uniqueItems``)."""
+
+    low: float | None = None
+    low_open: bool = False
+    high: float | None = None
+    high_open: bool = False
+    multiple: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: re.Pattern[str] | None = None
+    pattern_text: str = ""
+    min_items: int | None = None
+    max_items: int | None = None
+    unique: bool = False
+
+    def broken(self, value: Any, rules: Rules) -> tuple[str, str] | None:
+        """(kind, what was expected) for the first limit ``value`` breaks, or None."""
+        if isinstance(value, str) and rules.text_scalars and (self.low is not None or self.high is not None):
+            try:
+                value = float(value)  # a query or path value that stands for a number
+            except ValueError:
+                return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+                return "range", f"{'>' if self.low_open else '>='} {_number(self.low)}"
+            if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+                return "range", f"{'<' if self.high_open else '<='} {_number(self.high)}"
+            if self.multiple and (value / self.multiple) % 1:
+                return "range", f"a multiple of {_number(self.multiple)}"
+        elif isinstance(value, str):
+            if self.min_length is not None and len(value) < self.min_length:
+                return "range", f"at least {self.min_length} characters"
+            if self.max_length is not None and len(value) > self.max_length:
+                return "range", f"at most {self.max_length} characters"
+            if self.pattern is not None and not self.pattern.search(value):
+                return "pattern", f"a string matching {self.pattern_text}"
+        elif isinstance(value, (list, tuple)):
+            if self.min_items is not None and len(value) < self.min_items:
+                return "range", f"at least {self.min_items} items"
+            if self.max_items is not None and len(value) > self.max_items:
+                return "range", f"at most {self.max_items} items"
+            if self.unique and len({json.dumps(v, sort_keys=True, default=str) for v in value}) < len(value):
+                return "range", "items that differ from each other (uniqueItems)"
+        return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def bounds_of(schema: Schema) -> Bounds | None:
+    """The schema's limits (see :class:`Bounds`), or None where it sets none. A pattern Python's ``re`` cannot
+    read is not checked."""
+    get = schema.get
+
+    def number(key: str) -> float | None:
+        found = get(key)
+        return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else None
+
+    def count(key: str) -> int | None:
+        found = get(key)
+        return int(found) if isinstance(found, int) and not isinstance(found, bool) and found >= 0 else None
+
+    low, high = number("minimum"), number("maximum")
+    low_open = get("exclusiveMinimum") is True
+    high_open = get("exclusiveMaximum") is True
+    if number("exclusiveMinimum") is not None:  # OpenAPI 3.1 / JSON Schema: the bound itself
+        low, low_open = number("exclusiveMinimum"), True
+    if number("exclusiveMaximum") is not None:
+        high, high_open = number("exclusiveMaximum"), True
+    text = get("pattern")
+    pattern = compiled_pattern(text) if isinstance(text, str) else None
+    found = Bounds(low, low_open, high, high_open, number("multipleOf") or None, count("minLength"), count("maxLength"),
+                   pattern, text if pattern is not None else "", count("minItems"), count("maxItems"),
+                   get("uniqueItems") is True)
+    return None if found == _NO_BOUNDS else found
+
+
+_NO_BOUNDS = Bounds()
+
+
+def compiled_pattern(text: str) -> re.Pattern[str] | None:
+    """A spec's ``pattern`` as a Python regex, or None where ``re`` cannot read it (ECMA-only syntax)."""
+    try:
+        return re.compile(text)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One way a value differs from its schema.
 
-    ``kind`` is ``missing``, ``type``, ``enum``, ``range``, ``unknown``, ``choice``, ``format`` or ``depth``;
+    ``kind`` is ``missing``, ``type``, ``enum``, ``range`` (a number, length or count out of its bounds),
+    ``pattern``, ``unknown``, ``choice``, ``format`` or ``depth``;
     ``severity`` is ``error``, ``info`` (an extra field where extras are allowed) or ``advice`` (a format).
     """
 
@@ -149,7 +247,8 @@ def check(schema: Schema | None, value: Any, *, where: str = "body", rules: Rule
     """Every finding (up to ``limit``) of ``value`` against ``schema``; an empty list when it conforms.
 
     Checked: types (3.1 type arrays, 3.0 nullable), enums, required fields at every depth, integer
-    ranges of int32/int64 formats, ``additionalProperties`` (false: an unknown field is an error,
+    ranges of int32/int64 formats, minimum/maximum, lengths, patterns, item counts (:class:`Bounds`),
+    ``additionalProperties`` (false: an unknown field is an error,
     with a did-you-mean), items, allOf (merged), oneOf/anyOf (at least one must fit). Formats such as
     date-time and uuid are advice. The walk follows the value, so a recursive schema costs only as
     much as the value is deep.
@@ -243,6 +342,11 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
             return
     elif fmt is not None and fmt in _FORMATS and isinstance(value, str) and not _FORMATS[fmt].match(value):
         found.append(Finding(path, "format", fmt, short(value), severity="advice"))
+    if plan.bounds is not None:
+        broken = plan.bounds.broken(value, rules)
+        if broken is not None:
+            found.append(Finding(path, broken[0], broken[1], short(value)))
+            return
     if isinstance(value, dict):
         _check_object(schema, value, path, rules, found, limit, depth)
     elif isinstance(value, (list, tuple)):
