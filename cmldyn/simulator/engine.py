@@ -365,6 +365,11 @@ class Engine:
             return max(numbers, default=0) + 1
         if schema is not None and schema.format == "uuid":
             return self.sampler.value(schema, "uuid") if schema.example is None else id_like(schema.example, self.rng)
+        if schema is not None and isinstance(schema.get("pattern"), str):  # made to match, and not taken yet
+            for _ in range(20):
+                made = self.sampler.string(schema, "id")
+                if made not in store:
+                    return made
         if schema is not None and isinstance(schema.example, (str, int)) and not isinstance(schema.example, bool):
             return id_like(schema.example, self.rng)
         if not self.sampler.rich:

@@ -8,9 +8,13 @@ schema accepts. Two styles:
   answers are filled in by its own rules);
 - ``rich``: what a person expects to see from a stateful mock: ids in the style the schema
   suggests, names, emails, URLs and dates where the field name or format asks for them,
-  one item in arrays, numbers inside ``minimum``/``maximum``.
+  one item in arrays.
 
-Never reads a raw ``$ref``; imports only the schema layer.
+Either way the value conforms: numbers inside their bounds (exclusive ones and ``multipleOf``
+too), strings within their lengths and matching their ``pattern`` (patterns.py), arrays within
+their item counts, one ``oneOf`` branch that fits that branch alone; an ``example`` or ``default``
+is used only where it fits its own schema. What cannot be honoured is kept in ``unhonoured`` for
+the simulator to say at start-up. Never reads a raw ``$ref``; imports only the document layer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from typing import Any, Callable
 
 from ..naming import singular
 from ..schema import Schema
+from ..validator import RESPONSE_RULES, bounds_of, check
+from .patterns import string_for
 
 __all__ = ["Sampler", "id_like"]
 
@@ -56,6 +62,10 @@ class Sampler:
         self.rng = rng
         self.now = now
         self.rich = style == "rich"
+        #: What a spec asks that no value could honour (a pattern beyond the reader, a oneOf whose
+        #: branches all overlap), by schema pointer: the simulator says each once at start-up.
+        self.unhonoured: dict[str, str] = {}
+        self._fits: dict[int, bool] = {}  # example or default fits its schema, by view
 
     def value(self, schema: Schema | None, name: str = "", depth: int = 0) -> JSON:
         """A value ``schema`` accepts; ``name`` is the field it is for (it shapes strings)."""
@@ -66,21 +76,27 @@ class Sampler:
         if self.rich:
             for keyword in ("example", "default"):
                 found = schema.raw.get(keyword)
-                if found is not None and not isinstance(found, (dict, list)):
+                if found is not None and not isinstance(found, (dict, list)) and self._fit(schema, keyword, found):
                     return found
         kind = schema.type
         if kind is None:
-            for parts in (schema.one_of, schema.any_of) if self.rich else ():
+            for key, parts in (("oneOf", schema.one_of), ("anyOf", schema.any_of)) if self.rich else ():
                 if parts:
-                    return self.value(parts[0], name, depth)
+                    return self.choice(schema, key, parts, name, depth)
             return {} if not self.rich else None
         if kind == "object":
             return self.object(schema, depth)
         if kind == "array":
-            if not self.rich or depth >= MAX_DEPTH or schema.items is None:
+            bounds = bounds_of(schema)
+            least = bounds.min_items or 0 if bounds is not None else 0
+            if not self.rich and not least or schema.items is None:
                 return []
-            count = max(1, min(int(schema.raw.get("minItems") or 1), 3))
-            return [self.value(schema.items, singular(name), depth + 1) for _ in range(count)]
+            most = bounds.max_items if bounds is not None and bounds.max_items is not None else 3
+            count = min(max(1 if self.rich and depth < MAX_DEPTH else 0, least), max(most, least))
+            made = [self.value(schema.items, singular(name), depth + 1) for _ in range(count)]
+            if bounds is not None and bounds.unique:
+                made = self._distinct(schema.items, made, singular(name), depth)
+            return made
         if kind == "integer":
             return self.number(schema, name, integer=True)
         if kind == "number":
@@ -108,22 +124,28 @@ class Sampler:
         return out
 
     def number(self, schema: Schema, name: str, *, integer: bool) -> int | float:
-        low = schema.raw.get("minimum")
-        high = schema.raw.get("maximum")
-        low = low if isinstance(low, (int, float)) and not isinstance(low, bool) else None
-        high = high if isinstance(high, (int, float)) and not isinstance(high, bool) else None
-        if not self.rich:
-            return 0 if integer else 0.0
-        value: float = self.rng.randint(1, 100)
-        if re.search(r"(count|total|size|number|num)$", name.lower()):
-            value = self.rng.randint(1, 10)
+        """A number inside the schema's bounds (exclusive ones and multipleOf as well)."""
+        bounds = bounds_of(schema)
+        value: float = 0
+        if self.rich:
+            value = self.rng.randint(1, 10) if re.search(r"(count|total|size|number|num)$", name.lower()) else \
+                self.rng.randint(1, 100)
+        if bounds is None:
+            return int(value) if integer else float(value)
+        step = 1.0 if integer else 0.5
+        low = None if bounds.low is None else bounds.low + (step if bounds.low_open else 0)
+        high = None if bounds.high is None else bounds.high - (step if bounds.high_open else 0)
+        if low is not None and high is not None and low > high:  # a narrow open interval of numbers
+            low = high = (bounds.low + bounds.high) / 2 if bounds.low is not None and bounds.high is not None else low
         if low is not None:
-            value = max(value, low + (1 if schema.raw.get("exclusiveMinimum") is True else 0))
+            value = max(value, low if not integer else -(-low // 1))
         if high is not None:
-            value = min(value, high - (1 if schema.raw.get("exclusiveMaximum") is True else 0))
-        if integer:
-            return int(value)
-        return value
+            value = min(value, high if not integer else high // 1)
+        if bounds.multiple:
+            value = (-(-value // bounds.multiple)) * bounds.multiple  # the next multiple up
+            if high is not None and value > high:
+                value -= bounds.multiple
+        return int(value) if integer else float(value)
 
     def string(self, schema: Schema, name: str) -> str:
         fmt = schema.format or ""
@@ -131,16 +153,50 @@ class Sampler:
             return self.now()
         if fmt in ("int64", "uint64"):  # grpc-gateway writes 64-bit integers as strings
             return "0" if not self.rich else str(self.rng.randint(1, 1000))
-        if not self.rich:
-            return ""
-        text = self._shaped(fmt, name.lower())
-        low = schema.raw.get("minLength")
-        high = schema.raw.get("maxLength")
-        if isinstance(low, int) and len(text) < low:
+        bounds = bounds_of(schema)
+        low = bounds.min_length or 0 if bounds is not None else 0
+        high = bounds.max_length if bounds is not None else None
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            made = string_for(pattern, self.rng, min_length=low, max_length=high)
+            if made is not None:
+                return made
+            self.unhonoured.setdefault(schema.pointer, f"no string matching its pattern {pattern!r} could be made")
+        text = self._shaped(fmt, name.lower()) if self.rich else ""
+        if len(text) < low:
             text = text + "x" * (low - len(text))
-        if isinstance(high, int) and len(text) > high:
+        if high is not None and len(text) > high:
             text = text[:high]
         return text
+
+    def choice(self, schema: Schema, key: str, parts: list[Schema], name: str, depth: int) -> JSON:
+        """A value for one branch of a oneOf (that fits that branch alone) or anyOf (that fits one)."""
+        for part in parts:
+            made = self.value(part, name, depth)
+            fits = [p for p in parts if not _errors(p, made)]
+            if part in fits and (key == "anyOf" or len(fits) == 1):
+                return made
+        self.unhonoured.setdefault(schema.pointer, f"no value fits exactly one branch of its {key}")
+        return self.value(parts[0], name, depth)
+
+    def _fit(self, schema: Schema, keyword: str, value: JSON) -> bool:
+        """Whether the schema's own example (or default) fits it; one that does not is said once, not used."""
+        known = self._fits.get(id(schema))
+        if known is None:
+            known = self._fits[id(schema)] = not _errors(schema, value)
+            if not known:
+                self.unhonoured.setdefault(schema.pointer, f"its {keyword} {value!r} breaks its own schema; not used")
+        return known
+
+    def _distinct(self, items: Schema, made: list[JSON], name: str, depth: int) -> list[JSON]:
+        seen: list[JSON] = []
+        for value in made:
+            for _ in range(8):
+                if value not in seen:
+                    break
+                value = self.value(items, name, depth + 1)
+            seen.append(value)
+        return seen
 
     def _shaped(self, fmt: str, name: str) -> str:
         rng = self.rng
@@ -175,3 +231,7 @@ class Sampler:
         if name in ("description", "summary", "comment", "message", "text", "note", "notes"):
             return rng.choice(_TEXT)
         return rng.choice(_WORDS)
+
+
+def _errors(schema: Schema, value: JSON) -> bool:
+    return any(f.severity == "error" for f in check(schema, value, where="$", rules=RESPONSE_RULES, limit=1))
