@@ -72,14 +72,14 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
             sim.close()
             raise UsageError(f"unknown drift {unknown[0]!r}; use {', '.join(KINDS)}")
         sim.faults.add(drift=args.drift)
+    from ..output import safe_text
+
     out = ctx.stdout
     if sim.profile.name == "cml":
         out.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
         out.write(f"  API key:  {sim.token}\n")
         out.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
     else:
-        from ..output import safe_text
-
         spec_flag = f" --spec {shlex.quote(str(ctx.settings.spec))}"
         base = f" (the API's paths start at {safe_text(sim.index.base_path)})" if sim.index.base_path else ""
         out.write(f"cmldyn sim: {safe_text(sim.title)} simulator at {sim.url}{base}\n")
@@ -95,6 +95,11 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
         out.write(f"            cmldyn --host {sim.url}{token}{spec_flag} ops\n")
     if args.drift:
         out.write(f"  drift:    every answer differs from the spec: {args.drift}\n")
+    notes = sim.notes
+    for note in notes[:10]:  # said once: what the spec asks that cannot be honoured, or contradicts
+        out.write(f"  note:     {safe_text(note)}\n")
+    if len(notes) > 10:
+        out.write(f"  note:     and {len(notes) - 10} more of the kind\n")
     out.write("  stop with Ctrl-C\n")
     out.flush()
     try:

@@ -68,6 +68,7 @@ class Simulator:
         self._server = SimServer((host, port), index=self.index, workspace=self.workspace, profile=self.profile,
                                  token=self.token, faults=self.faults)
         self._thread: threading.Thread | None = None
+        self._linted = False
 
     @property
     def port(self) -> int:
@@ -134,6 +135,23 @@ class Simulator:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    @property
+    def notes(self) -> list[str]:
+        """What the spec asks that the simulator cannot honour, or where the spec contradicts itself (a
+        reference that leads nowhere, an example that breaks its schema, a pattern no string could be made
+        for), each once: ``cmldyn sim`` says them at start-up, and the simulator serves on."""
+        from .samples import lint
+
+        sampler = self.workspace.sampler
+        if not self._linted:
+            roots = [view for route in self.index.routes
+                     for view in (self.index.response_view(route), self.index.body_view(route)) if view is not None]
+            lint(roots, sampler)
+            self._linted = True
+        notes = [w for w in self.index.spec.warnings if "$ref" in w]
+        notes += [f"{pointer}: {text}" for pointer, text in sorted(sampler.unhonoured.items())]
+        return notes
 
     @property
     def title(self) -> str:

@@ -31,7 +31,7 @@ from ..schema import Schema
 from ..validator import RESPONSE_RULES, bounds_of, check
 from .patterns import string_for
 
-__all__ = ["Sampler", "id_like"]
+__all__ = ["Sampler", "id_like", "lint"]
 
 JSON = Any
 MAX_DEPTH = 4
@@ -76,7 +76,7 @@ class Sampler:
         if self.rich:
             for keyword in ("example", "default"):
                 found = schema.raw.get(keyword)
-                if found is not None and not isinstance(found, (dict, list)) and self._fit(schema, keyword, found):
+                if found is not None and not isinstance(found, (dict, list)) and self.fits(schema, keyword, found):
                     return found
         kind = schema.type
         if kind is None:
@@ -179,7 +179,7 @@ class Sampler:
         self.unhonoured.setdefault(schema.pointer, f"no value fits exactly one branch of its {key}")
         return self.value(parts[0], name, depth)
 
-    def _fit(self, schema: Schema, keyword: str, value: JSON) -> bool:
+    def fits(self, schema: Schema, keyword: str, value: JSON) -> bool:
         """Whether the schema's own example (or default) fits it; one that does not is said once, not used."""
         known = self._fits.get(id(schema))
         if known is None:
@@ -235,3 +235,26 @@ class Sampler:
 
 def _errors(schema: Schema, value: JSON) -> bool:
     return any(f.severity == "error" for f in check(schema, value, where="$", rules=RESPONSE_RULES, limit=1))
+
+
+def lint(roots: list[Schema], sampler: Sampler, limit: int = 20_000) -> None:
+    """Walk every schema reachable from ``roots`` once (shared and recursive ones too) and record in the
+    sampler's ``unhonoured`` what no value could honour: a pattern the reader cannot make a string for,
+    an example or default that breaks its own schema. The simulator says these once at start-up."""
+    seen: set[str] = set()
+    queue = list(roots)
+    while queue and len(seen) < limit:
+        schema = queue.pop()
+        if schema.pointer in seen:
+            continue
+        seen.add(schema.pointer)
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and string_for(pattern, random.Random(0)) is None:
+            sampler.unhonoured.setdefault(schema.pointer, f"no string matching its pattern {pattern!r} could be made")
+        for keyword in ("example", "default"):
+            found = schema.get(keyword)
+            if found is not None:
+                sampler.fits(schema, keyword, found)
+        queue.extend(schema.properties.values())
+        queue.extend(p for p in (schema.items, schema.additional_properties) if isinstance(p, Schema))
+        queue.extend([*schema.all_of, *schema.one_of, *schema.any_of])
