@@ -208,7 +208,8 @@ def encode_path_value(param: Param, value: Any) -> str:
 def _segment(param: Param, value: Any) -> str:
     text = scalar_text(value)
     if text in ("", ".", ".."):
-        raise ParamError(f"invalid value for path parameter {param.name}: {text!r} is not allowed")
+        raise ParamError(f"invalid value for path parameter {param.name}: {text!r} is not allowed",
+                         hint="to name the root of a file tree, pass '/'" if text != ".." else None)
     return quote(text, safe="")
 
 

@@ -78,6 +78,8 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
     if sim.profile.name == "cml":
         out.write(f"cmldyn sim: CML API v2 simulator at {sim.url}\n")
         out.write(f"  API key:  {sim.token}\n")
+        for user, key in list(sim.keys.items())[1:]:
+            out.write(f"  {user}:  {key}  (an observability machine user's key: it may list workload executions)\n")
         out.write(f"  try:      cmldyn --host {sim.url} --token {sim.token} call list_projects -q 'projects[].name'\n")
     else:
         spec_flag = f" --spec {shlex.quote(str(ctx.settings.spec))}"

@@ -137,6 +137,12 @@ class Simulator:
         self.stop()
 
     @property
+    def keys(self) -> dict[str, str]:
+        """Every user the simulator knows and its key: the simulator's own key first (CML's profile adds an
+        observability machine user, who may list workload executions)."""
+        return self.profile.keys(self.token)
+
+    @property
     def notes(self) -> list[str]:
         """What the spec asks that the simulator cannot honour, or where the spec contradicts itself (a
         reference that leads nowhere, an example that breaks its schema, a pattern no string could be made

@@ -80,6 +80,7 @@ class Call:
     body: JSON
     raw: bytes
     content_type: str
+    user: str | None = None  # whose key the request came with (a profile that knows several users says)
 
 
 @dataclass
@@ -273,13 +274,19 @@ class Engine:
     # ------------------------------------------------------------ dispatch
 
     def handle(self, route: Route, path: dict[str, str], query: dict[str, str], body: JSON,
-               raw_body: bytes, content_type: str) -> Reply:
+               raw_body: bytes, content_type: str, user: str | None = None) -> Reply:
         with self.lock:
             self.advance()
-            call = Call(route, path, query, body, raw_body, content_type)
+            call = Call(route, path, query, body, raw_body, content_type, user)
             special = self.profile.operations.get(route.operation_id)
             if special is not None:
                 return special(self, call)
+            return self.respond(call)
+
+    def respond(self, call: Call) -> Reply:
+        """What the engine infers for a call (a profile's handler may ask for it after its own checks)."""
+        route, path, query, body = call.route, call.path, call.query, call.body
+        with self.lock:
             kind = self.kinds[route.operation_id]
             values = [path[n] for n in route.names]
             parents = tuple(values[: kind.parents])

@@ -89,9 +89,17 @@ def matches(obj: dict[str, JSON], search: str) -> bool:
         if isinstance(value, bool) or isinstance(have, bool):
             if str(have).lower() != str(value).lower():
                 return False
+        elif key == "status" and _status_word(str(value), str(have)):
+            continue
         elif str(value) not in str(have):
             return False
     return True
+
+
+def _status_word(word: str, status: str) -> bool:
+    """A status filter in the words the spec documents (``succeeded``, ``running`` ...) matches the enum value
+    it stands for (``ENGINE_SUCCEEDED``), as a workspace does."""
+    return word.isalpha() and word.islower() and status.rpartition("_")[2] == word.upper()
 
 
 def sort_objects(objects: list[dict[str, JSON]], spec: str) -> list[dict[str, JSON]]:

@@ -218,13 +218,14 @@ class Handler(BaseHTTPRequestHandler):
         if not profile.in_api(index, raw_path):
             self._fail(None, ApiFailure(404, 5, "Not Found"))
             return
-        route, values, exists = index.match(method, raw_path)
+        routed = profile.request_path(method, raw_path)
+        route, values, exists = index.match(method, routed)
         if route is None and method == "HEAD":
-            route, values, exists = index.match("GET", raw_path)
+            route, values, exists = index.match("GET", routed)
         query = parse_qs(parts.query, keep_blank_values=True)
         ctype = self.headers.get("content-type", "")
         try:
-            profile.authorize(index, route, headers, query, self.server.token)
+            user = profile.authorize(index, route, headers, query, self.server.token)
             if route is None:
                 raise ApiFailure(405, 12, "Method Not Allowed") if exists else ApiFailure(404, 5, "Not Found")
             checked = index.check_query(route, query, strict=profile.strict_params)
@@ -232,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
                 index.check_headers(route, headers)
             form = ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
             parsed = None if form else index.check_body(route, body, ctype, rules=profile.body_rules)
-            reply = self.server.workspace.handle(route, values, checked, parsed, body, ctype)
+            reply = self.server.workspace.handle(route, values, checked, parsed, body, ctype, user)
         except BadRequest as exc:
             self._fail(route, ApiFailure(exc.status, 3, str(exc)))
             return

@@ -24,6 +24,7 @@ the engine's own create path so they look like created ones.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -42,6 +43,10 @@ __all__ = ["CmlProfile", "EXTRA_REQUIRED", "MISSING_PREFIX", "cml_profile"]
 
 JSON = Any
 SIM_USER = {"username": "simuser", "name": "Sim User", "email": "simuser@example.com"}
+_FILES_ROOT = re.compile(r"(/api/v2/projects/[^/]+/files)/(\.|%2[eE])?")
+DSE_USER = {"username": "dse", "name": "DSE", "email": "dse@example.com"}  # a name that differs from its slug in case
+MACHINE_USER = {"username": "observability-bot", "name": "Observability machine user", "email": "obs@example.com"}
+USERS = {u["username"]: u for u in (SIM_USER, MACHINE_USER)}
 MISSING_PREFIX = 'missing "Bearer " prefix in "authorization" header'
 
 # Required fields the served spec leaves to prose; used where it marks none.
@@ -73,14 +78,28 @@ class CmlProfile(Profile):
     def in_api(self, index: SpecIndex, raw_path: str) -> bool:
         return raw_path.startswith("/api/v2/")
 
+    def request_path(self, method: str, raw_path: str) -> str:
+        """A workspace lists a project's root for ``files/``, ``files/.`` and ``files/%2F`` alike."""
+        root = _FILES_ROOT.fullmatch(raw_path) if method == "GET" else None
+        return f"{root.group(1)}/%2F" if root is not None else raw_path
+
+    def keys(self, token: str) -> dict[str, str]:
+        """The demo user's key (the simulator's own) and an observability machine user's (it may list workload
+        executions, which the demo user may not, as on a workspace)."""
+        return {SIM_USER["username"]: token, MACHINE_USER["username"]: f"{token}-observability"}
+
     def authorize(self, index: SpecIndex, route: Route | None, headers: dict[str, str], query: dict[str, list[str]],
-                  token: str) -> None:
-        """CML's served spec names a scheme no client can use; a workspace wants ``authorization: Bearer``."""
+                  token: str) -> str | None:
+        """CML's served spec names a scheme no client can use; a workspace wants ``authorization: Bearer``.
+        The user is the one whose key it is."""
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if not auth.startswith("Bearer "):
             raise ApiFailure(401, 16, MISSING_PREFIX)
-        if not hmac.compare_digest(auth[7:].encode("utf-8", "replace"), token.encode()):
-            raise ApiFailure(401, 16, "invalid API key")
+        given = auth[7:].encode("utf-8", "replace")
+        for user, key in self.keys(token).items():
+            if hmac.compare_digest(given, key.encode()):
+                return user
+        raise ApiFailure(401, 16, "invalid API key")
 
     def error_reply(self, index: SpecIndex, route: Route | None, failure: ApiFailure, sampler: Sampler) -> Reply:
         """grpc-gateway's error body: the message twice, the grpc code, no details."""
@@ -120,6 +139,7 @@ def cml_profile() -> CmlProfile:
             "DeleteProjectFile": delete_project_file,
             "UpdateProjectFileMetadata": update_project_file_metadata,
             "UpdateJob": update_job,
+            "ListWorkloadExecutions": list_workload_executions,
         },
         on_create={
             "projects": created_projects,
@@ -317,7 +337,15 @@ def validate_api_key(ws: Engine, call: Call) -> Reply:
         raise ApiFailure(400, 3, f"unknown audience {audience!r}; use API or Application")
     if audience == "Application":
         raise ApiFailure(403, 7, "audience mismatch")
-    return Reply(200, {"valid": True, "username": SIM_USER["username"], "message": "key is valid for audience API"})
+    user = USERS.get(call.user or "", SIM_USER)
+    return Reply(200, {"valid": True, "username": user["username"], "message": "API key is valid for the given audience"})
+
+
+def list_workload_executions(ws: Engine, call: Call) -> Reply:
+    """Only an observability machine user may list them; any other key gets a workspace's 403 (code 7)."""
+    if call.user != MACHINE_USER["username"]:
+        raise ApiFailure(403, 7, "User is not an observability machine user")
+    return ws.respond(call)
 
 
 def list_project_files(ws: Engine, call: Call) -> Reply:
@@ -495,6 +523,9 @@ def seed_demo(ws: Engine) -> None:
     for name, description in names:
         ids[name] = ws.create(route, "projects", (), {"name": name, "description": description, "template": "Python"})["id"]
     ws.clock_jump(3)
+    dse = ws.store("projects")[ids["DSE-sandbox"]]  # a team whose display name and slug differ in case
+    dse["owner"] = dict(DSE_USER)
+    dse["slug"] = "dse-sandbox"
     demo = ids["demo"]
     job_route = ws.index.by_id["CreateJob"]
     run_route = ws.index.by_id["CreateJobRun"]

@@ -76,21 +76,30 @@ class Profile:
                 break
         return index.base_path + ("/" + "/".join(common) if common else "")
 
+    def request_path(self, method: str, raw_path: str) -> str:
+        """The path a request is routed by: the one it came with (a profile may read a workspace's own forms)."""
+        return raw_path
+
     def in_api(self, index: SpecIndex, raw_path: str) -> bool:
         """Whether a path is under the API at all (else it is a plain 404, before any auth)."""
         return raw_path.startswith(index.base_path + "/") or raw_path == index.base_path or not index.base_path
 
+    def keys(self, token: str) -> dict[str, str]:
+        """The users the simulator knows and each one's key (``Simulator.keys``): one, with the simulator's key."""
+        return {"user": token}
+
     def authorize(self, index: SpecIndex, route: Route | None, headers: dict[str, str], query: dict[str, list[str]],
-                  token: str) -> None:
-        """Let the request in, or raise a 401 :class:`ApiFailure`: the spec's own schemes, checked
-        against the simulator's one key (for HTTP basic: any user, the key as password)."""
+                  token: str) -> str | None:
+        """Let the request in (the user it is made as: None for one the spec lets anyone make), or raise a 401
+        :class:`ApiFailure`: the spec's own schemes, checked against the simulator's one key (for HTTP
+        basic: any user, the key as password)."""
         alternatives = index.security_of(route) if route is not None else None
         if alternatives is None:
-            return
+            return None
         lowered = {k.lower(): v for k, v in headers.items()}
         for schemes in alternatives:
             if all(_satisfied(s.kind, s.param, lowered, query, token) for s in schemes):
-                return
+                return "user" if schemes else None
         wanted = " or ".join(" and ".join(s.describe() for s in schemes) for schemes in alternatives)
         challenge = "Basic" if any(s.kind == "basic" for a in alternatives for s in a) else "Bearer"
         raise ApiFailure(401, 16, f"authentication required: {wanted}", {"WWW-Authenticate": f'{challenge} realm="cmldyn-sim"'})
