@@ -10,12 +10,13 @@ error class of its own layer. May import: errors. Must not: do I/O.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from .errors import CmldynError
 
-__all__ = ["JSON", "list_items", "loads_strict", "looks_like_html", "media_type", "to_plain"]
+__all__ = ["JSON", "MASK", "list_items", "loads_strict", "looks_like_html", "mask", "media_type", "to_plain"]
 
 JSON = Any
 
@@ -93,3 +94,46 @@ def list_items(data: JSON) -> list[dict[str, JSON]]:
         if len(arrays) == 1:
             return [i for i in arrays[0] if isinstance(i, dict)]
     return []
+
+
+MASK = "***"
+_SECRET_NAME = re.compile(r"(?i)(^|[_\-.])(api_?key|key|token|password|passwd|secret|credentials?|private_?key)$")
+
+
+def _is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1_\2", name)))
+
+
+def mask(value: Any, *, reveal_env: bool = False, placeholder: str = MASK) -> Any:
+    """A copy of ``value`` with the values of secret-named fields (key, token, password, secret, credentials)
+    and of environment maps (names kept; CML sends them as JSON text) replaced by ``placeholder``: what MCP
+    results and captured simulator states hold instead."""
+    if isinstance(value, list):
+        return [mask(v, reveal_env=reveal_env, placeholder=placeholder) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = str(key)
+        if _is_secret_name(name) and item not in (None, "", [], {}):
+            out[key] = placeholder
+        elif name.lower() in ("environment", "env", "environment_variables", "envs") and not reveal_env:
+            out[key] = _mask_environment(item, placeholder)
+        else:
+            out[key] = mask(item, reveal_env=reveal_env, placeholder=placeholder)
+    return out
+
+
+def _mask_environment(item: Any, placeholder: str) -> Any:
+    """Every value of an environment map (CML sends it as JSON text), names kept."""
+    if isinstance(item, dict):
+        return {k: placeholder for k in item}
+    if isinstance(item, str) and item.strip():
+        try:
+            parsed = json.loads(item)
+        except ValueError:
+            return placeholder
+        if isinstance(parsed, dict):
+            return json.dumps({k: placeholder for k in parsed})
+        return placeholder
+    return item

@@ -25,7 +25,8 @@ from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
 import cmldyn  # noqa: E402
 from cmldyn.cli.main import main  # noqa: E402
-from cmldyn.mcp.tools import Policy, Toolbox, classify, mask  # noqa: E402
+from cmldyn.jsonvalue import mask  # noqa: E402
+from cmldyn.mcp.tools import Policy, Toolbox, classify  # noqa: E402
 from cmldyn.simulator import Simulator  # noqa: E402
 
 from .conftest import CANARY, ROOT, SPECS  # noqa: E402

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CmldynError, ToolError, did_you_mean, redact
 from ..filtering import search as jmespath_search
-from ..jsonvalue import to_plain
+from ..jsonvalue import mask, to_plain
 from ..output import error_lines
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..schema import Schema
 
 __all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Toolbox",
-           "classify", "mask", "tool_name"]
+           "classify", "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
@@ -50,12 +50,10 @@ MAX_NAME = 200  # characters of an operation or tool name
 READ_METHODS = ("get", "head", "options")
 _DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
                       "terminate", "cancel", "rotate", "revoke", "reset", "regenerate", "uninstall", "disable")
-_SECRET_NAME = re.compile(r"(?i)(^|[_\-.])(api_?key|key|token|password|passwd|secret|credentials?|private_?key)$")
 _SYNONYMS = {"start": ("create", "run", "launch"), "launch": ("create", "start"), "run": ("create", "start"),
              "kill": ("stop", "delete"), "remove": ("delete",), "show": ("get", "list"), "find": ("list", "search"),
              "new": ("create",), "make": ("create",), "add": ("create",), "change": ("update",), "edit": ("update",),
              "fetch": ("get",), "all": ("list",)}
-MASK = "***"
 
 
 @dataclass
@@ -97,43 +95,6 @@ def classify(op: OperationModel) -> str:
     if method == "delete" or words & set(_DESTRUCTIVE_WORDS):
         return "destructive"
     return "write"  # a custom verb that destroys nothing (CML's :download) is a write: POST needs --allow-write
-
-
-def _is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1_\2", name)))
-
-
-def mask(value: Any, *, reveal_env: bool = False) -> Any:
-    """A copy of ``value`` with secret-like fields and environment values replaced by ``***``."""
-    if isinstance(value, list):
-        return [mask(v, reveal_env=reveal_env) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        name = str(key)
-        if _is_secret_name(name) and item not in (None, "", [], {}):
-            out[key] = MASK
-        elif name.lower() in ("environment", "env", "environment_variables", "envs") and not reveal_env:
-            out[key] = _mask_environment(item)
-        else:
-            out[key] = mask(item, reveal_env=reveal_env)
-    return out
-
-
-def _mask_environment(item: Any) -> Any:
-    """Every value of an environment map (CML sends it as JSON text), names kept."""
-    if isinstance(item, dict):
-        return {k: MASK for k in item}
-    if isinstance(item, str) and item.strip():
-        try:
-            parsed = json.loads(item)
-        except ValueError:
-            return MASK
-        if isinstance(parsed, dict):
-            return json.dumps({k: MASK for k in parsed})
-        return MASK
-    return item
 
 
 # ---------------------------------------------------------------- JSON schemas for direct tools
