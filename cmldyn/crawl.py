@@ -95,8 +95,11 @@ def _id_names(op: OperationModel, item_params: dict[str, str]) -> list[str]:
 
 def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 4, rate: float = 10.0, deadline: float = 60.0,
           per_operation: int = 3, clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], None] = time.sleep) -> Crawl:
-    """Call the spec's read-only operations, lists first, then those whose ids earlier answers gave."""
+          sleep: Callable[[float], None] = time.sleep,
+          on_answer: Callable[[OperationModel, dict[str, str], JSON], None] | None = None) -> Crawl:
+    """Call the spec's read-only operations, lists first, then those whose ids earlier answers gave.
+
+    ``on_answer(op, arguments, answer)`` sees every answer that came back (``sim capture`` keeps them)."""
     started = clock()
     ops = [op for op in api.model.operations.values() if op.method in ("get", "head")]
     reports = {op.name: OperationReport(op.name, op.method, op.path) for op in ops}
@@ -146,6 +149,8 @@ def crawl(api: Client, *, max_calls: int = 200, max_depth: int = 4, rate: float 
                 last_call = clock()
                 progress = True
                 data = _call(api, op, args, reports[op.name])
+                if on_answer is not None and data is not None:
+                    on_answer(op, args, data)
                 used = {p.wire: args[p.name] for p in op.params if p.name in args}  # what this call was given
                 names = _id_names(op, item_params)
                 level = (depth if args else 0) + 1  # how many answers away from a list that needs nothing

@@ -97,7 +97,10 @@ def list_items(data: JSON) -> list[dict[str, JSON]]:
 
 
 MASK = "***"
-_SECRET_NAME = re.compile(r"(?i)(^|[_\-.])(api_?key|key|token|password|passwd|secret|credentials?|private_?key)$")
+# A secret by its name: the whole name (key, token ...) or its last word(s) (auth_token, db_password,
+# ssh_private_key); a key that names something else (label_key, accelerator_key) is not one.
+_SECRET_NAME = re.compile(r"(?i)(^(key|apikey)$|(^|[_\-.])(api_?key|tokens?|passwords?|passwd|secrets?|credentials?|"
+                          r"(private|access|secret|ssh|auth|signing|encryption|master)_?key)$)")
 
 
 def _is_secret_name(name: str) -> bool:

@@ -11,6 +11,7 @@ import argparse
 import shlex
 import time
 from dataclasses import replace
+from typing import Any
 
 from ..errors import CredentialError
 from .context import Context
@@ -56,13 +57,35 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
                  output=args.output, check=check)
 
 
+def seed_words(text: str) -> tuple[str, int | None]:
+    """``--seed``: ``demo``, ``empty``, ``N``, ``demo:N`` or ``empty:N`` -> (the data, the random seed)."""
+    from ..errors import UsageError
+
+    name, _, number = text.partition(":") if not text.isdigit() else ("demo", "", text)
+    if name not in ("demo", "empty") or (number and not number.isdigit()):
+        raise UsageError(f"--seed takes demo, empty, a number N, demo:N or empty:N; not {text!r}")
+    return name, int(number) if number else None
+
+
 def run_sim(ctx: Context, args: argparse.Namespace) -> int:
     from ..simulator import Simulator
     from .context import simulator_spec
 
+    if args.action == "capture":
+        from .capture import capture
+
+        return capture(ctx, args)
+    if args.save and not args.state:
+        from ..errors import UsageError
+
+        raise UsageError("--save writes the state back to --state FILE: give one (it is made if missing)")
+    data, rng_seed = seed_words(args.seed)
     spec = simulator_spec(ctx.settings)
-    sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=args.seed, speed=args.speed, spec=spec,
-                    progression=args.progression)
+    import os
+
+    state = args.state if args.state and os.path.exists(args.state) else None
+    sim = Simulator(args.bind_host, args.port, token=args.sim_token, seed=data, speed=args.speed, spec=spec,
+                    progression=args.progression, state=state, rng_seed=rng_seed)
     if args.drift:
         from ..errors import UsageError
         from ..simulator.drift import KINDS
@@ -97,6 +120,11 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
         out.write(f"            cmldyn --host {sim.url}{token}{spec_flag} ops\n")
     if args.drift:
         out.write(f"  drift:    every answer differs from the spec: {args.drift}\n")
+    if state is not None:
+        out.write(f"  state:    {safe_text(state)}" + (", written back on exit and every "
+                                                           f"{args.save_every:g} s" if args.save else "") + "\n")
+        for note in sim.state_notes:
+            out.write(f"  state:    {safe_text(note)}\n")
     notes = sim.notes
     for note in notes[:10]:  # said once: what the spec asks that cannot be honoured, or contradicts
         out.write(f"  note:     {safe_text(note)}\n")
@@ -104,10 +132,42 @@ def run_sim(ctx: Context, args: argparse.Namespace) -> int:
         out.write(f"  note:     and {len(notes) - 10} more of the kind\n")
     out.write("  stop with Ctrl-C\n")
     out.flush()
+    saver = _Saver(sim, args.state, args.save_every, args.keep_env, ctx.stderr) if args.save else None
     try:
         sim.serve_forever()
     except KeyboardInterrupt:
         out.write("cmldyn sim: stopped\n")
     finally:
+        if saver is not None:
+            saver.stop()  # and the last write, whatever ended the run
         sim.close()
     return Exit.OK
+
+
+class _Saver:
+    """``--save``: the state written every ``every`` seconds on a thread, and once more at the end."""
+
+    def __init__(self, sim: Any, path: str, every: float, keep_env: bool, log: Any) -> None:
+        import threading
+
+        self.sim, self.path, self.keep_env, self.log = sim, path, keep_env, log
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, args=(max(1.0, every),), name="cmldyn-sim-save", daemon=True)
+        self.thread.start()
+
+    def _loop(self, every: float) -> None:
+        while not self.done.wait(every):
+            self.write()
+
+    def write(self) -> None:
+        from ..errors import CmldynError
+
+        try:
+            self.sim.save(self.path, keep_env=self.keep_env)
+        except CmldynError as error:
+            self.log.write(f"cmldyn sim: state not saved: {error.message}\n")
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
+        self.write()

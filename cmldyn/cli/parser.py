@@ -230,14 +230,34 @@ def build_parser() -> Parser:
     p.add_argument("shell", choices=SHELLS)
 
     # The simulator is a server, not a client: --host and --token are the address and key it serves.
-    p = command("sim", "run a stateful simulator of the spec in the foreground (the CML API v2 unless --spec)",
+    p = command("sim", "run a stateful simulator of the spec in the foreground (the CML API v2 unless --spec); "
+                       "'sim capture --out FILE' captures a workspace's state into a file it can serve",
                 with_globals=False)
+    p.add_argument("action", nargs="?", choices=("capture",),
+                   help="capture: crawl the workspace (--host and the key, given before 'sim', or the environment or "
+                        "the profile) read-only and write what it holds to --out")
+    p.add_argument("--out", metavar="FILE", help="capture: the state file to write (0600, atomically)")
+    p.add_argument("--max-calls", type=int, default=500, help="capture: calls at most (default 500)")
+    p.add_argument("--rate", type=float, default=10.0, help="capture: calls per second at most (default 10; 0: no limit)")
+    p.add_argument("--deadline", dest="capture_deadline", type=float, default=120.0, metavar="SECONDS",
+                   help="capture: stop after this many seconds (default 120)")
+    p.add_argument("--state", metavar="FILE", help="start from a saved or captured state instead of the seed's data "
+                                                    "(default: none)")
+    p.add_argument("--save", action="store_true", help="write the state back to --state on exit and every --save-every "
+                                                       "seconds (default off)")
+    p.add_argument("--save-every", type=float, default=60.0, metavar="SECONDS",
+                   help="with --save, how often the state is written while it runs (default 60)")
+    p.add_argument("--keep-env", action="store_true",
+                   help="keep environment values in a written state (default off: redacted, as secret-named fields "
+                        "always are)")
     p.add_argument("--spec", metavar="FILE|URL", default=argparse.SUPPRESS,
                    help="the Swagger 2.0 / OpenAPI 3.x spec to serve (default: the packaged CML API v2 spec)")
     p.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
     p.add_argument("--token", dest="sim_token", metavar="KEY", help="the API key it accepts (default: a random one, printed)")
-    p.add_argument("--seed", choices=("demo", "empty"), default="demo", help="start with demo data or empty (default demo)")
+    p.add_argument("--seed", default="demo", metavar="demo|empty|N",
+                   help="demo data or empty; a number N (or demo:N, empty:N) makes every id, value and time stamp the "
+                        "same on every run with N (the clock still runs unless --progression manual) (default demo)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
     p.add_argument("--progression", choices=("time", "manual", "immediate"), default="time",
                    help="how statuses move: with the clock (time), not until stepped (manual), or straight to their "

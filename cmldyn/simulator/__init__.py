@@ -46,6 +46,11 @@ class Simulator:
         profile: ``cml`` or ``generic``; by default CML's for the CML API, else the generic one.
         progression: how enum statuses move: ``time`` (with the clock), ``manual`` (the clock is
             frozen; ``clock.step()`` moves it) or ``immediate`` (straight to their final value).
+        state: a state file (or its parsed JSON) to start from instead of the seed's data: one written by
+            ``save()``, ``cmldyn sim --save`` or ``cmldyn sim capture`` (``state_notes`` says what of it
+            did not fit this spec and was dropped).
+        rng_seed: the seed of every made-up value (ids, samples); with it, the clock starts at a fixed
+            moment, so the same calls get byte-identical answers (the clock still runs unless frozen).
 
     Raises:
         SpecError: the spec cannot be read or is refused (the same checks as the client's).
@@ -54,16 +59,22 @@ class Simulator:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None,
                  seed: str = "demo", speed: float = 1.0, spec: SpecSource = None, profile: str | None = None,
-                 progression: str = "time") -> None:
+                 progression: str = "time", state: str | dict[str, Any] | None = None,
+                 rng_seed: int | None = None) -> None:
         self.token = token or "sim-" + secrets.token_hex(16)
-        self.clock = SimClock(0 if progression == "manual" else speed)
+        self.rng_seed = rng_seed
+        self.clock = SimClock(0 if progression == "manual" else speed, fixed=rng_seed is not None)
         self.index = _index(spec)
         name = profile or detect(self.index)
         if name not in PROFILES:
             raise ValueError(f"unknown simulator profile {name!r}; use {' or '.join(sorted(PROFILES))}")
         self.profile = PROFILES[name]()
         self.index.extra_required = dict(self.profile.extra_required)
-        self.workspace = Engine(self.index, self.clock, self.profile, seed=seed, progression=progression)
+        self.workspace = Engine(self.index, self.clock, self.profile, seed="empty" if state is not None else seed,
+                                progression=progression, rng_seed=7 if rng_seed is None else rng_seed)
+        self.state_notes: list[str] = []
+        if state is not None:
+            self.load(state)
         self.faults = Faults()
         self._server = SimServer((host, port), index=self.index, workspace=self.workspace, profile=self.profile,
                                  token=self.token, faults=self.faults)
@@ -94,6 +105,31 @@ class Simulator:
     def forget(self) -> None:
         self._server.seen.clear()
 
+    def snapshot(self, *, keep_env: bool = False) -> dict[str, Any]:
+        """The state as JSON (see state.py), secret-named fields and environment values redacted unless
+        ``keep_env`` (environments)."""
+        from .state import snapshot
+
+        return snapshot(self.workspace, keep_env=keep_env)
+
+    def save(self, path: str, *, keep_env: bool = False) -> None:
+        """Write the state to ``path``: atomically, mode 0600, never through a link."""
+        from .state import write_state
+
+        write_state(path, self.snapshot(keep_env=keep_env))
+
+    def load(self, state: str | dict[str, Any]) -> list[str]:
+        """Replace the state with a saved or captured one (a file or its JSON); return (and keep in
+        ``state_notes``) what did not fit this spec and was dropped.
+
+        Raises:
+            SpecError: a file that cannot be read, is damaged, or is no simulator state.
+        """
+        from .state import read_state, restore
+
+        self.state_notes = restore(self.workspace, read_state(state) if isinstance(state, str) else state)
+        return self.state_notes
+
     def reset(self, *, seed: str = "demo", progression: str = "time", speed: float = 1.0) -> None:
         """A fresh workspace at the same address with the same key: new state (``seed``), the clock at zero
         (frozen for ``manual``), no faults, no requests seen. A few milliseconds: what a test fixture
@@ -102,8 +138,9 @@ class Simulator:
         Raises:
             ValueError: an unknown seed or progression.
         """
-        clock = SimClock(0 if progression == "manual" else speed)
-        workspace = Engine(self.index, clock, self.profile, seed=seed, progression=progression)
+        clock = SimClock(0 if progression == "manual" else speed, fixed=self.rng_seed is not None)
+        workspace = Engine(self.index, clock, self.profile, seed=seed, progression=progression,
+                           rng_seed=7 if self.rng_seed is None else self.rng_seed)
         self.clock, self.workspace = clock, workspace
         self._server.workspace = workspace
         self.faults.clear()

@@ -40,15 +40,20 @@ PROGRESSIONS = ("time", "manual", "immediate")
 STEP_SECONDS = 2.0  # simulated seconds between two values of a status enum
 
 
-class SimClock:
-    """Simulated time: real time times ``speed`` plus manual steps. ``speed=0`` freezes it for tests."""
+#: Where a seeded simulator's clock starts (``--seed N``), so its time stamps are the same on every run.
+FIXED_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
-    def __init__(self, speed: float = 1.0) -> None:
+
+class SimClock:
+    """Simulated time: real time times ``speed`` plus manual steps. ``speed=0`` freezes it for tests;
+    ``fixed`` starts it at :data:`FIXED_EPOCH` instead of now."""
+
+    def __init__(self, speed: float = 1.0, *, fixed: bool = False) -> None:
         self._lock = threading.Lock()
         self._speed = float(speed)
         self._real0 = time.monotonic()
         self._base = 0.0
-        self.epoch = datetime.now(timezone.utc).replace(microsecond=0)
+        self.epoch = FIXED_EPOCH if fixed else datetime.now(timezone.utc).replace(microsecond=0)
 
     def now(self) -> float:
         with self._lock:

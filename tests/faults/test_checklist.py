@@ -1062,6 +1062,20 @@ def _(tmp: Path) -> None:
         assert sum(1 for s in sim.seen if s.method == "POST") == 2  # the one rule: POST again only after 429
 
 
+@case("sim-state-redacted-private-and-refused-when-damaged")
+def _(tmp: Path) -> None:
+    path = tmp / "state.json"
+    with Simulator(token=CANARY, speed=0) as sim:
+        pid = next(iter(sim.workspace.store("projects")))
+        sim.workspace.store("projects")[pid]["environment"] = json.dumps({"DB_PASSWORD": "env-canary-1"})
+        sim.save(str(path))
+    assert b"env-canary-1" not in path.read_bytes() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_bytes(path.read_bytes()[:100])
+    before = path.read_bytes()
+    expect_failure(["sim", "--state", str(path), "--port", "0"], 5, "damaged or cut short")
+    assert path.read_bytes() == before
+
+
 # ------------------------------------------------------------------ the test
 
 
