@@ -79,6 +79,7 @@ def test_the_canonical_pet_store_gets_integer_ids_that_count_up() -> None:
         assert ids == [1, 2, 3]
         api.create_pets(id=99, name="rex")
         assert api.show_pet_by_id("99").name == "rex" and api.show_pet_by_id(99).id == 99
+        assert api.show_pet_by_id("099").id == 99  # an integer id in the path is matched as a number
 
 
 def values(schema_name: str, count: int = 25) -> list[Any]:

@@ -466,6 +466,9 @@ class Engine:
         self.check_parents(kind.collection, parents)
         store = self.store(kind.collection, parents)
         obj = store.get(ident)
+        if obj is None and ident.lstrip("+-").isdigit() and len(ident) < 40:
+            ident = str(int(ident))  # an integer id in the path is matched as a number: /widgets/01 is widget 1
+            obj = store.get(ident)
         if obj is None:
             raise not_found(_noun(kind.collection), ident)
         if kind.kind == "get":
