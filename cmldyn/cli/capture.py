@@ -57,12 +57,15 @@ def capture(ctx: Context, args: argparse.Namespace) -> int:
         if route is None:
             return
         kind = engine.kinds[route.operation_id]
-        if kind.kind not in ("list", "get"):
-            return
         wires = {p.wire: given[p.name] for p in op.params if p.location == "path" and p.name in given}
         parents = tuple(wires.get(name, "") for name in route.names[:kind.parents])
         plain = to_plain(answer)
         objects = list_items(plain) if kind.kind == "list" else ([plain] if isinstance(plain, dict) else [])
+        if kind.kind not in ("list", "get") or not objects or (kind.kind == "get" and _key_of(plain, None, nested=False)
+                                                              is None):
+            # No collection behind it (a settings read): its answer is kept as it came, for these path values.
+            engine.recorded[(route.operation_id, tuple(wires.get(n, "") for n in route.names))] = plain
+            return
         field = engine.id_field(kind.collection, route)
         store = engine.store(kind.collection, parents)
         for obj in objects:
@@ -85,7 +88,8 @@ def capture(ctx: Context, args: argparse.Namespace) -> int:
     redacted = "secret-named fields redacted" if args.keep_env else "environment values and secret-named fields redacted"
     out.write(f"captured {sum(kept.values())} objects from {found.calls} calls in {time.monotonic() - started:.1f} s "
               f"into {safe_text(args.out)} (0600; {redacted})\n")
-    out.write(f"  by collection: {safe_text(collections)}\n")
+    out.write(f"  by collection: {safe_text(collections)}; and {len(engine.recorded)} answers of operations with no "
+              "collection behind them, kept as they came\n")
     out.write(f"  reached {found.reached} of {len(found.operations)} read-only operations"
               + (f"; stopped: {found.stopped}" if found.stopped else "") + "\n")
     missed: dict[str, list[str]] = {}

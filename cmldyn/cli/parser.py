@@ -236,7 +236,7 @@ def build_parser() -> Parser:
     p.add_argument("action", nargs="?", choices=("capture",),
                    help="capture: crawl the workspace (--host and the key, given before 'sim', or the environment or "
                         "the profile) read-only and write what it holds to --out")
-    p.add_argument("--out", metavar="FILE", help="capture: the state file to write (0600, atomically)")
+    p.add_argument("--out", metavar="FILE", help="capture: the state file to write, 0600, atomically (no default: needed)")
     p.add_argument("--max-calls", type=int, default=500, help="capture: calls at most (default 500)")
     p.add_argument("--rate", type=float, default=10.0, help="capture: calls per second at most (default 10; 0: no limit)")
     p.add_argument("--deadline", dest="capture_deadline", type=float, default=120.0, metavar="SECONDS",

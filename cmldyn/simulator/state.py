@@ -11,9 +11,11 @@ The format, ``cmldyn-sim-state/1``::
     {"format": "cmldyn-sim-state/1", "spec": {"title": ..., "version": ..., "sha256": ...},
      "source": "where it was captured, if it was", "redacted": true,
      "collections": [{"collection": "projects/*/jobs", "parents": ["<project id>"], "objects": {"<id>": {...}}}],
+     "answers": [{"operation": "GetDefaultQuota", "path": [], "answer": {...}}],
      "files": {"<project id>": {"path/in/project": "<base64>"}}}
 
-Objects are kept as the API answered them (ids preserved), in the order they were listed. Statuses
+Objects are kept as the API answered them (ids preserved), in the order they were listed; ``answers``
+are what operations with no collection behind them answered (a settings read), served as they were. Statuses
 that were moving when the state was written stay where they were: nothing resumes on load.
 May import: errors, jsonvalue, storage, and the simulator's own modules.
 """
@@ -58,10 +60,12 @@ def snapshot(engine: Engine, *, keep_env: bool = False, source: str = "") -> dic
                     collections.append({"collection": collection, "parents": list(parents), "objects": made})
         files = {owner: {path: base64.b64encode(data).decode("ascii") for path, data in entries.items()}
                  for owner, entries in engine.files.items()}
+        answers = [{"operation": op, "path": list(values), "answer": mask(answer, reveal_env=keep_env, placeholder=REDACTED)}
+                   for (op, values), answer in engine.recorded.items()]
     index = engine.index
     return {"format": FORMAT, "spec": {"title": index.title, "version": str((index.doc.get("info") or {}).get("version", "")),
                                        "sha256": spec_digest(engine)},
-            "source": source, "redacted": True, "collections": collections, "files": files}
+            "source": source, "redacted": True, "collections": collections, "files": files, "answers": answers}
 
 
 def restore(engine: Engine, state: dict[str, Any]) -> list[str]:
@@ -100,6 +104,12 @@ def restore(engine: Engine, state: dict[str, Any]) -> list[str]:
                 store[key] = obj
         for owner, entries in (state.get("files") or {}).items():
             engine.files[str(owner)] = {str(p): base64.b64decode(d) for p, d in (entries or {}).items()}
+        engine.recorded.clear()
+        for kept in state.get("answers") or []:
+            if isinstance(kept, dict) and kept.get("operation") in engine.kinds:
+                engine.recorded[(str(kept["operation"]), tuple(str(v) for v in kept.get("path") or []))] = kept.get("answer")
+            elif isinstance(kept, dict):
+                dropped[f"{kept.get('operation')} (no such operation in this spec)"] = 1
     notes += [f"dropped {count} object{'s' if count != 1 else ''} of {what}" for what, count in dropped.items() if count]
     return notes
 
