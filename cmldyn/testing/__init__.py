@@ -2,7 +2,8 @@
 
     from cmldyn.testing import simulate
 
-    with simulate() as cml:                     # also @simulate() on a function or a TestCase
+    with simulate() as cml:                     # also @simulate() on a function; in a TestCase,
+                                                # self.cml = self.enterContext(simulate())
         import cmlapi                           # cmldyn's, unless a real cmlapi is installed
         client = cmlapi.default_client()        # reaches the simulator: the session's variables point there
         cml.next_outcome("job_run", "ENGINE_FAILED")
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import parse_qs
 
 from ..errors import ParamError
-from ..settings import session_environment
+from ..settings import SESSION_ENV, session_environment
 from ..transport import ONLY_ORIGIN_ENV
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ KINDS = {"job_run": "EngineStatus", "model_build": None, "model_deployment": Non
 #: auto: statuses move on the simulated clock, ``speed`` simulated seconds per second (60 by default: a
 #: run of 5 s takes a tenth of one); manual: only ``advance()`` moves them; immediate: at once.
 PROGRESSIONS = {"auto": "time", "manual": "manual", "immediate": "immediate"}
-_VARIABLES = (*session_environment("http://x", "k"), "CDSW_PROJECT_ID", ONLY_ORIGIN_ENV)
+_VARIABLES = (*SESSION_ENV, "CDSW_PROJECT_ID", ONLY_ORIGIN_ENV)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Journal:
         sim = self._workspace.sim
         calls = []
         for seen in sim.seen:
-            route, _, _ = sim.index.match(seen.method, seen.path)
+            route, _, _ = sim.index.match(seen.method, sim.profile.request_path(seen.method, seen.path))
             if route is None:
                 continue
             query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(seen.query).items()}
