@@ -56,7 +56,7 @@ def creates(sim: Simulator, spec: Path, most: int = 5) -> tuple[int, list[str]]:
     return made, [str(d) for d in api.contract.findings if d.severity == "error"]
 
 
-@pytest.mark.parametrize("name", [n for n in FIXTURES if n != "colliding-names.json"] + ["kubernetes-like", "stripe-like"])
+@pytest.mark.parametrize("name", FIXTURES + ["kubernetes-like", "stripe-like"])
 def test_check_finds_no_error_in_what_the_simulator_answers(name: str, traits: dict[str, Path]) -> None:
     spec = traits[name] if name in traits else SPECS / name
     with Simulator(spec=spec, token=CANARY, speed=0) as sim:
