@@ -32,6 +32,7 @@ from .errors import (
     SpecError,
     TransportError,
     WaiterError,
+    WorkloadError,
 )
 from .results import Result
 
@@ -55,6 +56,7 @@ __all__ = [
     "SpecError",
     "TransportError",
     "WaiterError",
+    "WorkloadError",
     "__version__",
     "default_client",
 ]

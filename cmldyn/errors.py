@@ -19,7 +19,8 @@ from "the API said no":
     │   └── NotFoundError  404
     ├── FilterError        bad JMESPath: .expression and .position
     ├── PaginationError    cursor repeated or malformed
-    ├── WaiterError        gave up: .last_result
+    ├── WaiterError        gave up waiting (time or attempts ran out): .last_result
+    │   └── WorkloadError  the call worked, the workload failed (a run, build, deployment or app): .step
     ├── ContractError      strict checking: an answer differs from the spec (.findings, .result)
     └── ToolError          an MCP tool call that cannot go ahead (refused, too large, busy, unknown)
 
@@ -59,6 +60,7 @@ __all__ = [
     "TransportError",
     "UsageError",
     "WaiterError",
+    "WorkloadError",
     "did_you_mean",
     "redact",
     "reveal",
@@ -182,11 +184,20 @@ class PaginationError(CmldynError):
 
 
 class WaiterError(CmldynError):
-    """A waiter gave up: the resource failed, or the time or attempts ran out."""
+    """A waiter gave up: the time or attempts ran out (or, as :class:`WorkloadError`, the resource failed)."""
 
-    def __init__(self, message: str, *, last_result: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, last_result: Any = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.last_result = last_result
+
+
+class WorkloadError(WaiterError):
+    """The calls worked, but what they started ended in a failure state: a job run, model build, deployment
+    or application (``step`` names where a workflow stopped). Its own exit code, 7."""
+
+    def __init__(self, message: str, *, last_result: Any = None, step: str = "", hint: str | None = None) -> None:
+        super().__init__(message, last_result=last_result, hint=hint)
+        self.step = step
 
 
 _HEADER_VALUE = re.compile(r"(?i)\b(authorization|cookie|set-cookie|x-api-key)(\s*[:=]\s*)([^\r\n,'\"}]+)")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .errors import WaiterError
+from .errors import WaiterError, WorkloadError
 from .results import field_of
 
 __all__ = ["StatusRule", "rule_from_enum", "wait_until"]
@@ -82,12 +82,12 @@ def wait_until(
     """Call ``poll`` until the status field is final; return the last result.
 
     Args:
-        until: "success" raises WaiterError on a final state that is not success;
+        until: "success" raises WorkloadError on a final state that is not success;
             "done" returns on any final state.
         noun: what is waited on (``job run``), named with its id in the errors.
     Raises:
-        WaiterError: failed (or ended, with until="success"), timed out, or out of attempts,
-            with ``last_result``.
+        WorkloadError: failed (or ended, with until="success"), with ``last_result``.
+        WaiterError: timed out, or out of attempts, with ``last_result``.
     """
     if until not in ("success", "done"):
         raise ValueError("until takes 'success' or 'done'")
@@ -106,7 +106,7 @@ def wait_until(
             return result
         who = _named(result, noun)
         if kind in ("failure", "ended"):
-            raise WaiterError(f"{who}{rule.field} is {value}: it will not reach success", last_result=result)
+            raise WorkloadError(f"{who}{rule.field} is {value}: it will not reach success", last_result=result)
         if max_attempts is not None and attempts >= max_attempts:
             raise WaiterError(f"gave up after {attempts} attempts; {who}{rule.field} is still {value}", last_result=result)
         if clock() - started + delay > timeout:

@@ -194,7 +194,7 @@ def test_cli_wait(fresh_sim: Simulator) -> None:
                 stdout=out, stderr=err, env={})
     failed = next(r for r in fresh_sim.workspace.store("projects/*/jobs/*/runs", (pid, jid)).values()
                   if r["status"] == "ENGINE_FAILED")
-    assert code == 1 and err.getvalue() == (f"cmldyn: error: job run {failed['id']}: status is ENGINE_FAILED: it will not "
+    assert code == 7 and err.getvalue() == (f"cmldyn: error: job run {failed['id']}: status is ENGINE_FAILED: it will not "
                                             "reach success\n")
 
 

@@ -3,7 +3,9 @@
     0 ok · 1 the API said no, or any other runtime failure · 2 usage (bad or unknown arguments,
     unknown operation, invalid JMESPath, bad config) · 3 network, TLS or timeout · 4 auth (401/403,
     or no key) · 5 the spec could not be loaded, or was refused · 6 ``--strict``: an answer differs
-    from the spec · 130 interrupted (Ctrl-C)
+    from the spec · 7 the calls worked, the workload failed (a run, build, deployment or application
+    ended in a failure state: ``call --wait``, ``env --restart-apps``, ``app upgrade-runtime``,
+    ``amp apply``) · 130 interrupted (Ctrl-C)
 
 Mapped by class, never by message. May import: errors.
 """
@@ -23,6 +25,7 @@ from ..errors import (
     SpecError,
     TransportError,
     UsageError,
+    WorkloadError,
 )
 
 __all__ = ["Exit", "exit_code"]
@@ -38,6 +41,7 @@ class Exit(enum.IntEnum):
     AUTH = 4
     SPEC = 5
     DRIFT = 6
+    WORKLOAD = 7
     INTERRUPTED = 130
 
 
@@ -49,6 +53,8 @@ def exit_code(error: BaseException) -> Exit:
         return Exit.SPEC
     if isinstance(error, ContractError):
         return Exit.DRIFT
+    if isinstance(error, WorkloadError):
+        return Exit.WORKLOAD
     if isinstance(error, TransportError):
         return Exit.NETWORK
     if isinstance(error, (AuthError, CredentialError)):
