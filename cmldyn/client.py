@@ -420,6 +420,13 @@ class Client:
                 return rule_from_enum(name, enum) if enum else StatusRule(name, {})
         raise ParamError(f"{op.name} returns no status field to wait on")
 
+    def project_env(self, project: Any, **options: Any) -> Any:
+        """A project's environment variables (by project, id or exact name), changed safely: see
+        cmldyn.workflows.ProjectEnvironment (``set``, ``unset``, ``merge``, ``restart_apps``)."""
+        from .workflows.environment import ProjectEnvironment
+
+        return ProjectEnvironment(self, project, **options)
+
     def raw(
         self,
         method: str,
@@ -484,19 +491,8 @@ class Client:
 
 
 RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) | {
-    "spec",
-    "model",
-    "models",
-    "contract",
-    "verify_writes",
-    "last_status",
-    "last_headers",
-    "host",
-    "base_url",
-    "ready_seconds",
-    "progress",
-    "loader",
-    "loaded",
+    "spec", "model", "models", "contract", "verify_writes", "last_status", "last_headers", "host", "base_url",
+    "ready_seconds", "progress", "loader", "loaded",
 }
 """Names an operation cannot take as an attribute (it gets a trailing ``_`` instead)."""
 

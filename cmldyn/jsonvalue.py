@@ -16,7 +16,8 @@ from typing import Any
 
 from .errors import CmldynError
 
-__all__ = ["JSON", "MASK", "list_items", "loads_strict", "looks_like_html", "mask", "media_type", "to_plain"]
+__all__ = ["JSON", "MASK", "is_secret_name", "list_items", "loads_strict", "looks_like_html", "mask", "media_type",
+           "to_plain"]
 
 JSON = Any
 
@@ -103,7 +104,8 @@ _SECRET_NAME = re.compile(r"(?i)(^(key|apikey)$|(^|[_\-.])(api_?key|tokens?|pass
                           r"(private|access|secret|ssh|auth|signing|encryption|master)_?key)$)")
 
 
-def _is_secret_name(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
+    """Whether a field's name says it holds a secret (``DB_PASSWORD``, ``api_key``; not ``label_key``)."""
     return bool(_SECRET_NAME.search(re.sub(r"([a-z])([A-Z])", r"\1_\2", name)))
 
 
@@ -118,7 +120,7 @@ def mask(value: Any, *, reveal_env: bool = False, placeholder: str = MASK) -> An
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = str(key)
-        if _is_secret_name(name) and item not in (None, "", [], {}):
+        if is_secret_name(name) and item not in (None, "", [], {}):
             out[key] = placeholder
         elif name.lower() in ("environment", "env", "environment_variables", "envs") and not reveal_env:
             out[key] = _mask_environment(item, placeholder)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
-PACKAGES = ("cli", "compat", "mcp", "repl", "simulator", "testing")
+PACKAGES = ("cli", "compat", "mcp", "repl", "simulator", "testing", "workflows")
 
 # What each unit may import from cmldyn (besides itself), lowest layer first.
 ALLOWED: dict[str, set[str]] = {
@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "callables": {"display", "docs", "model", "paginate", "schema"},
     "extras": {"docs", "errors", "request"},
     "client": {"cache", "callables", "contract", "display", "errors", "extras", "jsonvalue", "loader", "model", "paginate",
-               "request", "results", "schema", "classes", "settings", "spec", "transport", "waiter"},
+               "request", "results", "schema", "classes", "settings", "spec", "transport", "waiter", "workflows"},
     "compat": {"classes", "client", "errors", "paginate", "settings"},
     "livevalues": {"client", "errors", "jsonvalue", "model", "naming", "storage"},  # client, model only under TYPE_CHECKING
     "__init__": {"_version", "classes", "client", "compat", "errors", "results"},
@@ -58,10 +58,11 @@ ALLOWED: dict[str, set[str]] = {
              "storage", "model"},
     "cli": {"_version", "cache", "client", "compat", "config", "contract", "crawl", "credentials", "docs", "errors",
             "filtering", "jsonvalue", "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema",
-            "settings", "simulator", "spec", "storage", "transport"},
+            "settings", "simulator", "spec", "storage", "transport", "workflows"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "storage", "validator"},
     "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},
     "__main__": {"cli"},
+    "workflows": {"errors", "jsonvalue"},
     "testing": {"client", "compat", "errors", "naming", "results", "settings", "simulator", "transport"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"}, "pytest": {"testing"},

@@ -14,7 +14,7 @@ from typing import Callable, TextIO
 from ..errors import CmldynError, Secret, Secrets, TransportError, UsageError
 from ..loader import UNREACHABLE
 from ..settings import resolve
-from . import browse, call, check, completion, configure, interactive, mcp, run, specs
+from . import browse, call, check, completion, configure, interactive, mcp, run, specs, workflow
 from .context import Context
 from .exits import Exit, exit_code
 from .parser import build_parser, global_flags
@@ -34,6 +34,8 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "mcp": mcp.run,
     "completion": completion.run,
     "run": run.run,
+    "env": workflow.run_env,
+    "app": workflow.run_app,
     "sim": interactive.run_sim,
 }
 

@@ -226,6 +226,31 @@ def build_parser() -> Parser:
     p.add_argument("script", nargs="?", metavar="SCRIPT", help="the script (with -m: the module's first argument)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments, as given")
 
+    p = command("env", "a project's environment variables: get, set (NAME=value, --from-file), unset; every write read "
+                       "back and verified, secrets shown as *** unless --reveal")
+    p.add_argument("action", choices=("get", "set", "unset"))
+    p.add_argument("project", metavar="PROJECT", help="the project's id or exact name")
+    p.add_argument("names", nargs="*", metavar="NAME[=value]", help="get: one NAME; set: NAME=value; unset: NAMEs")
+    p.add_argument("--from-file", metavar="FILE", help="set: NAME=value lines of a .env file (default: none)")
+    p.add_argument("--reveal", action="store_true", help="get: show secret-like values (default off: ***)")
+    p.add_argument("--restart-apps", action="store_true",
+                   help="set/unset: restart the project's running applications and wait until they run (default off)")
+    p.add_argument("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="the longest a restart may take (default 600)")
+    p.add_argument("-o", "--output", choices=("json", "table", "dotenv"), default="json",
+                   help="get: how the variables are shown (default json)")
+
+    p = command("app", "an application's runtime upgrade: stop, update runtime and add-ons in one request, restart, "
+                       "wait, verify")
+    p.add_argument("action", choices=("upgrade-runtime",))
+    p.add_argument("project", metavar="PROJECT", help="the project's id or exact name")
+    p.add_argument("app", metavar="APP", help="the application's id or exact name")
+    p.add_argument("--to", metavar="RUNTIME", help="an image identifier, or editor/kernel/edition[/version] (no default)")
+    p.add_argument("--addons", metavar="ID[,ID]", help="runtime add-on identifiers, sent with the runtime (default none)")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing (default off)")
+    p.add_argument("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="the longest each wait may take (default 600)")
+
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)
 
