@@ -47,7 +47,7 @@ def test_done_when_page_size_and_query(g: list[str]) -> None:
 def test_all_follows_every_page(g: list[str], sim: Simulator) -> None:
     code, out, _ = run(g + ["call", "list_runtimes", "--all", "--page-size", "3", "-q", "runtimes[].image_identifier"])
     assert code == 0
-    assert len(json.loads(out)) == 14
+    assert len(json.loads(out)) == 16
     code, out, _ = run(g + ["call", "list_projects", "--all", "-q", "length(projects)"])
     assert json.loads(out) == len(sim.workspace.store("projects"))
 

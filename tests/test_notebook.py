@@ -109,8 +109,8 @@ def test_the_quickstart_notebook_runs_in_a_real_kernel(tmp_path: Any) -> None:
     assert len(shown) == 1 and shown[0]["data"]["text/plain"].startswith("status: ENGINE_")  # one updating line
     paging = next(c for c in notebook.cells if c.cell_type == "code" and ".items(" in c.source)
     lines = [o["data"]["text/plain"] for o in paging.outputs if o.get("output_type") == "display_data"]
-    assert lines == ["list_runtimes: page 4"]  # 14 runtimes, 4 a page: one line, updated to the last page
-    assert "14" in [o["data"]["text/plain"] for o in paging.outputs if o.get("output_type") == "execute_result"]
+    assert lines == ["list_runtimes: page 4"]  # 16 runtimes, 4 a page: one line, updated to the last page
+    assert "16" in [o["data"]["text/plain"] for o in paging.outputs if o.get("output_type") == "execute_result"]
 
 
 def test_answers_are_instances_of_classes_named_after_their_schemas(api: cmldyn.Client) -> None:

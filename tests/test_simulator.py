@@ -81,7 +81,7 @@ def test_pages_walk_the_whole_list_in_both_spellings(http: Http) -> None:
             if not body["next_page_token"]:
                 break
             params[token_name] = body["next_page_token"]
-        assert len(names) == len(set(names)) == 14
+        assert len(names) == len(set(names)) == 16
 
 
 def test_default_page_size_is_ten(http: Http) -> None:
@@ -295,7 +295,7 @@ def test_cmldyn_sim_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
                     "runtimes"
                 ]
             )
-            == 14
+            == 16
         )
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)

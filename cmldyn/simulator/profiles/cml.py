@@ -473,6 +473,8 @@ def seed_catalogue(ws: Engine) -> None:
         ("VS Code", "Python 3.11", "Standard"),
         ("Workbench", "Scala 2.12", "Standard"),
         ("JupyterLab", "Python 3.9", "Standard"),
+        ("Workbench", "Python 3.9", "Standard"),  # older ones still found in AMP files
+        ("PBJ Workbench", "Python 3.10", "Standard"),
     ):
         slug = f"{editor.lower().replace(' ', '-')}-{kernel.lower().replace(' ', '')}-{edition.lower().replace(' ', '-')}"
         image = f"docker.repository.cloudera.com/cloudera/cdsw/ml-runtime-{slug}:2025.09.1-b5"
