@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cmldyn"
-PACKAGES = ("cli", "compat", "mcp", "repl", "simulator", "testing", "workflows")
+PACKAGES = ("amp", "cli", "compat", "mcp", "repl", "simulator", "testing", "workflows")
 
 # What each unit may import from cmldyn (besides itself), lowest layer first.
 ALLOWED: dict[str, set[str]] = {
@@ -58,15 +58,18 @@ ALLOWED: dict[str, set[str]] = {
              "storage", "model"},
     "cli": {"_version", "cache", "client", "compat", "config", "contract", "crawl", "credentials", "docs", "errors",
             "filtering", "jsonvalue", "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema",
-            "settings", "simulator", "spec", "storage", "transport", "workflows"},
+            "settings", "simulator", "spec", "storage", "transport", "workflows", "amp"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "storage", "validator"},
     "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},
     "__main__": {"cli"},
     "workflows": {"errors", "jsonvalue"},
+    "amp": {"errors", "jsonvalue", "workflows"},
     "testing": {"client", "compat", "errors", "naming", "results", "settings", "simulator", "transport"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"}, "pytest": {"testing"},
-                     "prance": {"spec"}, "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
+                     "prance": {"spec"},
+                     "yaml": {"amp", "output", "spec"},
+                     "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
                      "prompt_toolkit": {"repl"}, "mcp": {"mcp", "cli"}, "mcp_types": {"mcp"}, "anyio": {"mcp"},
                      "uvicorn": {"mcp"}}
 

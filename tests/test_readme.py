@@ -65,3 +65,22 @@ def test_the_simulator_sections_python_block_runs() -> None:
     code = blocks(section("The simulator"), "python")[0]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_workflow_sections_lines_run_as_written() -> None:
+    lines = [line.split("  #")[0].strip() for line in
+             blocks(section("Workflows: environments, runtime upgrades, AMPs"), "sh")[0].splitlines()]
+    commands = [shlex.split(line)[1:] for line in lines if line.startswith("cmldyn ")]
+    assert len(commands) == 7 and {c[1] if c[0] == "--demo" else c[0] for c in commands} == {"env", "app", "amp"}
+    env = {k: v for k, v in os.environ.items() if k not in ("CML_API_KEY", "CMLDYN_TOKEN", "CML_HOST")}
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the README's paths are relative to a checkout
+    try:
+        for words in commands:
+            out, err = io.StringIO(), io.StringIO()
+            code = main(words, stdout=out, stderr=err, env=env, stdin=io.StringIO())
+            expected = 1 if words[:2] == ["amp", "lint"] else 0  # the example AMP has warnings, on purpose
+            assert code == expected, (words, err.getvalue())
+            assert "Traceback" not in err.getvalue() and "k-123" not in out.getvalue() + err.getvalue()
+    finally:
+        os.chdir(cwd)

@@ -47,14 +47,14 @@ class Context:
     def cache(self) -> str | bool:
         return self.cache_dir or True
 
-    def start_demo(self) -> None:
+    def start_demo(self, *, speed: float = 1.0) -> None:
         """Start the built-in simulator in-process, for ``--spec`` where one is given (CML's by
-        default), and point the settings at it."""
+        default), and point the settings at it (``speed``: simulated seconds per real second)."""
         if self.sim is not None:
             return
         from ..simulator import Simulator
 
-        self.sim = Simulator(port=0, seed="demo", spec=simulator_spec(self.settings)).start()
+        self.sim = Simulator(port=0, seed="demo", speed=speed, spec=simulator_spec(self.settings)).start()
         self.settings = self.settings.with_server(self.sim.url, self.sim.token)
         if any(s.kind == "basic" for s in self.sim.index.schemes.values()):
             # The simulator takes any user with its key as the password.

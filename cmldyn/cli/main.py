@@ -14,7 +14,7 @@ from typing import Callable, TextIO
 from ..errors import CmldynError, Secret, Secrets, TransportError, UsageError
 from ..loader import UNREACHABLE
 from ..settings import resolve
-from . import browse, call, check, completion, configure, interactive, mcp, run, specs, workflow
+from . import amp, browse, call, check, completion, configure, interactive, mcp, run, specs, workflow
 from .context import Context
 from .exits import Exit, exit_code
 from .parser import build_parser, global_flags
@@ -36,6 +36,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "run": run.run,
     "env": workflow.run_env,
     "app": workflow.run_app,
+    "amp": amp.run,
     "sim": interactive.run_sim,
 }
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         for note in notes:
             stderr.write(f"cmldyn: warning: {note}\n")
         ctx = Context(settings, stdout, stderr, stdin)
-        if settings.demo and args.command not in ("repl", "sim"):
+        if settings.demo and args.command not in ("repl", "sim", "amp"):
             ctx.start_demo()
         code = int(HANDLERS[args.command](ctx, args))
         if ctx.api is not None:

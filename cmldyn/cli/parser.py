@@ -251,6 +251,23 @@ def build_parser() -> Parser:
     p.add_argument("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="the longest each wait may take (default 600)")
 
+    p = command("amp", "an AMP's .project-metadata.yaml: lint it (no workspace needed), plan it against a project, "
+                       "apply it (tasks in order, idempotent by name; --demo: against the built-in simulator)")
+    p.add_argument("action", choices=("lint", "plan", "apply"))
+    p.add_argument("paths", nargs="*", metavar="PATH", help="a .project-metadata.yaml, or the directory holding it")
+    p.add_argument("--project", metavar="P", help="plan/apply: the project's id or exact name, made when there is "
+                                                  "none (default: the AMP's name)")
+    p.add_argument("--env", action="append", metavar="NAME=value",
+                   help="plan/apply: a value for a variable the AMP declares; wins over the project's and the "
+                        "default (repeat it; default none)")
+    p.add_argument("--git-url", metavar="URL", help="apply: make a new project from this repository (default: blank)")
+    p.add_argument("--git-ref", metavar="REF", help="apply: the branch or tag of --git-url (default: its default)")
+    p.add_argument("--wait-timeout", type=float, default=1800.0, metavar="SECONDS",
+                   help="apply: the longest each run, build, deployment or start may take (default 1800)")
+    p.add_argument("--poll", type=float, metavar="SECONDS",
+                   help="apply: the pause between status reads while waiting (default 5; 0.05 with --demo)")
+    p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="how results are shown (default text)")
+
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)
 

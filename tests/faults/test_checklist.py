@@ -1076,6 +1076,32 @@ def _(tmp: Path) -> None:
     assert path.read_bytes() == before
 
 
+
+@case("amp-file-unusable-or-failing")
+def _(tmp: Path) -> None:
+    amp = tmp / ".project-metadata.yaml"
+    amp.write_text("name: x\ntasks:\n  - type: create_job\n   name: bad-indent\n", encoding="utf-8")
+    expect_failure(["amp", "lint", str(tmp)], 2, ".project-metadata.yaml:4:")
+    amp.write_text("a: &a [x, x]\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                                                for p, c in zip("abcdefgh", "bcdefghi", strict=True)), encoding="utf-8")
+    expect_failure(["amp", "lint", str(tmp)], 2, "values")
+    minimal = Path(__file__).resolve().parents[2] / "fixtures" / "amp" / "minimal"
+    with Simulator(token=CANARY, speed=60) as sim:
+        sim.workspace.force_outcome("job_run", "ENGINE_FAILED")
+        expect_failure(sim_args(sim, "amp", "apply", str(minimal), "--project", "p", "--poll", "0.02"), 7,
+                       "tasks[1] run job 'Say hello'")
+
+
+@case("env-secret-values-never-shown")
+def _(tmp: Path) -> None:
+    with Simulator(token=CANARY, speed=0) as sim:
+        got, out, err = cli(sim_args(sim, "env", "set", "demo", f"DB_PASSWORD={CANARY}x", "PLAIN=1"))
+        assert got == 0, err
+        for words in (["env", "get", "demo"], ["env", "get", "demo", "-o", "table"], ["env", "get", "demo", "-o", "dotenv"],
+                      ["env", "get", "demo", "DB_PASSWORD"]):
+            got, out, err = cli(sim_args(sim, *words))
+            assert got == 0 and CANARY not in out + err and "***" in out, (words, out)
+
 # ------------------------------------------------------------------ the test
 
 
