@@ -16,7 +16,7 @@ import tempfile
 
 from .errors import StorageError
 
-__all__ = ["private_dir", "read_private", "write_private", "write_user_file"]
+__all__ = ["private_dir", "read_capped", "read_private", "write_private", "write_user_file"]
 
 
 def private_dir(path: str) -> str:
@@ -102,6 +102,14 @@ def _write_and_place(path: str, data: bytes, directory: str, *, keep_existing: b
         except OSError:
             pass
         raise
+
+
+def read_capped(path: str, limit: int) -> bytes | None:
+    """A file's bytes, or None when it holds more than ``limit`` (no more than ``limit + 1`` are read, so a
+    huge file costs nothing). OSError as ``open`` raises it: the caller names the file in its own words."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def read_private(path: str) -> tuple[bytes, list[str]]:

@@ -63,7 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},
     "__main__": {"cli"},
     "workflows": {"errors", "jsonvalue"},
-    "amp": {"errors", "jsonvalue", "workflows"},
+    "amp": {"errors", "jsonvalue", "storage", "workflows"},
     "testing": {"client", "compat", "errors", "naming", "results", "settings", "simulator", "transport"},
 }
 THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"}, "pytest": {"testing"},

@@ -8,7 +8,7 @@ applied in order, idempotent by name (apply.py).
     plan = amp_plan(api, "./my-amp", project="demo")
     amp_apply(api, plan, progress=print)
 
-May import: errors, jsonvalue, workflows.
+May import: errors, jsonvalue, storage, workflows.
 """
 
 from .apply import ApplyResult, amp_apply

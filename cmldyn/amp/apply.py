@@ -38,6 +38,14 @@ class ApplyResult:
                 "done": [{**step.to_dict(), "id": ident or None} for step, ident in self.done]}
 
 
+def _update_body(step: Step) -> dict[str, Any]:
+    """An update's body: a Job or Application carries its environment as JSON text, not as a map."""
+    body = dict(step.body)
+    if isinstance(body.get("environment"), dict):
+        body["environment"] = json.dumps(body["environment"])
+    return body
+
+
 class _Run:
     def __init__(self, api: Client, plan: AmpPlan, timeout: float, delay: float, sleep: Any,
                  progress: Callable[[str], None]) -> None:
@@ -82,10 +90,7 @@ class _Run:
         return str(made.id)
 
     def _update_job(self, step: Step) -> str:
-        body = dict(step.body)
-        if isinstance(body.get("environment"), dict):
-            body["environment"] = json.dumps(body["environment"])  # a Job carries it as JSON text
-        self.api.update_job(body, self.project_id, step.target)
+        self.api.update_job(_update_body(step), self.project_id, step.target)
         self.ids[step.label] = step.target
         return step.target
 
@@ -132,10 +137,7 @@ class _Run:
         return str(made.id)
 
     def _update_application(self, step: Step) -> str:
-        body = dict(step.body)
-        if isinstance(body.get("environment"), dict):
-            body["environment"] = json.dumps(body["environment"])  # an Application carries it as JSON text
-        self.api.update_application(body, self.project_id, step.target)
+        self.api.update_application(_update_body(step), self.project_id, step.target)
         return self._restart_application(step)
 
     def _restart_application(self, step: Step) -> str:

@@ -4,7 +4,7 @@ Owns: :func:`read_metadata` (a file, or a directory holding one) -> :class:`Meta
 PyYAML's safe loader reads them, and beside them, by field path (``tasks[3].subdomain``), the line each
 came from, whether a scalar was quoted and its source text (an unquoted ``1.10`` loads as ``1.1``),
 and the keys a mapping repeats (the last wins in YAML). A file that cannot be read or is not YAML is
-an :class:`AmpError` with its line. May import: errors.
+an :class:`AmpError` with its line (exit 2). May import: errors, storage.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..storage import read_capped
 
 __all__ = ["AmpError", "FILE_NAME", "Metadata", "read_metadata"]
 
@@ -60,11 +61,10 @@ def read_metadata(path: str) -> Metadata:
     if os.path.isdir(path):
         path = os.path.join(path, FILE_NAME)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_capped(path, MAX_BYTES)
     except OSError as error:
         raise AmpError(f"cannot read {path}: {error.strerror}") from None
-    if len(raw) > MAX_BYTES:
+    if raw is None:
         raise AmpError(f"{path} is larger than {MAX_BYTES // 2**20} MB: not an AMP metadata file")
     try:
         text = raw.decode("utf-8-sig")

@@ -214,13 +214,19 @@ def _env_secret_without_default(meta: Metadata) -> Found:
                 f"cmldyn amp apply ... --env {name}=VALUE"
 
 
+def _list_field(meta: Metadata, name: str, valid: str) -> tuple[list[Any], list[tuple[str, str, str]]]:
+    """A top-level list field's items (none when it is absent), or the finding that it is no list."""
+    value = meta.data.get(name)
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], [(name, f"{name} is a {type(value).__name__}", valid)]
+    return value, []
+
+
 def _runtimes(meta: Metadata) -> Found:
-    runtimes = meta.data.get("runtimes")
-    if runtimes is None:
-        return
-    if not isinstance(runtimes, list):
-        yield "runtimes", f"runtimes is a {type(runtimes).__name__}", "a list of {editor, kernel, edition}"
-        return
+    runtimes, wrong = _list_field(meta, "runtimes", "a list of {editor, kernel, edition}")
+    yield from wrong
     for i, entry in enumerate(runtimes):
         where = f"runtimes[{i}]"
         if not isinstance(entry, dict):
@@ -249,24 +255,16 @@ def _engine_images(meta: Metadata) -> Found:
 
 
 def _features(meta: Metadata) -> Found:
-    found = meta.data.get("feature_dependencies")
-    if found is None:
-        return
-    if not isinstance(found, list):
-        yield "feature_dependencies", f"feature_dependencies is a {type(found).__name__}", "a list of feature names"
-        return
+    found, wrong = _list_field(meta, "feature_dependencies", "a list of feature names")
+    yield from wrong
     for i, name in enumerate(found):
         if name not in FEATURES:
             yield f"feature_dependencies[{i}]", f"{name!r} is not a workspace feature cmldyn knows", ", ".join(FEATURES)
 
 
 def _tasks_shape(meta: Metadata) -> Found:
-    tasks = meta.data.get("tasks")
-    if tasks is None:
-        return
-    if not isinstance(tasks, list):
-        yield "tasks", f"tasks is a {type(tasks).__name__}", "a list of tasks, each with a type"
-        return
+    tasks, wrong = _list_field(meta, "tasks", "a list of tasks, each with a type")
+    yield from wrong
     for i, task in enumerate(tasks):
         if not isinstance(task, dict):
             yield f"tasks[{i}]", f"the task is a {type(task).__name__}", "a mapping with type: and its fields"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ResponseError, SpecError, StorageError
 from ..jsonvalue import loads_strict, mask
+from ..storage import read_capped
 from ..validator import RESPONSE_RULES, check
 
 if TYPE_CHECKING:
@@ -121,11 +122,10 @@ def read_state(path: str) -> dict[str, Any]:
         SpecError: missing, unreadable, not JSON (a truncated file), or not a simulator state.
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_STATE_BYTES + 1)
+        data = read_capped(path, MAX_STATE_BYTES)
     except OSError as error:
         raise SpecError(f"cannot read the state file {path}: {error.strerror}") from None
-    if len(data) > MAX_STATE_BYTES:
+    if data is None:
         raise SpecError(f"the state file {path} is larger than {MAX_STATE_BYTES // 2**20} MB")
     try:
         state = loads_strict(data, what=f"the state file {path}", error=ResponseError)
