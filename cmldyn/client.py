@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote, urlencode
 
 from .cache import SpecCache
@@ -22,14 +22,16 @@ from .errors import ContractError, CredentialError, OperationError, ParamError, 
 from .extras import Pool, RawAnswer, split_extras, with_http_info, with_timeout
 from .jsonvalue import JSON, to_plain
 from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_cache
-from .model import OperationInfo, OperationModel
+from .model import OperationInfo, OperationModel, item_path
 from .request import PreparedRequest, prepare
-from .results import Result, ResultList, decode_answer, decode_body, error_from_response, wrap
-from .schema import Schema
+from .results import Result, decode_answer, decode_body, error_from_response, wrap_answer
 from .settings import Settings, normalize_host
 from .settings import resolve as resolve_settings
 from .spec import build_spec, validate
 from .transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Auth, Transport
+
+if TYPE_CHECKING:
+    from .export import HarRecorder
 
 __all__ = ["Client", "RESERVED", "connect", "default_client", "from_spec", "spec_loader"]
 
@@ -99,6 +101,7 @@ class Client:
         self._pool = Pool()  # for cmlapi's async_req=True
         self.last_status: int | None = None  # of the most recent answer (cmlapi's _with_http_info reads it)
         self.last_headers: dict[str, str] = {}
+        self._last_sent: tuple[PreparedRequest, OperationModel | None] | None = None  # for last_curl()
         if loader is None:
             loader = SpecLoader(transport, cache=open_cache(cache), offline=offline, refresh=refresh, reserved=RESERVED)
         self.loader = loader
@@ -206,6 +209,33 @@ class Client:
         request: PreparedRequest = prepare(self.model.get(operation), args, kwargs)
         return request
 
+    def curl(self, operation: str, /, *args: Any, reveal: bool = False, **kwargs: Any) -> str:
+        """The call as a curl command that sends exactly the same request; nothing is sent. The key is
+        written as ``"$CML_API_KEY"`` (a scheme's own key as ``$CMLDYN_KEY_<SCHEME>``, a basic password as
+        ``$CMLDYN_PASSWORD``) unless ``reveal``."""
+        op = self.model.get(operation)
+        return self._curl(prepare(op, args, kwargs), op, reveal)
+
+    def last_curl(self, *, reveal: bool = False) -> str | None:
+        """The most recent request this client sent, as a curl command (None before the first)."""
+        last = self._last_sent
+        return self._curl(last[0], last[1], reveal) if last is not None else None
+
+    def _curl(self, request: PreparedRequest, op: OperationModel | None, reveal: bool) -> str:
+        from .export import curl_command
+
+        auth = self.auth_for(op) if op is not None else self.default_auth()
+        transport = self._transport
+        wire = transport.wire(_rebase(request, self.base_url, transport.base_url), auth=auth, reveal_keys=reveal)
+        return curl_command(wire, insecure=not transport.verify, ca_cert=transport.ca_cert if transport.verify else None)
+
+    def record_har(self) -> HarRecorder:
+        """Record every request and answer from now on (credentials and secret-named fields redacted);
+        ``recorder.save("calls.har")`` writes HAR 1.2 (0600), ``recorder.stop()`` ends the recording."""
+        from .export import HarRecorder
+
+        return HarRecorder().attach(self._transport)
+
     def url_for(self, request: PreparedRequest) -> str:
         """The full URL a prepared request goes to."""
         return self.base_url + request.path + ("?" + urlencode(request.query) if request.query else "")
@@ -227,6 +257,7 @@ class Client:
             headers = getattr(data, "_headers", None) or self.last_headers
             return data, getattr(data, "_status", None) or self.last_status, dict(headers)
         origin = (request.method, request.path)
+        self._last_sent = (request, op)
         auth = self.auth_for(op) if op is not None else self.default_auth()
         response = self._transport.send(_rebase(request, self.base_url, self._transport.base_url), auth=auth)
         contract = self.contract
@@ -256,14 +287,14 @@ class Client:
                 self._read_back(request, op, response.status, data)
         if isinstance(data, (str, bytes)):
             return self._strict(data)  # text/* as str, any other media type as bytes
-        result = _wrap_response(data, schema, response.status, response.headers)
+        result = wrap_answer(data, schema, response.status, response.headers)
         if isinstance(result, Result):
             object.__setattr__(result, "_origin", origin)
         return self._strict(result)
 
     def _read_back(self, request: PreparedRequest, op: OperationModel, status: int, answer: JSON) -> None:
         """Read a written object back with the spec's get for it and record what was not applied."""
-        path, created = _item_path(request.method, request.path)
+        path, created = item_path(request.method, request.path)
         key = next((k for k in ("id", "name") if isinstance(answer, dict) and isinstance(answer.get(k), (str, int))), None)
         target = self.model.match("GET", path)
         if (created or target is None) and key is not None and isinstance(answer, dict):
@@ -371,7 +402,7 @@ class Client:
 
     def waiter_for(self, op: OperationModel) -> OperationModel | None:
         """The get operation that re-reads what ``op`` returns, where it has a status to wait on."""
-        path, creates = _item_path(op.method.upper(), op.path)
+        path, creates = item_path(op.method.upper(), op.path)
         for candidate in self.model.operations.values():
             if candidate.method != "get":
                 continue
@@ -396,7 +427,7 @@ class Client:
         origin = getattr(target, "_origin", None) if isinstance(target, Result) else None
         if origin is None:
             raise ParamError("wait() takes a result this client returned, or a get operation and its arguments")
-        path, creates = _item_path(*origin)
+        path, creates = item_path(*origin)
         if creates:  # POST to a collection made a new item: fetch it by its id
             ident = target.get("id")
             if not ident:
@@ -468,7 +499,7 @@ class Client:
             )
         if binary:
             return response.body
-        return _wrap_response(decode_body(response.body, response.content_type), None, response.status, response.headers)
+        return wrap_answer(decode_body(response.body, response.content_type), None, response.status, response.headers)
 
     def on_wait(self, announce: Callable[[str], None] | None) -> None:
         """Be told (one line) before each retry wait: the REPL prints it, a script may log it."""
@@ -497,18 +528,6 @@ RESERVED = frozenset(name for name in dir(Client) if not name.startswith("__")) 
 """Names an operation cannot take as an attribute (it gets a trailing ``_`` instead)."""
 
 
-def _item_path(method: str, path: str) -> tuple[str, bool]:
-    """Where the resource behind a call lives: (path, whether the call created it in that collection).
-
-    ``POST .../runs/{run_id}:stop`` acts on ``.../runs/{run_id}``; ``PATCH /projects/{project.id}``
-    on the project; ``POST .../runs`` creates a run inside ``.../runs``.
-    """
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        return path.rsplit(":", 1)[0], False
-    return path, method.upper() == "POST"
-
-
 def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> PreparedRequest:
     """The transport knows the host; the spec's base path goes in front of the operation's path.
 
@@ -516,19 +535,6 @@ def _rebase(request: PreparedRequest, base_url: str, transport_base: str) -> Pre
     """
     prefix = base_url[len(transport_base) :]
     return replace(request, path=prefix + request.path) if prefix else request
-
-
-def _wrap_response(data: JSON, schema: Schema | None, status: int, headers: dict[str, str]) -> Any:
-    wrapped = wrap(data, schema)
-    if isinstance(wrapped, list):
-        wrapped = ResultList(wrapped)
-    if hasattr(wrapped, "_status") and not isinstance(wrapped, (str, int, float, bool)):
-        try:
-            object.__setattr__(wrapped, "_status", status)
-            object.__setattr__(wrapped, "_headers", headers)
-        except AttributeError:
-            pass
-    return wrapped
 
 
 def connect(

@@ -45,6 +45,7 @@ class OperationReport:
     findings: list[Drift] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: str = ""  # why it was not called
+    reproduce: str = ""  # the first call with a finding or an error, as a curl command (the key as "$CML_API_KEY")
 
     @property
     def reached(self) -> bool:
@@ -53,7 +54,8 @@ class OperationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"operation": self.name, "method": self.method.upper(), "path": self.path, "calls": self.calls,
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "findings": [d.to_dict() for d in self.findings], "errors": self.errors, "skipped": self.skipped}
+                "findings": [d.to_dict() for d in self.findings], "errors": self.errors, "skipped": self.skipped,
+                "reproduce": self.reproduce or None}
 
 
 @dataclass
@@ -221,5 +223,8 @@ def _call(api: Client, op: OperationModel, args: dict[str, str], report: Operati
     except CmldynError as error:
         report.statuses[0] += 1
         report.errors.append(str(error)[:300])
-    report.findings.extend(api.contract.since(mark))
+    found = api.contract.since(mark)
+    report.findings.extend(found)
+    if (found or report.errors) and not report.reproduce:
+        report.reproduce = api.last_curl() or ""
     return data

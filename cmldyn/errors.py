@@ -288,7 +288,18 @@ def redact(text: str, secrets: Iterable[Secret | str | None] = ()) -> str:
         secret = reveal(held)
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
-    return _HEADER_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+    return _HEADER_VALUE.sub(_hide_header_value, text)
+
+
+_VARIABLE = re.compile(r"^(?:(?:Bearer|Basic|Token)\s+)?\$\{?[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _hide_header_value(match: re.Match[str]) -> str:
+    """A credential header's value as ``***``, unless it is only a shell variable (``Bearer ${CML_API_KEY}``
+    in a printed curl command): that names where the key is, not the key."""
+    if _VARIABLE.match(match.group(3).strip()):
+        return match.group(0)
+    return match.group(1) + match.group(2) + "***"
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, show: Callable[[str], str] = repr) -> str:

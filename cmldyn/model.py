@@ -23,7 +23,7 @@ from .schema import Schema, SchemaGraph, escape, type_label
 from .security import read_schemes, requirements
 from .spec import HTTP_METHODS, Spec
 
-__all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "spec_guard"]
+__all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "item_path", "spec_guard"]
 
 
 _PATH_PARAM = re.compile(r"\{([^{}]+)\}")
@@ -569,3 +569,15 @@ class _LazyOperations(Mapping[str, OperationModel]):
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+def item_path(method: str, path: str) -> tuple[str, bool]:
+    """Where the resource behind a call lives: (path, whether the call created it in that collection).
+
+    ``POST .../runs/{run_id}:stop`` acts on ``.../runs/{run_id}``; ``PATCH /projects/{project.id}``
+    on the project; ``POST .../runs`` creates a run inside ``.../runs``.
+    """
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        return path.rsplit(":", 1)[0], False
+    return path, method.upper() == "POST"

@@ -16,7 +16,7 @@ from .jsonvalue import JSON, loads_strict, looks_like_html, media_type, to_plain
 from .schema import Schema
 
 __all__ = ["Result", "ResultList", "decode_answer", "decode_body", "error_from_response", "field_of", "result_class",
-           "wrap"]
+           "wrap", "wrap_answer"]
 
 
 class Result:
@@ -350,3 +350,17 @@ def error_from_response(
         result=wrap(parsed) if parsed is not None else None,
         hint=hint,
     )
+
+
+def wrap_answer(data: JSON, schema: Schema | None, status: int, headers: dict[str, str]) -> Any:
+    """An answer as a Result (a list as a ResultList) that remembers its status and headers."""
+    wrapped = wrap(data, schema)
+    if isinstance(wrapped, list):
+        wrapped = ResultList(wrapped)
+    if hasattr(wrapped, "_status") and not isinstance(wrapped, (str, int, float, bool)):
+        try:
+            object.__setattr__(wrapped, "_status", status)
+            object.__setattr__(wrapped, "_headers", headers)
+        except AttributeError:
+            pass
+    return wrapped

@@ -27,10 +27,12 @@ from .errors import ApiError, CredentialError, ResponseError, Secret, TransportE
 from .request import PreparedRequest
 from .security import Scheme
 from .settings import Settings
+from .wire import Exchange, Wire, body_kwargs, exchange_from, marked_auth, wire_from
 
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
+
     "ONLY_ORIGIN_ENV",
     "READ_ONLY_METHODS",
     "Response",
@@ -133,6 +135,8 @@ class Transport:
     on_wait: Callable[[str], None] | None = None
     # Called as (method, path, status) after each answer: the REPL drops live values a write changed.
     after_send: list[Callable[[str, str, int], None]] = field(default_factory=list)
+    #: Told of every exchange (credentials already redacted): ``--har`` and the REPL's ``.har`` record them.
+    observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     #: Refuse, before any I/O, every method but GET, HEAD and OPTIONS (``cmldyn check`` crawls read-only).
     read_only: bool = False
     #: A proxy URL for every request (cmlapi's ``Configuration.proxy``); None: the environment's, as before.
@@ -325,18 +329,8 @@ class Transport:
             auth=self._hook(auth),
         )
         if method == request.method:
-            if request.has_json_body:
-                kwargs["json"] = request.json_body
-            elif request.files is not None:
-                kwargs["files"] = request.files or None
-                kwargs["data"] = request.form or None
-                if not request.files:
-                    kwargs["files"] = [("", ("", b"", "application/octet-stream"))] if not request.form else None
-            elif request.form is not None:
-                kwargs["data"] = request.form
-            elif request.data is not None:
-                kwargs["data"] = request.data
-        began = self.clock()
+            kwargs.update(body_kwargs(request))
+        began, wall = self.clock(), time.time()
         session = self._session()
         kwargs["proxies"] = self._proxies
         try:
@@ -348,7 +342,23 @@ class Transport:
         finally:
             raw.close()
         headers = {k.lower(): v for k, v in raw.headers.items()}
+        if self.observers:
+            self._tell(raw, body, wall, self.clock() - began)
         return Response(raw.status_code, raw.reason or "", headers, body, url, self.clock() - began)
+
+    def _tell(self, raw: Any, body: bytes, wall: float, elapsed: float) -> None:
+        exchange = exchange_from(raw, body, wall, elapsed, self.secrets)
+        for observer in list(self.observers):
+            observer(exchange)
+
+    def wire(self, request: PreparedRequest, *, auth: Auth = True, reveal_keys: bool = False) -> Wire:
+        """The request exactly as :meth:`send` would put it on the wire, sending nothing (``--curl``).
+        Credentials are markers naming their variables unless ``reveal_keys``."""
+        token, _, keys = self._credentials
+        hook = self._hook(auth) if reveal_keys else marked_auth(auth, token=bool(token), user=self.user, schemes=keys)
+        prepared = self._session().prepare_request(_http().Request(
+            request.method, self.url_for(request), headers=request.headers or None, auth=hook, **body_kwargs(request)))
+        return wire_from(prepared, user=self.user, reveal=reveal_keys)
 
     def _read_body(self, raw: requests.Response, start: float, timeout: tuple[float, float]) -> bytes:
         chunks: list[bytes] = []

@@ -43,6 +43,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         kwargs = parse_call_words(op, list(args.words), ctx.stdin)
         if args.query:
             compile_expression(args.query)  # a bad expression fails before any request
+        if args.curl:
+            if args.reveal:
+                ctx.stderr.write("cmldyn: warning: --reveal: the command holds the key; do not share it\n")
+            ctx.stdout.write(api.curl(op.name, reveal=args.reveal, **kwargs) + "\n")
+            return Exit.OK
+        if args.reveal:
+            raise UsageError("--reveal goes with --curl")
         if args.dry_run:
             request = api.prepare(op.name, **kwargs)
             ctx.emit({"method": request.method, "url": api.url_for(request),

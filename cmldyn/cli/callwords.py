@@ -8,7 +8,7 @@
 
 ``name=value`` text is converted to the parameter's type from the spec (integer, number,
 boolean, comma-separated arrays); ``:=`` takes JSON as it is. Options of the call itself
-(``-q``, ``-o``, ``--all``, ``--dry-run``, ``--wait``) and the global options are taken by
+(``-q``, ``-o``, ``--all``, ``--dry-run``, ``--curl``, ``--wait``) and the global options are taken by
 the parser before these words arrive. :func:`cli_usage` writes an operation's words back out
 (what ``describe`` and argument errors show). May import: errors, model (for schema fields).
 """

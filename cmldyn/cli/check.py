@@ -89,6 +89,8 @@ def _table(found: Crawl) -> str:
             cell = f"refused ({refused(r)}): not checked"
         lines.append(f"{r.name:{width}}  {r.calls:5}  {statuses:14}  {cell}")
         lines += [f"{'':{width}}    {d.severity}: {d}" for d in r.findings[:5]]
+        if r.reproduce and (r.findings or r.errors):
+            lines.append(f"{'':{width}}    reproduce: {r.reproduce}")
     counts = found.counts()
     total = len(found.operations)
     lines.append("")
@@ -127,7 +129,8 @@ def junit_xml(found: Crawl, secrets: Secrets = ()) -> bytes:
             ElementTree.SubElement(case, "skipped", message="HTTP 403 on every call: the key lacks this permission")
         elif bad:
             failure = ElementTree.SubElement(case, "failure", message=redact(str(bad[0]), secrets), type="drift")
-            failure.text = redact("\n".join(str(d) for d in bad), secrets)
+            failure.text = redact("\n".join([str(d) for d in bad] + ([f"reproduce: {report.reproduce}"]
+                                                                      if report.reproduce else [])), secrets)
         notes = [f"{d.severity}: {d}" for d in report.findings if d.severity != "error"] + report.errors
         if notes:
             ElementTree.SubElement(case, "system-out").text = redact("\n".join(notes), secrets)

@@ -18,6 +18,7 @@ from ..settings import Settings
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..export import HarRecorder
     from ..loader import SpecLoader
     from ..simulator import Simulator
 
@@ -38,6 +39,8 @@ class Context:
     cache_dir: str | None = None  # None: the user's cache directory (tests point it elsewhere)
     api: Client | None = field(default=None, init=False)
     sim: Simulator | None = field(default=None, init=False)
+    har_path: str | None = None  # --har FILE: every exchange of the run, written when the command ends
+    har: HarRecorder | None = field(default=None, init=False)
 
     @property
     def secrets(self) -> Secrets:
@@ -82,6 +85,11 @@ class Context:
             warnings.simplefilter("ignore")
             # The built-in simulator's spec is in this process: caching it would leave a file per random port.
             self.api = connect(settings, cache=False if self.sim is not None else self.cache)
+        if self.har_path is not None:
+            from ..export import HarRecorder
+
+            self.har = self.har or HarRecorder()
+            self.har.attach(self.api.transport)
         if need_host and self.api.needs_key:
             self.api.close()
             self.api = None  # the next call, with a key, builds it again
@@ -100,6 +108,21 @@ class Context:
             minus = f" (-{', '.join(removed[:5])})" if removed else ""
             self.stderr.write(f"cmldyn: the spec changed: {len(added)} operation(s) added, {len(removed)} removed{plus}{minus}\n")
         return self.api
+
+    def save_har(self) -> None:
+        """Write ``--har``'s file (0600; the run's exchanges, credentials redacted), even after a failure."""
+        if self.har_path is None:
+            return
+        from ..export import HarRecorder
+        from ..output import safe_text
+
+        recorder = self.har or HarRecorder()
+        try:
+            recorder.save(self.har_path)
+        except Exception as error:  # a file that cannot be written is said, the command's own result stands
+            message = getattr(error, "message", None) or getattr(error, "strerror", None) or str(error)
+            self.stderr.write(f"cmldyn: warning: --har {safe_text(self.har_path)}: not written: {safe_text(message)}\n")
+            return
 
     def _ask_password(self, user: str) -> str:
         """The password for ``--user``, asked without echo on a terminal; never read from argv."""

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         settings = resolve(flags, env, warnings=notes, creating=args.command == "configure")
         for note in notes:
             stderr.write(f"cmldyn: warning: {note}\n")
-        ctx = Context(settings, stdout, stderr, stdin)
+        ctx = Context(settings, stdout, stderr, stdin, har_path=getattr(args, "har", None))
         if settings.demo and args.command not in ("repl", "sim", "amp"):
             ctx.start_demo()
         code = int(HANDLERS[args.command](ctx, args))
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return exit_code(error) if isinstance(error, CmldynError) else Exit.API
     finally:
         if ctx is not None:
+            ctx.save_har()
             ctx.close()
 
 

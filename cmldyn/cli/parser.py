@@ -55,6 +55,8 @@ GLOBAL_OPTIONS = (
     GlobalOption("--debug", "show tracebacks and full diagnostics, the key still redacted (default off)"),
     GlobalOption("--strict", "an answer that differs from the spec fails the call, exit 6 (default off: a note)"),
     GlobalOption("--no-check", "do not check answers against the spec (default: they are checked)"),
+    GlobalOption("--har", "record every request and answer of the run in this file as HAR 1.2 (0600; the key and "
+                          "secret-named fields redacted; default: none)", "FILE"),
     GlobalOption("--demo", "run against the built-in simulator of the spec, CML's unless --spec; no server needed (default off)"),
 )
 
@@ -146,6 +148,9 @@ def build_parser() -> Parser:
     p.add_argument("-o", "--output", choices=("json", "yaml", "table", "raw"), help="how to show the answer (default json)")
     p.add_argument("--all", action="store_true", help="follow next_page_token and gather every item")
     p.add_argument("--dry-run", action="store_true", help="show the request (key redacted) without sending it")
+    p.add_argument("--curl", action="store_true",
+                   help="print the request as a curl command, without sending it: the key as \"$CML_API_KEY\"")
+    p.add_argument("--reveal", action="store_true", help="with --curl: write the key itself into the command (default off)")
     p.add_argument("--wait", action="store_true", help="wait until what the call started reaches a final status")
     p.add_argument("--verify", action="store_true",
                    help="after a write, read the object back and report the fields that were sent but not applied")

@@ -90,7 +90,7 @@ def split_filter(source: str) -> tuple[str, str] | None:
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _BARE_HELP = re.compile(r"\s*help\s*\(\s*\)\s*")
-_NEEDS_CLIENT = frozenset({"ops", "refresh", "drift"})
+_NEEDS_CLIENT = frozenset({"ops", "refresh", "drift", "curl"})
 
 
 def _json_like(value: Any) -> bool:
@@ -115,6 +115,9 @@ class Console:
         self.last_operation: str | None = None
         self.last_error: BaseException | None = None  # for .tb
         self.home = namespace.get("api")  # the session's client, for dot commands when `api` is rebound
+        # Every exchange of the session, for .har (bounded, credentials and secret-named fields redacted).
+        recorder = getattr(self.home, "record_har", None)
+        self.recorder = recorder() if callable(recorder) else None
         self.interactive = False  # at a terminal: bare help() talks to it
         self._compiler = codeop.CommandCompiler()
 
@@ -331,7 +334,7 @@ class Console:
         name, _, arg = text[1:].partition(" ")
         arg = arg.strip()
         outcome = self._dot(name, arg)
-        if outcome.ok and name not in ("save", "save!", "exit", "quit"):
+        if outcome.ok and name not in ("save", "save!", "har", "har!", "curl", "exit", "quit"):
             if name == "output":
                 self.statements.append(f"replay.output = {arg!r}  # .output {arg}" if arg else f"# {text}")
             else:
@@ -397,6 +400,16 @@ class Console:
             if self.last_error is None:
                 return Outcome("no error yet in this session")
             return Outcome(traceback_text(self.last_error, self.secrets).rstrip("\n"), page=True)
+        if name == "curl":
+            if arg not in ("", "reveal"):
+                return Outcome("error: .curl shows the last call; .curl reveal writes the key into it", ok=False)
+            shown = api.last_curl(reveal=arg == "reveal")
+            if shown is None:
+                return Outcome("no call yet in this session")
+            note = "\n(the key is in it: do not share)" if arg == "reveal" else ""
+            return Outcome(safe_text(shown) + note)
+        if name in ("har", "har!"):
+            return self.har(arg, overwrite=name == "har!")
         if name in ("save", "save!"):
             if not arg:
                 return Outcome("error: .save FILE (.save! FILE replaces an existing file)", ok=False)
@@ -420,6 +433,27 @@ class Console:
         lines.append(f"{counts['error']} error, {counts['info']} info, {counts['advice']} advice "
                      f"in {sum(contract.calls.values())} answers" + (" (the last 50 shown)" if len(found) > 50 else ""))
         return Outcome(safe_text(redact("\n".join(lines), self.secrets)))
+
+    def har(self, path: str, *, overwrite: bool = False) -> Outcome:
+        """``.har FILE``: every request and answer of the session so far as HAR 1.2, 0600, credentials and
+        secret-named fields redacted; a new file unless ``.har!``."""
+        from ..errors import StorageError
+
+        if not path:
+            return Outcome("error: .har FILE (.har! FILE replaces an existing file)", ok=False)
+        if self.recorder is None:
+            return Outcome("error: this session has no client to record", ok=False)
+        shown = safe_text(path)
+        try:
+            count = self.recorder.save(os.path.expanduser(path), overwrite=overwrite)
+        except StorageError as error:
+            hint = "; .har! FILE replaces it" if error.message.endswith("already exists") else ""
+            return Outcome(f"error: not written: {safe_text(error.message)}{hint}", ok=False)
+        except ValueError:
+            return Outcome(f"error: not written: a file name cannot hold a NUL character ({shown})", ok=False)
+        except OSError as error:
+            return Outcome(f"error: cannot write {shown}: {error.strerror}", ok=False)
+        return Outcome(f"wrote {count} request{'s' if count != 1 else ''} to {shown} (HAR 1.2, mode 0600, key redacted)")
 
     def save(self, path: str, *, overwrite: bool = False) -> Outcome:
         """Write the session as a script that replays it: the same values printed the same way.
@@ -506,6 +540,8 @@ help(api.create_job)      an operation's method, path, parameters, body and resp
 .refresh                  fetch the spec again, list operations added and removed
 .drift [clear]            where the answers so far differed from the spec (api.contract)
 .save FILE                write this session as a Python script that replays it (same output)
+.curl [reveal]            the last call as a curl command (the key as "$CML_API_KEY" unless reveal)
+.har FILE                 every request and answer so far as HAR 1.2 (0600, key redacted; .har! replaces)
 .tb                       the traceback of the last error (keys redacted)
  (a leading space)        run the line, but keep it out of .save and the history
 .exit                     leave (or Ctrl-D)"""

@@ -97,7 +97,9 @@ class Suggester:
 
     def _dot(self, text: str) -> list[Suggestion]:
         commands = {".ops": "table of operations", ".help": "docs of an operation", ".output": "json, yaml or table",
-                    ".refresh": "re-fetch the spec", ".save": "write statements as a script", ".exit": "leave"}
+                    ".refresh": "re-fetch the spec", ".save": "write statements as a script",
+                    ".drift": "answers that differed from the spec", ".curl": "the last call as curl",
+                    ".har": "requests and answers as HAR", ".tb": "last traceback", ".exit": "leave"}
         word, space, arg = text.partition(" ")
         if not space:
             return [Suggestion(c, -len(word), c, m) for c, m in commands.items() if c.startswith(word)]
