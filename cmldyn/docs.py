@@ -13,7 +13,7 @@ from functools import lru_cache
 from .model import OperationModel, spec_guard
 from .schema import Schema, type_label
 
-__all__ = ["field_lines", "render_doc"]
+__all__ = ["facts", "field_lines", "render_doc"]
 
 
 _DOC_FIELD_LIMIT = 60
@@ -26,12 +26,13 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 def field_lines(schema: Schema | None, *, indent: str = "  ", depth: int = 2, budget: list[int] | None = None,
-                path: tuple[Schema, ...] = (), shown: set[str] | None = None) -> list[str]:
+                path: tuple[Schema, ...] = (), shown: set[str] | None = None, detail: bool = False) -> list[str]:
     """``name: type  description`` lines for an object schema's fields, nested ``depth`` levels.
 
     The spec is a graph: a field whose schema is one of its own ancestors is marked
     ``(recursive: Name)`` and not entered; a named schema already laid out above is not laid out
-    again; and at most ``budget`` lines are written, then "…".
+    again; and at most ``budget`` lines are written, then "…". ``detail`` (``explain``): each field's
+    description on a line of its own, with nullable, default, example, deprecated and write-only.
     """
     budget = budget if budget is not None else [_DOC_FIELD_LIMIT]
     shown = shown if shown is not None else set()
@@ -60,18 +61,51 @@ def field_lines(schema: Schema | None, *, indent: str = "  ", depth: int = 2, bu
         cycle = closing is not None
         if closing is not None:
             marks += f" (recursive: {closing.name or 'itself'})"
-        desc = _one_line(prop.description)
-        lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
+        if detail:
+            lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}")
+            lines.extend(f"{indent}    {line}" for line in facts(prop))
+        else:
+            desc = _one_line(prop.description)
+            lines.append(f"{indent}{name}: {type_label(prop, 1)}{marks}{extra}{'  ' + desc if desc else ''}")
         if cycle or depth <= 1 or inner is None or not inner.properties:
             continue
         if inner.name and inner.name in shown:
             continue  # laid out above already: its name in the type says which
-        lines.extend(field_lines(prop, indent=indent + "  ", depth=depth - 1, budget=budget, path=path, shown=shown))
+        lines.extend(field_lines(prop, indent=indent + "  ", depth=depth - 1, budget=budget, path=path, shown=shown,
+                                 detail=detail))
     return lines
 
 
+def facts(schema: Schema) -> list[str]:
+    """What ``explain`` says of a field beside its type: its description, then nullable, default, example,
+    deprecated, write-only (each only where the spec says so)."""
+    import json
+
+    out = []
+    desc = _one_line(schema.description, 400)
+    if desc:
+        out.append(desc)
+    notes = []
+    extra = schema.additional_properties
+    if not schema.properties and isinstance(extra, Schema):
+        notes.append(f"a map: any names, each value {type_label(extra, 1)}")
+    if schema.nullable:
+        notes.append("nullable")
+    if schema.default is not None:
+        notes.append("default: " + _one_line(json.dumps(schema.default, ensure_ascii=False, default=str), 80))
+    if schema.example is not None:
+        notes.append("example: " + _one_line(json.dumps(schema.example, ensure_ascii=False, default=str), 80))
+    if schema.get("deprecated") is True:
+        notes.append("deprecated")
+    if schema.write_only:
+        notes.append("write-only")
+    if notes:
+        out.append(" · ".join(notes))
+    return out
+
+
 @spec_guard
-def render_doc(op: OperationModel, *, width: int = 100) -> str:
+def render_doc(op: OperationModel, *, width: int = 100, depth: int = 2) -> str:
     """Plain-text documentation: summary, method and path, parameters, body and response fields."""
     out = [op.summary or op.name, "", f"{op.method.upper()} {op.path}", f"operationId: {op.operation_id}"]
     if op.deprecated:
@@ -94,7 +128,7 @@ def render_doc(op: OperationModel, *, width: int = 100) -> str:
     body = op.body_param
     shown: set[str] = set()  # named schemas laid out once per page, body and answer together
     if body is not None:
-        lines = field_lines(body.schema, depth=2, shown=shown)
+        lines = field_lines(body.schema, depth=depth, shown=shown, budget=[max(_DOC_FIELD_LIMIT, 30 * depth)])
         if lines:
             out += ["", f"Body fields ({type_label(body.schema)}):", *lines]
     code, schema, media = op.success
@@ -104,7 +138,7 @@ def render_doc(op: OperationModel, *, width: int = 100) -> str:
         out += ["", f"Returns: {type_label(schema)} (HTTP {code}), with the fields of the body above"]
     elif schema is not None:
         out += ["", f"Returns: {type_label(schema)} (HTTP {code})"]
-        out += field_lines(schema, depth=2, shown=shown)
+        out += field_lines(schema, depth=depth, shown=shown, budget=[max(_DOC_FIELD_LIMIT, 30 * depth)])
     else:
         out += ["", f"Returns: nothing (HTTP {code})"]
     return "\n".join(out)

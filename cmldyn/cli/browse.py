@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import UsageError
 from .callwords import cli_usage
 from .context import Context
 from .exits import Exit
 
-__all__ = ["run_describe", "run_help", "run_ops"]
+__all__ = ["run_describe", "run_explain", "run_help", "run_ops"]
 
 
 def run_ops(ctx: Context, args: argparse.Namespace) -> int:
@@ -34,7 +35,22 @@ def run_describe(ctx: Context, args: argparse.Namespace) -> int:
 
     api = ctx.client(need_host=False)
     op = api.operation(args.operation)
-    ctx.stdout.write(safe_text(render_doc(op)) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
+    depth = getattr(args, "depth", 2)
+    if depth < 1:
+        raise UsageError(f"--depth takes a whole number from 1; not {depth}")
+    ctx.stdout.write(safe_text(render_doc(op, depth=depth)) + "\n\nCommand line: " + safe_text(cli_usage(op)) + "\n")
+    return Exit.OK
+
+
+def run_explain(ctx: Context, args: argparse.Namespace) -> int:
+    """``cmldyn explain NAME[.field.path] [--depth N] [--recursive]``."""
+    from ..explain import explain
+    from ..output import safe_text
+
+    if args.depth < 1:
+        raise UsageError(f"--depth takes a whole number from 1; not {args.depth}")
+    api = ctx.client(need_host=False)
+    ctx.stdout.write(safe_text(explain(api.model, args.target, depth=args.depth, recursive=args.recursive)) + "\n")
     return Exit.OK
 
 

@@ -27,6 +27,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "check": check.run,
     "ops": browse.run_ops,
     "describe": browse.run_describe,
+    "explain": browse.run_explain,
     "help": browse.run_help,
     "spec": specs.run,
     "repl": interactive.run_repl,

@@ -175,6 +175,14 @@ def build_parser() -> Parser:
 
     p = command("describe", "an operation's documentation and its command-line form")
     p.add_argument("operation")
+    p.add_argument("--depth", type=int, default=2, metavar="N", help="levels of body and answer fields (default 2)")
+
+    p = command("explain", "a schema by name, or an operation's body, parameters or answer, and a field path into it: "
+                           "cmldyn explain create_job.body, cmldyn explain Project.owner")
+    p.add_argument("target", metavar="NAME[.field.path]", help="a schema's name, or OP.body / OP.parameters / OP.answer")
+    p.add_argument("--depth", type=int, default=1, metavar="N", help="levels of fields to show (default 1)")
+    p.add_argument("--recursive", action="store_true",
+                   help="every level (bounded; a cycle is marked, not entered) (default off)")
 
     p = command("help", "an operation's documentation (as describe), or, without one, this help")
     p.add_argument("operation", nargs="?")

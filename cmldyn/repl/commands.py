@@ -90,7 +90,7 @@ def split_filter(source: str) -> tuple[str, str] | None:
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _BARE_HELP = re.compile(r"\s*help\s*\(\s*\)\s*")
-_NEEDS_CLIENT = frozenset({"ops", "refresh", "drift", "curl"})
+_NEEDS_CLIENT = frozenset({"ops", "refresh", "drift", "curl", "explain"})
 
 
 def _json_like(value: Any) -> bool:
@@ -400,6 +400,8 @@ class Console:
             if self.last_error is None:
                 return Outcome("no error yet in this session")
             return Outcome(traceback_text(self.last_error, self.secrets).rstrip("\n"), page=True)
+        if name == "explain":
+            return self.explain(api, arg)
         if name == "curl":
             if arg not in ("", "reveal"):
                 return Outcome("error: .curl shows the last call; .curl reveal writes the key into it", ok=False)
@@ -433,6 +435,30 @@ class Console:
         lines.append(f"{counts['error']} error, {counts['info']} info, {counts['advice']} advice "
                      f"in {sum(contract.calls.values())} answers" + (" (the last 50 shown)" if len(found) > 50 else ""))
         return Outcome(safe_text(redact("\n".join(lines), self.secrets)))
+
+    def explain(self, api: Any, arg: str) -> Outcome:
+        """``.explain NAME[.field.path] [--depth N] [--recursive]``, as ``cmldyn explain``."""
+        from ..explain import explain
+
+        words = arg.split()
+        depth, recursive, target = 1, False, ""
+        while words:
+            word = words.pop(0)
+            if word in ("--recursive", "-r"):
+                recursive = True
+            elif word == "--depth" and words and words[0].isdigit():
+                depth = int(words.pop(0))
+            elif not target and not word.startswith("-"):
+                target = word
+            else:
+                return Outcome(f"error: .explain NAME[.field.path] [--depth N] [--recursive]; not {safe_text(word)!r}",
+                               ok=False)
+        if not target:
+            return Outcome("error: .explain NAME[.field.path] [--depth N] [--recursive]", ok=False)
+        try:
+            return Outcome(safe_text(explain(api.model, target, depth=max(1, depth), recursive=recursive)), page=True)
+        except CmldynError as error:
+            return Outcome(self.error_line(error), ok=False)
 
     def har(self, path: str, *, overwrite: bool = False) -> Outcome:
         """``.har FILE``: every request and answer of the session so far as HAR 1.2, 0600, credentials and
@@ -540,6 +566,8 @@ help(api.create_job)      an operation's method, path, parameters, body and resp
 .refresh                  fetch the spec again, list operations added and removed
 .drift [clear]            where the answers so far differed from the spec (api.contract)
 .save FILE                write this session as a Python script that replays it (same output)
+.explain NAME[.path]      a schema, or OP.body / OP.answer / OP.parameters, and a field path into it
+                          (--depth N, --recursive)
 .curl [reveal]            the last call as a curl command (the key as "$CML_API_KEY" unless reveal)
 .har FILE                 every request and answer so far as HAR 1.2 (0600, key redacted; .har! replaces)
 .tb                       the traceback of the last error (keys redacted)

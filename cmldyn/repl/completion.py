@@ -68,6 +68,10 @@ class Suggester:
             self._ops_cache = (key, sorted((name, op.summary) for name, op in model.operations.items()))
         return self._ops_cache[1]
 
+    def _schema_names(self) -> list[str]:
+        model = getattr(self._api(), "model", None)
+        return sorted(model.schema_names()) if model is not None else []
+
     # -------------------------------------------------------------- entry point
 
     def suggest(self, text: str) -> list[Suggestion]:
@@ -99,12 +103,17 @@ class Suggester:
         commands = {".ops": "table of operations", ".help": "docs of an operation", ".output": "json, yaml or table",
                     ".refresh": "re-fetch the spec", ".save": "write statements as a script",
                     ".drift": "answers that differed from the spec", ".curl": "the last call as curl",
-                    ".har": "requests and answers as HAR", ".tb": "last traceback", ".exit": "leave"}
+                    ".har": "requests and answers as HAR", ".tb": "last traceback", ".exit": "leave",
+                    ".explain": "a schema or OP.body, field by field"}
         word, space, arg = text.partition(" ")
         if not space:
             return [Suggestion(c, -len(word), c, m) for c, m in commands.items() if c.startswith(word)]
         if word == ".help":
             return [Suggestion(n, -len(arg), n, s) for n, s in self._operations() if n.startswith(arg)][:_MAX]
+        if word == ".explain" and " " not in arg:
+            ops = [Suggestion(n, -len(arg), n, s) for n, s in self._operations() if n.startswith(arg)]
+            names = [Suggestion(n, -len(arg), n, "schema") for n in self._schema_names() if n.startswith(arg)]
+            return (names + ops)[:_MAX]
         if word == ".output":
             return [Suggestion(f, -len(arg), f) for f in ("json", "yaml", "table") if f.startswith(arg)]
         return []
