@@ -342,6 +342,13 @@ def section_testing_fixture() -> list[str]:
     return ["10. the cml fixture (benchmarks/testing_fixture.py)", *("   " + line for line in done.stdout.splitlines())]
 
 
+def section_stubs() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stubs.py")], capture_output=True, text=True, check=True
+    )
+    return ["11. typed stubs (benchmarks/stubs.py)", *("   " + line for line in done.stdout.splitlines())]
+
+
 def section_shell_completion() -> list[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "shell_completion.py")], capture_output=True, text=True, check=True
@@ -586,6 +593,7 @@ def main() -> None:
         section_shell_completion,
         section_mcp,
         section_testing_fixture,
+        section_stubs,
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:

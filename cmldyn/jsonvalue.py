@@ -17,7 +17,7 @@ from typing import Any
 from .errors import CmldynError
 
 __all__ = ["JSON", "MASK", "is_secret_name", "list_items", "loads_strict", "looks_like_html", "mask", "media_type",
-           "to_plain"]
+           "spec_digest", "to_plain"]
 
 JSON = Any
 
@@ -142,3 +142,13 @@ def _mask_environment(item: Any, placeholder: str) -> Any:
             return json.dumps({k: placeholder for k in parsed})
         return placeholder
     return item
+
+
+def spec_digest(doc: Any) -> str:
+    """A spec's sha256 over its canonical JSON (sorted keys, no spaces): the same whatever its bytes looked like
+    (YAML or JSON, fetched or read from a file)."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": {"errors", "jsonvalue", "naming", "schema", "security", "spec"},
     "docs": {"jsonvalue", "schema", "model"},
     "explain": {"docs", "errors", "model", "schema"},
+    "stubs": {"client", "errors", "jsonvalue", "model", "schema"},  # client: its member names; model for types
     "request": {"errors", "jsonvalue", "model", "schema", "validator"},
     "results": {"display", "errors", "jsonvalue", "schema"},
     "display": {"jsonvalue", "output"},
@@ -60,7 +61,8 @@ ALLOWED: dict[str, set[str]] = {
              "output", "results", "schema", "classes", "settings",
              "storage", "model"},
     "cli": {"_version", "cache", "client", "compat", "config", "contract", "crawl", "credentials", "docs", "errors", "export",
-            "explain", "filtering", "jsonvalue", "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema",
+            "explain", "filtering", "stubs",
+            "jsonvalue", "livevalues", "loader", "mcp", "model", "output", "paginate", "repl", "schema",
             "settings", "simulator", "spec", "storage", "transport", "workflows", "amp"},
     "simulator": {"errors", "jsonvalue", "naming", "prescan", "schema", "security", "spec", "storage", "validator"},
     "mcp": {"_version", "client", "errors", "filtering", "jsonvalue", "model", "output", "paginate", "schema"},

@@ -12,7 +12,7 @@ from .callwords import cli_usage
 from .context import Context
 from .exits import Exit
 
-__all__ = ["run_describe", "run_explain", "run_help", "run_ops"]
+__all__ = ["run_describe", "run_explain", "run_help", "run_ops", "run_stubs"]
 
 
 def run_ops(ctx: Context, args: argparse.Namespace) -> int:
@@ -60,3 +60,31 @@ def run_help(ctx: Context, args: argparse.Namespace) -> int:
         ctx.stdout.write(args.top_help())
         return Exit.OK
     return run_describe(ctx, args)
+
+
+def run_stubs(ctx: Context, args: argparse.Namespace) -> int:
+    """``cmldyn stubs [--out DIR] [--check]``."""
+    from ..jsonvalue import spec_digest
+    from ..output import safe_text
+    from ..stubs import read_digest, write_stubs
+
+    ctx.stub_note = False
+    api = ctx.client(need_host=False)
+    out = args.out
+    if args.check:
+        made = read_digest(out)
+        if made is None:
+            ctx.stderr.write(f"cmldyn: no stubs in {safe_text(out)}/: 'cmldyn stubs' writes them\n")
+            return Exit.API
+        if made != spec_digest(api.model.spec.raw):
+            ctx.stderr.write(f"cmldyn: the stubs in {safe_text(out)}/ are stale: they were made from another spec; "
+                             "'cmldyn stubs' writes them again\n")
+            return Exit.API
+        ctx.stdout.write(f"the stubs in {safe_text(out)}/ match this spec\n")
+        return Exit.OK
+    source = ctx.settings.spec or (ctx.settings.host or "")
+    report = write_stubs(api.model, out, source="the built-in simulator" if ctx.settings.demo else source)
+    ctx.stdout.write(f"wrote {report.files} stub files ({report.bytes // 1024} KB) to {safe_text(out)}/: "
+                     f"{report.operations} operations, {report.classes} classes\n"
+                     f"pyright and Pylance read ./typings by themselves; for mypy set mypy_path = {safe_text(out)}\n")
+    return Exit.OK

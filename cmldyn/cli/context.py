@@ -41,6 +41,7 @@ class Context:
     sim: Simulator | None = field(default=None, init=False)
     har_path: str | None = None  # --har FILE: every exchange of the run, written when the command ends
     har: HarRecorder | None = field(default=None, init=False)
+    stub_note: bool = True  # say when ./typings was made from another spec (not for `cmldyn stubs` itself)
 
     @property
     def secrets(self) -> Secrets:
@@ -102,6 +103,12 @@ class Context:
         if self.api.spec_state == UNREACHABLE:
             note = next((n for n in self.api.loaded.notes if n.startswith("cannot reach")), "")
             self.stderr.write(f"cmldyn: warning: {redact(note, self.secrets)}\n")
+        if self.stub_note:
+            from ..stubs import stale_note
+
+            stale = stale_note(self.api.model)  # ./typings made from another spec: said once per change
+            if stale:
+                self.stderr.write(f"cmldyn: warning: {stale}\n")
         if self.api.spec_changes:
             added, removed = self.api.spec_changes
             plus = f" (+{', '.join(added[:5])})" if added else ""

@@ -28,6 +28,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "ops": browse.run_ops,
     "describe": browse.run_describe,
     "explain": browse.run_explain,
+    "stubs": browse.run_stubs,
     "help": browse.run_help,
     "spec": specs.run,
     "repl": interactive.run_repl,

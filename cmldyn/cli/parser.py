@@ -281,6 +281,12 @@ def build_parser() -> Parser:
                    help="apply: the pause between status reads while waiting (default 5; 0.05 with --demo)")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text", help="how results are shown (default text)")
 
+    p = command("stubs", "write typed stubs of this spec into ./typings (pyright and Pylance read it; mypy with "
+                         "mypy_path): every operation, parameter and schema typed, for cmldyn and cmlapi scripts")
+    p.add_argument("--out", default="typings", metavar="DIR", help="where to write them (default ./typings)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when the stubs in DIR were made from another spec (default off)")
+
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)
 

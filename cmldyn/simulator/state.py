@@ -23,12 +23,12 @@ May import: errors, jsonvalue, storage, and the simulator's own modules.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ResponseError, SpecError, StorageError
 from ..jsonvalue import loads_strict, mask
+from ..jsonvalue import spec_digest as digest_of
 from ..storage import read_capped
 from ..validator import RESPONSE_RULES, check
 
@@ -44,8 +44,7 @@ MAX_STATE_BYTES = 256 * 1024 * 1024
 
 def spec_digest(engine: Engine) -> str:
     """The spec's digest, whatever its bytes looked like (read from a file, or fetched and parsed)."""
-    canonical = json.dumps(engine.index.doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return digest_of(engine.index.doc)
 
 
 def snapshot(engine: Engine, *, keep_env: bool = False, source: str = "") -> dict[str, Any]:
