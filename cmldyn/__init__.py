@@ -12,11 +12,9 @@ Configuration / ApiClient / CMLServiceApi, default_client(), the request classes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .client import Client, default_client
-from .compat import ApiClient, CMLServiceApi, Configuration, rest, utils  # noqa: F401  (cmlapi.rest.ApiException, cmlapi.utils.Cursor)
 from .errors import (
     ApiError,
     ApiException,
@@ -34,7 +32,15 @@ from .errors import (
     WaiterError,
     WorkloadError,
 )
-from .results import Result
+
+if TYPE_CHECKING:  # made on first use below (PEP 562): `cmldyn --version` imports none of the client
+    from .client import Client, default_client
+    from .compat import ApiClient, CMLServiceApi, Configuration, rest, utils  # noqa: F401  (cmldyn.rest, cmldyn.utils)
+    from .results import Result
+
+#: The names this package lends from its modules, imported when first used.
+_LAZY = {"Client": "client", "default_client": "client", "ApiClient": "compat", "CMLServiceApi": "compat",
+         "Configuration": "compat", "rest": "compat", "utils": "compat", "Result": "results"}
 
 __all__ = [
     "ApiClient",
@@ -70,7 +76,14 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    """``cmldyn.CreateProjectRequest`` and every other schema of the shipped CML spec, made on first use."""
+    """The client's names on first use; ``cmldyn.CreateProjectRequest`` and every other schema of the shipped
+    CML spec, made on first use."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     if name[:1].isupper():
         from .classes import builtin_class
 

@@ -17,21 +17,53 @@ from .model import OperationModel
 from .paginate import iter_items, iter_pages
 from .schema import type_label
 
-__all__ = ["build_callable", "signature"]
+__all__ = ["Operation", "build_callable", "signature"]
+
+
+class Operation:
+    """One operation as a callable (``api.create_job``). Its ``__doc__`` and ``__signature__`` are made on first
+    access (``help()``, ``inspect.signature``, an editor's tooltip), not when it is built: a client that touches
+    every operation of a large spec renders no documentation it is not asked for. ``__get__`` makes it a
+    routine for inspect and pydoc, so ``help(api.create_job)`` shows its signature and text as for a function."""
+
+    __slots__ = ("_call", "operation", "operation_id", "__name__", "__qualname__", "_doc", "_signature", "pages", "items")
+    pages: Callable[..., Iterator[Any]]  # set only for an operation that pages (hasattr says which)
+    items: Callable[..., Iterator[Any]]
+
+    def __init__(self, call: Callable[..., Any], op: OperationModel) -> None:
+        self._call = call
+        self.operation = op
+        self.operation_id = op.operation_id
+        self.__name__ = op.name
+        self.__qualname__ = f"Client.{op.name}"
+        self._doc: str | None = None
+        self._signature: inspect.Signature | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(self.operation, *args, **kwargs)
+
+    def __get__(self, instance: Any, owner: Any = None) -> Operation:
+        return self
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]  # the operation's text, rendered once, when asked
+        if self._doc is None:
+            self._doc = render_doc(self.operation)
+        return self._doc
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        if self._signature is None:
+            self._signature = signature(self.operation)
+        return self._signature
+
+    def __repr__(self) -> str:
+        return f"<operation {self.__qualname__}>"
 
 
 def build_callable(call: Callable[..., Any], op: OperationModel) -> Callable[..., Any]:
-    """``call(op, *args, **kwargs)`` as a function of the operation's own name, doc and signature."""
-
-    def operation(*args: Any, **kwargs: Any) -> Any:
-        return call(op, *args, **kwargs)
-
-    operation.__name__ = op.name
-    operation.__qualname__ = f"Client.{op.name}"
-    operation.__doc__ = render_doc(op)
-    operation.__signature__ = signature(op)  # type: ignore[attr-defined]
-    operation.operation = op  # type: ignore[attr-defined]
-    operation.operation_id = op.operation_id  # type: ignore[attr-defined]
+    """``call(op, *args, **kwargs)`` as a callable of the operation's own name, doc and signature."""
+    operation = Operation(call, op)
     if op.page_list_field:
         field = op.page_list_field
 
@@ -44,8 +76,8 @@ def build_callable(call: Callable[..., Any], op: OperationModel) -> Callable[...
 
         items.__doc__ = f"Every item of {field!r} across pages, fetched as you iterate."
 
-        operation.pages = pages  # type: ignore[attr-defined]
-        operation.items = items  # type: ignore[attr-defined]
+        operation.pages = pages
+        operation.items = items
     return operation
 
 

@@ -270,7 +270,8 @@ class OperationModel:
     @spec_guard
     def page_list_field(self) -> str | None:
         """For a paginated list (page_token in, next_page_token out): the one array field."""
-        if "page_token" not in {p.wire for p in self.params}:
+        # The raw parameter names are enough to say no (most operations), without building the parameters.
+        if "page_token" not in {str(raw.get("name")) for raw, _ in self.raw_parameters()}:
             return None
         schema = self.response_schema
         props = schema.properties if schema is not None else {}

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import CredentialError, Secrets, UsageError, redact
-from ..loader import UNREACHABLE
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -100,6 +99,8 @@ class Context:
                 from ..output import safe_text
 
                 self.stderr.write(f"cmldyn: warning: {safe_text(redact(note, self.secrets))}\n")
+        from ..loader import UNREACHABLE
+
         if self.api.spec_state == UNREACHABLE:
             note = next((n for n in self.api.loaded.notes if n.startswith("cannot reach")), "")
             self.stderr.write(f"cmldyn: warning: {redact(note, self.secrets)}\n")

@@ -9,38 +9,47 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from ..errors import CmldynError, Secret, Secrets, TransportError, UsageError
-from ..loader import UNREACHABLE
-from ..settings import resolve
-from . import amp, browse, call, check, completion, configure, interactive, mcp, run, specs, workflow
-from .context import Context
 from .exits import Exit, exit_code
 from .parser import build_parser, global_flags
 
-__all__ = ["HANDLERS", "main", "report"]
+if TYPE_CHECKING:
+    from .context import Context
 
-#: What runs each command, by the name the parser gives it.
-HANDLERS: dict[str, Callable[..., int]] = {
-    "call": call.run,
-    "check": check.run,
-    "ops": browse.run_ops,
-    "describe": browse.run_describe,
-    "explain": browse.run_explain,
-    "stubs": browse.run_stubs,
-    "help": browse.run_help,
-    "spec": specs.run,
-    "repl": interactive.run_repl,
-    "configure": configure.run,
-    "mcp": mcp.run,
-    "completion": completion.run,
-    "run": run.run,
-    "env": workflow.run_env,
-    "app": workflow.run_app,
-    "amp": amp.run,
-    "sim": interactive.run_sim,
+__all__ = ["HANDLERS", "handler", "main", "report"]
+
+#: What runs each command, by the name the parser gives it: "module:function" of cli/, imported when the
+#: command runs (so `cmldyn --version` or `cmldyn ops` loads none of the others, nor what they use).
+HANDLERS: dict[str, str] = {
+    "call": "call:run",
+    "check": "check:run",
+    "ops": "browse:run_ops",
+    "describe": "browse:run_describe",
+    "explain": "browse:run_explain",
+    "stubs": "browse:run_stubs",
+    "help": "browse:run_help",
+    "spec": "specs:run",
+    "repl": "interactive:run_repl",
+    "configure": "configure:run",
+    "mcp": "mcp:run",
+    "completion": "completion:run",
+    "run": "run:run",
+    "env": "workflow:run_env",
+    "app": "workflow:run_app",
+    "amp": "amp:run",
+    "sim": "interactive:run_sim",
 }
+
+
+def handler(command: str) -> Callable[..., int]:
+    """The function that runs ``command``, its module imported now."""
+    import importlib
+
+    module, _, name = HANDLERS[command].partition(":")
+    found: Callable[..., int] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    return found
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
@@ -55,7 +64,14 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     ctx: Context | None = None
     secrets: Secrets = ()
     try:
+        if argv == ["--version"]:  # answered before the parser of every command is built
+            from .._version import __version__
+
+            stdout.write(f"cmldyn {__version__}\n")
+            return Exit.OK
         if argv[:1] == ["__complete"]:
+            from . import completion
+
             return completion.run_complete(argv[1:], stdout, stderr, stdin, env)
         parser = build_parser()
         args, extras = parser.parse_known_args(argv)
@@ -71,14 +87,20 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             flags["token"] = stdin.readline().strip() or None
         secrets = (Secret(flags["token"]),) if flags.get("token") else ()
         notes: list[str] = []
+        from ..settings import resolve
+
         settings = resolve(flags, env, warnings=notes, creating=args.command == "configure")
         for note in notes:
             stderr.write(f"cmldyn: warning: {note}\n")
+        from .context import Context
+
         ctx = Context(settings, stdout, stderr, stdin, har_path=getattr(args, "har", None))
         if settings.demo and args.command not in ("repl", "sim", "amp"):
             ctx.start_demo()
-        code = int(HANDLERS[args.command](ctx, args))
+        code = int(handler(args.command)(ctx, args))
         if ctx.api is not None:
+            from . import completion
+
             completion.write_words_for(ctx)  # the shell's Tab reads operations from it without starting Python
         return code
     except KeyboardInterrupt:
@@ -89,7 +111,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return Exit.OK
     except Exception as error:  # ours: one line and its code; a bug: still one line, the traceback with --debug
         if isinstance(error, TransportError) and ctx is not None and ctx.api is not None \
-                and ctx.api.spec_state == UNREACHABLE:
+                and ctx.api.spec_state == _unreachable():
             error.hint = ("the server cannot be reached; ops, describe, help and completion work from the cached spec "
                           "with --offline")
         report(error, stderr, ctx.secrets if ctx is not None else secrets, debug)
@@ -98,6 +120,12 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         if ctx is not None:
             ctx.save_har()
             ctx.close()
+
+
+def _unreachable() -> str:
+    from ..loader import UNREACHABLE
+
+    return UNREACHABLE
 
 
 def report(error: BaseException, stderr: TextIO, secrets: Secrets, debug: bool) -> None:

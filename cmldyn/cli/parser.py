@@ -13,8 +13,7 @@ May import: errors.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from .._version import __version__
 from ..errors import UsageError
@@ -24,8 +23,7 @@ __all__ = ["GLOBAL_OPTIONS", "GlobalOption", "Parser", "SHELLS", "build_parser",
 SHELLS = ("bash", "fish", "zsh")  # what `cmldyn completion` writes a script for
 
 
-@dataclass(frozen=True)
-class GlobalOption:
+class GlobalOption(NamedTuple):  # a NamedTuple, not a dataclass: `cmldyn --version` imports no dataclasses
     flag: str
     help: str
     metavar: str | None = None  # None: a switch that takes no value
