@@ -57,8 +57,11 @@ class StubReport:
 
 def read_digest(out: str) -> str | None:
     """The spec digest recorded in stubs under ``out`` (None: there are none)."""
+    path = os.path.join(out, WORKSPACE)
+    if not os.path.isfile(path):  # the common case: no stubs here, and no file is opened to find that out
+        return None
     try:
-        with open(os.path.join(out, WORKSPACE), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             first = handle.readline()
     except OSError:
         return None
