@@ -21,9 +21,6 @@ MAX_SPEC_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 200
 MAX_NODES = 1_000_000  # containers (objects and arrays); the CML spec has about 3,400
 
-_DONE = object()
-
-
 def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = True) -> None:
     """Refuse external refs and bound the document's size and depth.
 
@@ -41,32 +38,39 @@ def prescan(doc: JSON, warnings: list[str] | None = None, *, may_share: bool = T
     refs: list[dict[str, JSON]] = []
     # A stack of iterators, not of nodes: memory stays proportional to the depth, however wide
     # the document (a million-element array would otherwise be a million stack entries).
+    # Scalars are skipped inside the for loop (most of a spec's values); only a container leaves it, to be
+    # entered, and its parent's iterator resumes where it stopped when the container is done.
     stack: list[Iterator[JSON]] = [iter((doc,))]
     while stack:
-        node = next(stack[-1], _DONE)
-        if node is _DONE:
-            stack.pop()
-            continue
-        if not isinstance(node, (dict, list)):
-            continue
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
-        if len(stack) > MAX_DEPTH:
-            raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                if not ref.startswith("#"):
-                    raise SpecError(f"external $ref not allowed: {ref[:120]!r} "
-                                    "(only '#/...' pointers inside the spec are followed)")
-                refs.append(node)
-            stack.append(iter(node.values()))
+        for node in stack[-1]:
+            kind = type(node)
+            if kind is not dict and kind is not list and not isinstance(node, (dict, list)):
+                continue
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise SpecError(f"spec is too large or expands too much (more than {MAX_NODES:,} nodes)")
+            if len(stack) > MAX_DEPTH:
+                raise SpecError(f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    if not ref.startswith("#"):
+                        raise SpecError(f"external $ref not allowed: {ref[:120]!r} "
+                                        "(only '#/...' pointers inside the spec are followed)")
+                    refs.append(node)
+                stack.append(iter(node.values()))
+            else:
+                stack.append(iter(node))
+            break
         else:
-            stack.append(iter(node))
+            stack.pop()
+    resolved: set[str] = set()  # shared schemas are referred to many times: each pointer is followed once
     for node in refs:
+        if node["$ref"] in resolved:
+            continue
         try:
             follow(doc, node["$ref"])
+            resolved.add(node["$ref"])
         except KeyError:
             warnings.append(f"unresolvable $ref {node['$ref']!r}; treated as an empty schema")
             target = node.pop("$ref")

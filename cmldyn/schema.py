@@ -34,6 +34,9 @@ def _unescape(part: str) -> str:
     return part.replace("~1", "/").replace("~0", "~")
 
 
+_MISSING = object()
+
+
 class SchemaGraph:
     """The views of one document's schemas. Cheap to make: nothing is walked until asked for."""
 
@@ -42,6 +45,7 @@ class SchemaGraph:
         self.openapi3 = openapi3
         self.table = "#/components/schemas" if openapi3 else "#/definitions"
         self._views: dict[str, Schema] = {}
+        self._pointed: dict[str, JSON] = {}  # what each $ref pointer leads to (the document is not changed after)
         #: Answer classes by schema name (results.py makes them on first use): one set per spec.
         self.classes: dict[str, Any] = {}
 
@@ -79,10 +83,13 @@ class SchemaGraph:
             if ref in seen:
                 return {"description": f"(circular reference {ref})"}, ref + "#loop"
             seen.add(ref)
-            try:
-                node = follow(self.doc, ref)
-            except KeyError:
-                return {"description": f"(unresolvable reference {ref})"}, ref + "#missing"
+            found = self._pointed.get(ref, _MISSING)
+            if found is _MISSING:
+                try:
+                    found = self._pointed[ref] = follow(self.doc, ref)
+                except KeyError:
+                    return {"description": f"(unresolvable reference {ref})"}, ref + "#missing"
+            node = found
             pointer = ref
         return node, pointer
 
