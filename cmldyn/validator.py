@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -351,7 +352,9 @@ def _check(schema: Schema, value: Any, path: str, rules: Rules, found: list[Find
         _check_object(schema, value, path, rules, found, limit, depth)
     elif isinstance(value, (list, tuple)):
         items = plan.items
-        if items is not None:
+        if items is not None and len(value) >= _COLUMN_MIN and _columns_ok(items, value, rules, depth + 1):
+            pass  # every item conforms, seen column by column: the item-by-item walk would find nothing
+        elif items is not None:
             item_plan = _plan(items)
             fast = item_plan.fast
             for i, item in enumerate(value):
@@ -400,3 +403,96 @@ def _check_object(schema: Schema, value: dict[str, Any], path: str, rules: Rules
                                  severity=severity))
         if len(found) >= limit:
             return
+
+
+# ---------------------------------------------------------------------------------------------- long lists
+# A long list of objects is read column by column (C-level map, zip and set work, no Python per item): when
+# every column certainly passes, the list has no finding at all. Anything that might be a finding (a type not
+# plainly right, a missing field, an unknown one, a bound, a choice, a value a format or enum refuses) makes it
+# say "not sure", and the item-by-item walk runs and finds exactly what it always found, with its paths.
+
+_COLUMN_MIN = 16
+_PLAIN_TYPES: dict[str, frozenset[type]] = {"string": frozenset({str}), "integer": frozenset({int}),
+                                            "number": frozenset({int, float}), "boolean": frozenset({bool}),
+                                            "object": frozenset({dict}), "array": frozenset({list})}
+_JOINED: dict[str, re.Pattern[str]] = {}
+
+
+def _joined_format(fmt: str) -> re.Pattern[str]:
+    """A format's pattern for many values at once: each value then a newline, matched in one pass."""
+    found = _JOINED.get(fmt)
+    if found is None:
+        body = _FORMATS[fmt].pattern.removeprefix("^").removesuffix("$")
+        found = _JOINED[fmt] = re.compile(f"(?:{body}\n)*")
+    return found
+
+
+def _columns_ok(schema: Schema, values: Any, rules: Rules, depth: int) -> bool:
+    """True only when every value surely conforms to ``schema`` (no finding of any severity)."""
+    if depth > MAX_DEPTH - 2 or rules.text_scalars or rules.json_text_objects:
+        return False
+    plan = _plan(schema)
+    if plan.choices or plan.bounds is not None or not plan.declared:
+        return False
+    kinds = set(map(type, values))
+    if type(None) in kinds:
+        if not plan.nullable:
+            return False
+        values = [v for v in values if v is not None]
+        kinds.discard(type(None))
+        if not values:
+            return True
+    allowed: frozenset[type] = frozenset().union(*(_PLAIN_TYPES.get(t, frozenset()) for t in plan.types))
+    if not kinds <= allowed or (bool in kinds and "boolean" not in plan.types):
+        return False
+    if plan.enum:
+        try:
+            if not set(values) <= set(plan.enum):
+                return False
+        except TypeError:  # unhashable values or enum entries
+            return False
+    fmt = plan.fmt
+    if fmt in _INT_RANGES:
+        low, high = _INT_RANGES[fmt]
+        if kinds != {int} or not (low <= min(values) and max(values) <= high):
+            return False
+    elif fmt is not None:
+        if kinds != {str}:
+            return False
+        distinct = set(values)  # timestamps and ids repeat more than one would think
+        text = "\n".join(distinct) + "\n"
+        if text.count("\n") != len(distinct) or _joined_format(fmt).fullmatch(text) is None:
+            return False
+    if dict in kinds:
+        return kinds == {dict} and _objects_ok(schema, values, rules, depth)
+    if list in kinds:
+        items = plan.items
+        if kinds != {list} or items is None:
+            return kinds == {list} and items is None
+        inner = [x for v in values for x in v]
+        return not inner or _columns_ok(items, inner, rules, depth + 1)
+    return True
+
+
+def _objects_ok(schema: Schema, values: list[dict[str, Any]], rules: Rules, depth: int) -> bool:
+    props, required, extra = _plan(schema).object_parts(schema)
+    sizes = set(map(len, values))
+    keys = set().union(*values)
+    if len(sizes) != 1 or len(keys) != next(iter(sizes)):
+        return False  # not every object has the same fields: the item-by-item walk says which
+    if any(name not in keys for name in required):
+        return False
+    unknown = keys - props.keys()
+    if unknown and not isinstance(extra, Schema) and (extra is False or (extra is None and props and rules.unknown != "ignore")):
+        return False
+    names = sorted(keys)
+    if not names:
+        return True
+    # One C-level pass makes every column: each object's values in the names' order, transposed.
+    columns = (zip(*map(operator.itemgetter(*names), values), strict=True) if len(names) > 1
+               else [[v[names[0]] for v in values]])
+    for name, column in zip(names, columns, strict=True):
+        prop = props.get(name) or (extra if isinstance(extra, Schema) else None)
+        if prop is not None and not _columns_ok(prop, column, rules, depth + 1):
+            return False
+    return True
