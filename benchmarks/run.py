@@ -349,6 +349,14 @@ def section_stubs() -> list[str]:
     return ["11. typed stubs (benchmarks/stubs.py)", *("   " + line for line in done.stdout.splitlines())]
 
 
+def section_startup() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "startup.py")], capture_output=True, text=True, check=True
+    )
+    return ["12. what users feel, against the targets (benchmarks/startup.py)",
+            *("   " + line for line in done.stdout.splitlines())]
+
+
 def section_shell_completion() -> list[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "shell_completion.py")], capture_output=True, text=True, check=True
@@ -594,6 +602,7 @@ def main() -> None:
         section_mcp,
         section_testing_fixture,
         section_stubs,
+        section_startup,
     )
     for number, section in enumerate(sections, start=1):
         if args.only and number not in args.only:

@@ -73,10 +73,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.http is None:
         from ..output import is_terminal
 
+        _stop_on_ctrl_c(ctx)  # before the line that says Ctrl-C stops it: a Ctrl-C right after it is quiet too
         if is_terminal(ctx.stdin):  # a person, not an MCP client, started it
             ctx.stderr.write("cmldyn mcp: serving MCP on standard input and output; start it from an MCP client "
                              "(see the README for Claude, VS Code and Cursor). Ctrl-C stops it.\n")
-        _stop_on_ctrl_c(ctx)
         serve_stdio(server)
         return Exit.OK
     token = os.environ.get(TOKEN_ENV) or ""
