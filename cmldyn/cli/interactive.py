@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..errors import CredentialError
+from ..errors import CmldynError, CredentialError, TransportError
 from .context import Context
 from .exits import Exit
 
@@ -30,6 +30,7 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.settings.demo:
         ctx.start_demo()
     settings = ctx.settings
+    deferred = _from_cache_first(ctx)  # the cached spec now, its revalidation once the prompt is up
     try:
         api = ctx.client()  # a spec that needs no key (or says how to send one) starts without asking
     except CredentialError:
@@ -42,19 +43,63 @@ def run_repl(ctx: Context, args: argparse.Namespace) -> int:
         ctx.settings = replace(settings, token=key)
         api = ctx.client()
     check = None
-    if not settings.demo and api.transport.token:
+    if deferred:
+        api.loader.offline = False  # from now on the spec is revalidated as usual (.refresh, the check below)
+    if deferred or (not settings.demo and api.transport.token):
         from .configure import verify_key
 
         def check() -> str:
-            """One bounded request: a wrong key is said at the start, not at the first call."""
-            accepted, line = verify_key(api, settings.host or api.host)
-            if accepted is False:
-                return f"cmldyn: {line}; calls will fail until you start again with another key"
-            return f"cmldyn: {line}" if accepted and interactive else ""
+            """Bounded requests after the first prompt is drawn: is the cached spec still the server's, and is
+            the key accepted; a problem is said at the start, not at the first call."""
+            said = []
+            if deferred:
+                try:
+                    added, removed = api.refresh(conditional=True)
+                except TransportError as error:
+                    return (f"cmldyn: cannot reach the server ({error.message}); working from the cached spec "
+                            "(--offline skips this check)")
+                except CmldynError as error:
+                    said.append(f"cmldyn: the cached spec could not be checked against the server: {error.message}")
+                else:
+                    from ..errors import redact
+                    from ..loader import UNREACHABLE
+
+                    if api.spec_state == UNREACHABLE:  # the server is not there: say so, as every command does
+                        note = next((n for n in api.loaded.notes if n.startswith("cannot reach")), "")
+                        return f"cmldyn: {redact(note, settings.secrets)}"
+                    if added or removed:
+                        said.append(f"cmldyn: the spec changed: {len(added)} operation(s) added, {len(removed)} "
+                                    "removed (.refresh lists them)")
+            if not settings.demo and api.transport.token:
+                accepted, line = verify_key(api, settings.host or api.host)
+                if accepted is False:
+                    said.append(f"cmldyn: {line}; calls will fail until you start again with another key")
+                elif accepted and interactive:
+                    said.append(f"cmldyn: {line}")
+            return "; ".join(s.removeprefix("cmldyn: ") if i else s for i, s in enumerate(said))
 
     return start(api, ctx.settings, stdin=ctx.stdin, stdout=ctx.stdout, stderr=ctx.stderr, started=started,
                  interactive=interactive, history="" if args.no_history else args.history, values_ttl=args.values_ttl,
                  output=args.output, check=check)
+
+
+def _from_cache_first(ctx: Context) -> bool:
+    """For the REPL against a host whose spec is cached: start from the cache with no request (no network
+    library is even imported before the prompt), and say True so that it is revalidated in the background."""
+    settings = ctx.settings
+    if settings.demo or settings.offline or settings.refresh or not settings.host:
+        return False
+    ctx.settings = replace(settings, offline=True)
+    try:
+        ctx.client()
+    except CmldynError:  # nothing cached (or no key yet): start as usual
+        ctx.settings = settings
+        if ctx.api is not None:
+            ctx.api.close()
+            ctx.api = None
+        return False
+    ctx.settings = settings
+    return True
 
 
 def seed_words(text: str) -> tuple[str, int | None]:

@@ -88,17 +88,47 @@ def open_history(path: str, secrets: Secrets, warn: TextIO) -> History:
         return InMemoryHistory()
 
 
+class Namespace(dict):  # type: ignore[type-arg]
+    """The REPL's globals: a dict whose request classes are made when a line first names one (or completion
+    lists them), not before the first prompt. Python reads a dict subclass's ``__missing__`` for a global."""
+
+    def __init__(self, base: dict[str, Any], lazy: Callable[[str], Any], names: list[str]) -> None:
+        super().__init__(base)
+        self._lazy = lazy
+        self._names = [n for n in names if n not in base]
+
+    def __missing__(self, key: str) -> Any:
+        if key in self._names:
+            value = self._lazy(key)
+            if value is not None:
+                self[key] = value
+                return value
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._names
+
+    def __iter__(self) -> Any:
+        yield from list(dict.keys(self))
+        yield from (n for n in self._names if not dict.__contains__(self, n))
+
+    def keys(self) -> Any:
+        return list(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 def make_namespace(api: Any) -> dict[str, Any]:
-    """What ``python -i demo.py`` would leave in scope: api, cmldyn, and the request classes."""
+    """What ``python -i demo.py`` would leave in scope: api, cmldyn, and the request classes (made on first use)."""
     import cmldyn
 
-    namespace: dict[str, Any] = {"__name__": "__cmldyn__", "api": api, "cmldyn": cmldyn, "client": api}
-    for name in api.models.names():
-        if name.isidentifier() and name not in namespace and not name.startswith("_"):
-            cls = api.models.get(name)
-            if cls is not None:
-                namespace[name] = cls
-    return namespace
+    base: dict[str, Any] = {"__name__": "__cmldyn__", "api": api, "cmldyn": cmldyn, "client": api}
+    names = [n for n in api.models.names() if n.isidentifier() and not n.startswith("_")]
+    return Namespace(base, api.models.get, names)
 
 
 def banner(api: Client, seconds: float) -> str:
@@ -303,14 +333,20 @@ class Notices:
     as soon as it lands, and printed once above the next prompt."""
 
     def __init__(self) -> None:
+        import threading
+
         self.pending: list[str] = []
         self.latest = ""
         self.wake: Callable[[], None] | None = None  # set by the prompt: redraw the toolbar
+        #: Set when the first prompt is on the screen: the work waits for it (at most a few seconds), so it
+        #: never competes with drawing the prompt.
+        self.ready = threading.Event()
 
     def start(self, work: Callable[[], str]) -> None:
         import threading
 
         def run() -> None:
+            self.ready.wait(3.0)
             try:
                 line = work()
             except Exception:  # noqa: BLE001 - a check that fails says nothing; the calls will speak for it
@@ -369,7 +405,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
     if live is not None:
         live.ready = lambda: _values_arrived(session, suggester)
     if notices is not None:
-        notices.wake = lambda: _redraw(session)
+        notices.wake = lambda: _redraw(session, notices, err)
     color = is_terminal(out) and not os.environ.get("NO_COLOR")
     console.interactive = True
     while True:
@@ -377,7 +413,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
             err.write(line + "\n")
             err.flush()
         try:
-            text = session.prompt()
+            text = session.prompt(pre_run=notices.ready.set if notices is not None else None)
         except KeyboardInterrupt:
             continue
         except EOFError:
@@ -436,12 +472,28 @@ def _values_arrived(session: PromptSession[str], suggester: Suggester) -> None:
     loop.call_soon_threadsafe(again)
 
 
-def _redraw(session: PromptSession[str]) -> None:
-    """From another thread: draw the prompt again (a notice landed)."""
+def _redraw(session: PromptSession[str], notices: Notices, err: TextIO) -> None:
+    """From another thread: show a notice that landed. Under the toolbar where the terminal reports its
+    cursor position (the toolbar needs that); above the prompt where it does not. The prompt may be between
+    being asked for and running (its first draw): wait for it a moment rather than miss it."""
     app = session.app
-    loop = getattr(app, "loop", None)
-    if loop is not None and app.is_running:
-        loop.call_soon_threadsafe(app.invalidate)
+    for _ in range(100):
+        loop = getattr(app, "loop", None)
+        if loop is not None and app.is_running:
+            if app.renderer.height_is_known:
+                loop.call_soon_threadsafe(app.invalidate)
+                return
+
+            def above() -> None:
+                from prompt_toolkit.application import run_in_terminal
+
+                lines = notices.take()
+                if lines:
+                    run_in_terminal(lambda: (err.write("\n".join(lines) + "\n"), err.flush()))
+
+            loop.call_soon_threadsafe(above)
+            return
+        time.sleep(0.02)
 
 
 def _indent_for(text: str) -> str:
