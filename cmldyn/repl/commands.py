@@ -463,23 +463,16 @@ class Console:
     def har(self, path: str, *, overwrite: bool = False) -> Outcome:
         """``.har FILE``: every request and answer of the session so far as HAR 1.2, 0600, credentials and
         secret-named fields redacted; a new file unless ``.har!``."""
-        from ..errors import StorageError
-
         if not path:
             return Outcome("error: .har FILE (.har! FILE replaces an existing file)", ok=False)
         if self.recorder is None:
             return Outcome("error: this session has no client to record", ok=False)
-        shown = safe_text(path)
-        try:
-            count = self.recorder.save(os.path.expanduser(path), overwrite=overwrite)
-        except StorageError as error:
-            hint = "; .har! FILE replaces it" if error.message.endswith("already exists") else ""
-            return Outcome(f"error: not written: {safe_text(error.message)}{hint}", ok=False)
-        except ValueError:
-            return Outcome(f"error: not written: a file name cannot hold a NUL character ({shown})", ok=False)
-        except OSError as error:
-            return Outcome(f"error: cannot write {shown}: {error.strerror}", ok=False)
-        return Outcome(f"wrote {count} request{'s' if count != 1 else ''} to {shown} (HAR 1.2, mode 0600, key redacted)")
+        recorder = self.recorder
+        count, failed = _user_file(path, lambda where: recorder.save(where, overwrite=overwrite), "not written", ".har!")
+        if failed is not None:
+            return failed
+        return Outcome(f"wrote {count} request{'s' if count != 1 else ''} to {safe_text(path)} "
+                       "(HAR 1.2, mode 0600, key redacted)")
 
     def save(self, path: str, *, overwrite: bool = False) -> Outcome:
         """Write the session as a script that replays it: the same values printed the same way.
@@ -489,25 +482,35 @@ class Console:
         import shlex
         import sys
 
-        from ..errors import StorageError
         from ..storage import write_user_file
 
         lines = replay_header(self.origin) + [redact(s, self.secrets) for s in self.statements]
+        data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+        _, failed = _user_file(path, lambda where: write_user_file(where, data, overwrite=overwrite), "not saved",
+                               ".save!")
+        if failed is not None:
+            return failed
         shown = safe_text(path)
-        try:
-            write_user_file(os.path.expanduser(path), ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"),
-                            overwrite=overwrite)
-        except StorageError as error:
-            hint = "; .save! FILE replaces it" if error.message.endswith("already exists") else ""
-            return Outcome(f"error: not saved: {safe_text(error.message)}{hint}", ok=False)
-        except ValueError:
-            return Outcome(f"error: not saved: a file name cannot hold a NUL character ({shown})", ok=False)
-        except OSError as error:
-            return Outcome(f"error: cannot write {shown}: {error.strerror}", ok=False)
         steps = sum(1 for s in self.statements if not s.startswith("#"))
         python = shlex.quote(sys.executable)
         return Outcome(f"saved {steps} statements to {shown}, mode 0600\n"
                        f"run it with the Python that has cmldyn: {python} {shlex.quote(path)}")
+
+
+def _user_file(path: str, write: Callable[[str], Any], failed: str, bang: str) -> tuple[Any, Outcome | None]:
+    """Write a file the user named (``.save``, ``.har``): the writer's result, or the error as an Outcome."""
+    from ..errors import StorageError
+
+    shown = safe_text(path)
+    try:
+        return write(os.path.expanduser(path)), None
+    except StorageError as error:
+        hint = f"; {bang} FILE replaces it" if error.message.endswith("already exists") else ""
+        return None, Outcome(f"error: {failed}: {safe_text(error.message)}{hint}", ok=False)
+    except ValueError:
+        return None, Outcome(f"error: {failed}: a file name cannot hold a NUL character ({shown})", ok=False)
+    except OSError as error:
+        return None, Outcome(f"error: cannot write {shown}: {error.strerror}", ok=False)
 
 
 def replay_header(origin: dict[str, Any]) -> list[str]:
