@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
@@ -18,8 +19,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.lexers import PygmentsLexer
-from pygments.lexers.python import PythonLexer
+from prompt_toolkit.lexers import DynamicLexer, Lexer
 
 from .._version import __version__
 from ..errors import Secrets, redact
@@ -399,9 +399,20 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
         key_bindings=bindings,
         bottom_toolbar=toolbar,
         enable_history_search=False,
-        lexer=PygmentsLexer(PythonLexer),
+        lexer=DynamicLexer(lambda: highlighter[0]),  # plain until the background warm-up below has made it
         auto_suggest=AutoSuggestFromHistory(),
     )
+    highlighter: list[Lexer | None] = [None]
+    started = [False]
+
+    def after_first_draw() -> None:
+        if notices is not None:
+            notices.ready.set()
+        if not started[0]:  # Python's lexer compiles its patterns on first use (tens of ms): not before the prompt
+            started[0] = True
+            threading.Thread(target=_warm_highlighter, args=(highlighter, session), name="cmldyn-lexer",
+                             daemon=True).start()
+
     if live is not None:
         live.ready = lambda: _values_arrived(session, suggester)
     if notices is not None:
@@ -413,7 +424,7 @@ def run_prompt(console: Console, out: TextIO, history_file: str, err: TextIO, *,
             err.write(line + "\n")
             err.flush()
         try:
-            text = session.prompt(pre_run=notices.ready.set if notices is not None else None)
+            text = session.prompt(pre_run=after_first_draw)
         except KeyboardInterrupt:
             continue
         except EOFError:
@@ -470,6 +481,19 @@ def _values_arrived(session: PromptSession[str], suggester: Suggester) -> None:
         app.invalidate()
 
     loop.call_soon_threadsafe(again)
+
+
+def _warm_highlighter(holder: list[Lexer | None], session: PromptSession[str]) -> None:
+    """Make the Python highlighter off the prompt's path, then let the prompt use it."""
+    from prompt_toolkit.lexers import PygmentsLexer
+    from pygments.lexers.python import PythonLexer
+
+    list(PythonLexer().get_tokens("x = 1"))  # the patterns are compiled once, for the class
+    holder[0] = PygmentsLexer(PythonLexer)
+    app = session.app
+    loop = getattr(app, "loop", None)
+    if loop is not None and app.is_running:
+        loop.call_soon_threadsafe(app.invalidate)
 
 
 def _redraw(session: PromptSession[str], notices: Notices, err: TextIO) -> None:
