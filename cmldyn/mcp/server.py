@@ -31,7 +31,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .._version import __version__
 from ..errors import CmldynError
-from .tools import LOCAL_TOOLS, Toolbox
+from .tools import LOCAL_TOOLS, Reply, Toolbox
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -106,12 +106,12 @@ class _Gate:
         self.busy = 0
         self.threads = anyio.CapacityLimiter(self.size)
 
-    async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> tuple[str, bool]:
+    async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> Reply:
         if self.busy >= self.size:
-            return toolbox.busy()
+            return Reply(*toolbox.busy())
         self.busy += 1
         try:
-            return await anyio.to_thread.run_sync(toolbox.run, name, arguments, limiter=self.threads)
+            return await anyio.to_thread.run_sync(toolbox.answer, name, arguments, limiter=self.threads)
         finally:
             self.busy -= 1
 
@@ -127,17 +127,18 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
         checker.start(ctx)
         return types.ListToolsResult(tools=[
             types.Tool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
-                       annotations=types.ToolAnnotations(**t["annotations"]))
+                       output_schema=t["output_schema"], annotations=types.ToolAnnotations(**t["annotations"]))
             for t in toolbox.tools()])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         checker.start(ctx)
         if params.name in LOCAL_TOOLS:  # from the spec alone, in milliseconds: answered at once
-            text, failed = toolbox.run(params.name, params.arguments)
+            reply = toolbox.answer(params.name, params.arguments)
         else:  # checked first (no network): a call that cannot go ahead is answered even when the gate is full
-            text, failed = toolbox.precheck(params.name, params.arguments) or await gate.run(
-                toolbox, params.name, params.arguments)
-        return types.CallToolResult(content=[types.TextContent(text=text)], is_error=failed)
+            refused = toolbox.precheck(params.name, params.arguments)
+            reply = Reply(*refused) if refused else await gate.run(toolbox, params.name, params.arguments)
+        return types.CallToolResult(content=[types.TextContent(text=reply.text)], is_error=reply.failed,
+                                    structured_content=None if reply.failed else reply.structured)
 
     async def list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:
         return types.ListResourcesResult(resources=[types.Resource(

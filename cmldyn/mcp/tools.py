@@ -140,6 +140,15 @@ FIXED_TOOLS = ("search_operations", "describe_operation", "call_operation", "wai
 
 
 @dataclass
+class Reply:
+    """One tool call's reply: its text, whether it is a tool error, and its structured content."""
+
+    text: str
+    failed: bool = False
+    structured: dict[str, Any] | None = None
+
+
+@dataclass
 class Toolbox:
     """The tools for one client and policy; ``direct`` names operations that are tools of their own."""
 
@@ -148,12 +157,18 @@ class Toolbox:
     direct: tuple[str, ...] = ()
     tag: str | None = None
     _index: list[tuple[OperationModel, dict[str, float], str]] | None = field(default=None, init=False, repr=False)
+    _outputs: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _wrapped: set[str] = field(default_factory=set, init=False, repr=False)
+    _checkers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     # ------------------------------------------------------------ the list
 
     def reindex(self) -> None:
         """After the spec changed: search works from the new operations (the index is built again now)."""
         self._index = None
+        self._outputs = None
+        self._wrapped = set()
+        self._checkers = {}
         self._terms()
 
     def warm(self) -> None:
@@ -224,6 +239,8 @@ class Toolbox:
                         "annotations": {"read_only_hint": kind == "read", "destructive_hint": kind == "destructive",
                                         "idempotent_hint": op.method.lower() in ("get", "head", "put", "delete"),
                                         "open_world_hint": True}})
+        for tool in out:
+            tool["output_schema"] = self.output_schema(tool["name"])
         return out
 
     def policy_text(self) -> str:
@@ -264,25 +281,33 @@ class Toolbox:
 
     def run(self, tool: str, arguments: dict[str, Any] | None) -> tuple[str, bool]:
         """(text, is_error) for one tool call. Never raises: every failure is one line of text."""
+        reply = self.answer(tool, arguments)
+        return reply.text, reply.failed
+
+    def answer(self, tool: str, arguments: dict[str, Any] | None) -> Reply:
+        """One tool call's reply: the text, whether it failed, and the structured content that fits the tool's
+        output schema (none for a failure). Never raises."""
         args = dict(arguments or {})
         try:
             _bounded(tool, args)
             if tool == "search_operations":
-                return self._json(self.search(str(args.get("query") or ""), int(args.get("limit") or 10))), False
+                found = self.search(str(args.get("query") or ""), int(args.get("limit") or 10))
+                return Reply(self._json(found), structured={"operations": found})
             if tool == "describe_operation":
-                return self._json(self.describe(str(args.get("name") or ""))), False
+                described = self.describe(str(args.get("name") or ""))
+                return Reply(self._json(described), structured=described)
             if tool == "call_operation":
                 return self.call(str(args.get("name") or ""), args.get("arguments"), args.get("query"),
-                                 args.get("max_items")), False
+                                 args.get("max_items"))
             if tool == "wait_for":
                 return self.wait(str(args.get("name") or ""), args.get("arguments"), str(args.get("until") or "success"),
-                                 args.get("timeout")), False
+                                 args.get("timeout"))
             direct = self._direct_by_tool().get(tool)
             if direct is not None:
-                return self.call(direct.name, args, None, None), False
+                return self.call(direct.name, args, None, None, tool=tool)
             raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
         except (CmldynError, TypeError, ValueError, OverflowError) as error:
-            return self._failure(error)
+            return Reply(*self._failure(error))
 
     def _failure(self, error: Exception) -> tuple[str, bool]:
         """A tool error in the words the CLI and the REPL use, redacted; bad argument types named as such."""
@@ -424,7 +449,7 @@ class Toolbox:
         self.api.prepare(op.name, **arguments)  # the validator's checks, before anything is sent
         return op, arguments
 
-    def call(self, name: str, arguments: Any, query: Any, max_items: Any) -> str:
+    def call(self, name: str, arguments: Any, query: Any, max_items: Any, *, tool: str = "call_operation") -> Reply:
         op, kwargs = self._checked(name, arguments)
         if max_items is not None and op.page_list_field:
             from ..paginate import iter_pages
@@ -440,28 +465,96 @@ class Toolbox:
             plain = to_plain(self.api.call(op, **kwargs))
             if max_items is not None and isinstance(plain, list):
                 plain = plain[: max(1, int(max_items))]
-        return self._answer(plain, query)
+        return self._reply(op, plain, query, tool)
 
-    def wait(self, name: str, arguments: Any, until: str, timeout: Any) -> str:
+    def wait(self, name: str, arguments: Any, until: str, timeout: Any) -> Reply:
         op, kwargs = self._checked(name, arguments)
         if until not in ("success", "done"):
             raise ToolError("until must be success or done")
         limit = min(float(timeout), self.policy.wait_timeout) if timeout else self.policy.wait_timeout
-        if self.api.waiter_for(op) is None:
+        getter = self.api.waiter_for(op)
+        if getter is None:
             raise ToolError(f"{op.name} returns nothing with a status to wait on; use call_operation")
         started = time.monotonic()
         first = self.api.call(op, **kwargs)
         final = self.api.wait(first, until=until, timeout=max(1.0, limit - (time.monotonic() - started)))
-        return self._answer(to_plain(final), None)
+        return self._reply(getter, to_plain(final), None, "wait_for")
 
-    def _answer(self, plain: Any, query: Any) -> str:
+    # ------------------------------------------------------------ results: text and structured content
+
+    def output_schema(self, tool: str) -> dict[str, Any]:
+        """The tool's output schema (made once per spec; see shapes.py)."""
+        if self._outputs is None:
+            from .shapes import Shapes
+
+            shapes = Shapes()
+            ops = list(self.api.model.operations.values())
+            described = {"type": "object", "properties": {
+                key: {} for key in ("name", "method", "path", "kind", "summary", "description", "parameters",
+                                    "body_fields", "answer_fields", "refused_here", "pages")},
+                "required": ["name", "method", "path", "kind"]}
+            found = {"type": "object", "properties": {"operations": {"type": "array", "items": {
+                "type": "object", "properties": {k: {"type": "string"} for k in
+                                                 ("name", "method", "path", "summary", "kind")}}}},
+                     "required": ["operations"]}
+            outputs: dict[str, Any] = {"search_operations": found, "describe_operation": described,
+                                       "call_operation": shapes.envelope(ops),
+                                       "wait_for": shapes.envelope([o for o in ops if o.method == "get"])}
+            for op in self.direct_operations():
+                outputs[tool_name(op.name)], wrapped = shapes.direct(op)
+                if wrapped:
+                    self._wrapped.add(tool_name(op.name))
+            self._outputs = outputs
+        return self._outputs[tool]
+
+    def _conforms(self, tool: str, value: Any) -> bool:
+        """Whether ``value`` validates against the tool's output schema (always, where jsonschema is missing:
+        it comes with the MCP SDK)."""
+        checker = self._checkers.get(tool)
+        if checker is None:
+            try:
+                from jsonschema import Draft202012Validator
+            except ImportError:
+                return True
+            checker = self._checkers[tool] = Draft202012Validator(self.output_schema(tool))
+        return bool(checker.is_valid(value))
+
+    def _reply(self, op: OperationModel, plain: Any, query: Any, tool: str) -> Reply:
+        """The text (the answer as JSON, cut to the size limit with a note) and the structured content (the
+        envelope, or a direct tool's answer) of one answer, masked and redacted alike."""
+        from .shapes import fit
+
         if isinstance(plain, (bytes, bytearray)):
-            return json.dumps({"binary_answer_bytes": len(plain), "note": "a file is not returned through MCP; fetch it "
-                               "with: cmldyn call OPERATION ... -o raw > FILE"})
+            note = "a file is not returned through MCP; fetch it with: cmldyn call OPERATION ... -o raw > FILE"
+            body = {"binary_answer_bytes": len(plain), "note": note}
+            return Reply(json.dumps(body), structured=self._structured(op, tool, body, "binary", None))
+        shape = "answer"
         if query:
             plain = jmespath_search(str(query), plain)
-        text = json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False, indent=1, default=str)
-        text = redact(text, self.api.transport.secrets)
+            shape = "query"
+        masked = json.loads(redact(json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False,
+                                              default=str), self.api.transport.secrets))
+        text = self._cut_text(json.dumps(masked, ensure_ascii=False, indent=1))
+        kept, cut = fit(masked, self.policy.max_result - 600)
+        note = (f"cut to fit the {self.policy.max_result / 1024:.0f} KiB limit: lists keep their first items; narrow it "
+                "with query, max_items or the operation's own filters") if cut else None
+        return Reply(text, structured=self._structured(op, tool, kept, shape, note))
+
+    def _structured(self, op: OperationModel, tool: str, result: Any, shape: str, note: str | None) -> dict[str, Any]:
+        if tool in ("call_operation", "wait_for"):
+            envelope: dict[str, Any] = {"operation": op.name, "shape": shape, "result": result}
+            if note:
+                envelope["note"] = note
+            if shape == "answer" and not self._conforms(tool, envelope):
+                envelope["shape"] = "drift"  # the server's answer does not fit the spec: left untyped, said so
+            return envelope
+        self.output_schema(tool)  # knows whether the answer is wrapped
+        value = {"result": result} if tool in self._wrapped else result
+        if not isinstance(value, dict) or not self._conforms(tool, value):
+            return {}  # the answer does not fit the spec's schema: the text has it, the structure stays empty
+        return value
+
+    def _cut_text(self, text: str) -> str:
         size = len(text.encode("utf-8"))
         limit = self.policy.max_result
         if size <= limit:
