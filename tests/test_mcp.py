@@ -133,10 +133,11 @@ class Session:
                                             env={"CML_API_KEY": CANARY, "HOME": str(tmp), "PATH": "/usr/bin:/bin"},
                                             cwd=str(ROOT))
         self.seen: list[str] = []
+        self.client_options: dict[str, Any] = {}  # passed to the SDK's Client (an elicitation callback, extensions)
 
     def run(self, steps: Any) -> Any:
         async def go() -> Any:
-            async with Client(self.params) as client:
+            async with Client(self.params, **self.client_options) as client:
                 return await steps(self, client)
 
         return anyio.run(go)

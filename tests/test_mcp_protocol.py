@@ -14,6 +14,7 @@ import pytest
 
 pytest.importorskip("mcp")
 
+import anyio  # noqa: E402
 import jsonschema  # noqa: E402
 from mcp import Client  # noqa: E402
 
@@ -108,3 +109,120 @@ def test_drift_is_said_not_hidden(api: cmldyn.Client) -> None:
     drifted = box._structured(op, "call_operation", {"projects": "not a list"}, "answer", None)
     assert drifted["shape"] == "drift"
     jsonschema.validate(drifted, schema)
+
+
+# ------------------------------------------------------------------ writes confirmed by a person
+
+
+def _posts(sim: Simulator) -> list[Any]:
+    return [x for x in sim.seen if x.method in ("POST", "PATCH", "PUT", "DELETE")]
+
+
+def test_a_confirmed_write_sends_exactly_one_request_and_a_declined_one_none(workspace: Simulator,
+                                                                             tmp_path: Path) -> None:
+    from mcp_types import ElicitResult
+
+    asked: list[str] = []
+    answers = iter(["accept", "decline"])
+
+    async def person(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        action = next(answers)
+        return ElicitResult(action=action, content={"approve": True} if action == "accept" else None)
+
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes")
+    session.client_options = {"elicitation_callback": person}
+
+    async def steps(s: Session, client: Client) -> dict[str, Any]:
+        workspace.forget()
+        made = await s.call(client, "call_operation", {"name": "create_project", "arguments": {"name": "confirmed-1"}})
+        after_one = len(_posts(workspace))
+        declined = await s.call(client, "call_operation", {"name": "create_project", "arguments": {"name": "nope-1"}})
+        return {"made": made, "after_one": after_one, "declined": declined, "posts": _posts(workspace)}
+
+    got = session.run(steps)
+    assert not got["made"][1], got["made"][0]
+    assert got["after_one"] == 1 and len(got["posts"]) == 1 and got["posts"][0].path.endswith("/projects")
+    assert got["declined"][1] and "declined" in got["declined"][0] and "not sent" in got["declined"][0]
+    assert "create_project" in asked[0] and "POST /api/v2/projects" in asked[0] and "confirmed-1" in asked[0]
+    session.assert_no_key()
+
+
+def test_a_replayed_tampered_expired_or_rebound_approval_sends_nothing(workspace: Simulator, tmp_path: Path) -> None:
+    from mcp_types import ElicitResult, InputRequiredResult
+
+    yes = {"confirm": ElicitResult(action="accept", content={"approve": True})}
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes", "--confirm-ttl", "2")
+    session.client_options = {"elicitation_callback": lambda *a: None}
+
+    async def steps(s: Session, client: Client) -> dict[str, Any]:
+        async def call(arguments: dict[str, Any], state: str | None = None, responses: Any = None) -> Any:
+            return await client.session.call_tool("call_operation", arguments, input_responses=responses,
+                                                  request_state=state, allow_input_required=True)
+
+        first = {"name": "create_project", "arguments": {"name": "bound-1"}}
+        out: dict[str, Any] = {}
+        workspace.forget()
+        asked = await call(first)
+        assert isinstance(asked, InputRequiredResult) and asked.request_state and asked.input_requests
+        out["asked_sent"] = len(_posts(workspace))
+        tampered = asked.request_state[:-2] + ("A" if asked.request_state[-2] != "A" else "B") + asked.request_state[-1]
+        out["tampered"] = await call(first, tampered, yes)
+        out["rebound"] = await call({"name": "create_project", "arguments": {"name": "other"}}, asked.request_state, yes)
+        out["before_good"] = len(_posts(workspace))
+        out["good"] = await call(first, asked.request_state, yes)
+        out["after_good"] = len(_posts(workspace))
+        out["replayed"] = await call(first, asked.request_state, yes)
+        late = await call({"name": "create_project", "arguments": {"name": "late-1"}})
+        await anyio.sleep(2.2)
+        out["expired"] = await call({"name": "create_project", "arguments": {"name": "late-1"}}, late.request_state, yes)
+        out["posts"] = len(_posts(workspace))
+        return out
+
+    got = session.run(steps)
+    text = {k: "".join(c.text for c in v.content) for k, v in got.items() if hasattr(v, "content")}
+    assert got["asked_sent"] == 0 and got["before_good"] == 0
+    assert got["tampered"].is_error and "not one this server made" in text["tampered"]
+    assert got["rebound"].is_error and "other arguments" in text["rebound"]
+    assert not got["good"].is_error and got["after_good"] == 1
+    assert got["replayed"].is_error and "used already" in text["replayed"]
+    assert got["expired"].is_error and "expired" in text["expired"]
+    assert got["posts"] == 1  # the one approved call, nothing else
+    assert all("nothing was sent" in text[k] for k in ("tampered", "rebound", "replayed", "expired"))
+
+
+def test_an_update_shows_what_would_change_and_confirmation_never_widens_the_flags(workspace: Simulator,
+                                                                                   tmp_path: Path) -> None:
+    from mcp_types import InputRequiredResult
+
+    pid = next(p.id for p in cmldyn.Client(workspace.url, CANARY).list_projects().projects if p.name == "demo")
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes")
+    session.client_options = {"elicitation_callback": lambda *a: None}
+
+    async def steps(s: Session, client: Client) -> dict[str, Any]:
+        workspace.forget()
+        update = await client.session.call_tool("call_operation", {"name": "update_project", "arguments": {
+            "project_id": pid, "name": "demo", "description": "changed by an agent"}}, allow_input_required=True)
+        destroy = await client.session.call_tool("call_operation", {"name": "delete_project", "arguments": {
+            "project_id": pid}}, allow_input_required=True)
+        return {"update": update, "destroy": destroy, "writes": _posts(workspace)}
+
+    got = session.run(steps)
+    assert isinstance(got["update"], InputRequiredResult)
+    message = got["update"].input_requests["confirm"].params.message
+    assert "Changes: description:" in message and "changed by an agent" in message and "name:" not in message
+    assert not isinstance(got["destroy"], InputRequiredResult) and got["destroy"].is_error
+    assert "--allow-destructive" in got["destroy"].content[0].text
+    assert got["writes"] == []
+
+
+def test_a_client_that_cannot_ask_a_person_is_told_how_to_proceed(workspace: Simulator, tmp_path: Path) -> None:
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes")
+
+    async def steps(s: Session, client: Client) -> tuple[str, bool]:
+        workspace.forget()
+        return await s.call(client, "call_operation", {"name": "create_project", "arguments": {"name": "x-2"}})
+
+    text, failed = session.run(steps)
+    assert failed and "elicitation" in text and "--confirm-writes" in text and "POST" in text
+    assert _posts(workspace) == []

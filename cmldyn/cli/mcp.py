@@ -53,6 +53,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.http is not None and not 0 <= args.http <= 65535:
         raise UsageError(f"--http takes a port from 0 to 65535 (0 picks a free one), got {args.http}")
+    if not args.confirm_ttl > 0:
+        raise UsageError(f"--confirm-ttl takes a number of seconds above 0, got {args.confirm_ttl}")
     if args.max_concurrent < 1:
         raise UsageError(f"--max-concurrent takes a number of calls, 1 or more, got {args.max_concurrent}")
     api = ctx.client()
@@ -62,8 +64,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                 raise UsageError(f"{flag}: no operation {name!r}{did_you_mean(name, api.model.names())}")
     policy = Policy(allow_write=args.allow_write, allow_destructive=args.allow_destructive,
                     allow=frozenset(api.model.get(n).name for n in _names(args.allow)), reveal_env=args.reveal_env,
-                    max_result=args.max_result, wait_timeout=args.wait_timeout, max_concurrent=args.max_concurrent)
+                    max_result=args.max_result, wait_timeout=args.wait_timeout, max_concurrent=args.max_concurrent,
+                    confirm_writes=args.confirm_writes)
     toolbox = Toolbox(api, policy, direct=tuple(api.model.get(n).name for n in _names(args.tools)), tag=args.tag)
+    toolbox.approvals.ttl = args.confirm_ttl
     if args.tag and not toolbox.direct_operations():
         tags = sorted({str(t) for op in api.model.operations.values() for t in (op.raw_op.get("tags") or [])})
         raise UsageError(f"--tag {args.tag}: no operation has this tag{did_you_mean(args.tag, tags)}",

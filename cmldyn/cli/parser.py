@@ -217,6 +217,11 @@ def build_parser() -> Parser:
     p.add_argument("--allow", metavar="OP[,OP]", help="allow these operations by name, whatever they do (default none)")
     p.add_argument("--tools", metavar="OP[,OP]", help="also offer these operations as tools of their own (default none)")
     p.add_argument("--tag", help="also offer the operations with this tag as tools of their own (default none)")
+    p.add_argument("--confirm-writes", action="store_true",
+                   help="a person approves each write the flags allow, shown what it would send; the approval is bound "
+                        "to that exact call and used once (default off)")
+    p.add_argument("--confirm-ttl", type=float, default=300.0, metavar="SECONDS",
+                   help="how long an approval request stays valid (default 300)")
     p.add_argument("--reveal-env", action="store_true",
                    help="show the values of environment maps in results (default off: masked)")
     p.add_argument("--max-result", type=int, default=16 * 1024, metavar="BYTES",

@@ -31,7 +31,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .._version import __version__
 from ..errors import CmldynError
-from .tools import LOCAL_TOOLS, Reply, Toolbox
+from .tools import LOCAL_TOOLS, Approval, Reply, Toolbox
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -106,12 +106,13 @@ class _Gate:
         self.busy = 0
         self.threads = anyio.CapacityLimiter(self.size)
 
-    async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> Reply:
+    async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None,
+                  approval: Approval | None = None) -> Reply:
         if self.busy >= self.size:
             return Reply(*toolbox.busy())
         self.busy += 1
         try:
-            return await anyio.to_thread.run_sync(toolbox.answer, name, arguments, limiter=self.threads)
+            return await anyio.to_thread.run_sync(toolbox.answer, name, arguments, approval, limiter=self.threads)
         finally:
             self.busy -= 1
 
@@ -136,9 +137,11 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
             reply = toolbox.answer(params.name, params.arguments)
         else:  # checked first (no network): a call that cannot go ahead is answered even when the gate is full
             refused = toolbox.precheck(params.name, params.arguments)
-            reply = Reply(*refused) if refused else await gate.run(toolbox, params.name, params.arguments)
-        return types.CallToolResult(content=[types.TextContent(text=reply.text)], is_error=reply.failed,
-                                    structured_content=None if reply.failed else reply.structured)
+            approval = _approval(params) if toolbox.policy.confirm_writes else None
+            reply = Reply(*refused) if refused else await gate.run(toolbox, params.name, params.arguments, approval)
+            if reply.confirm is not None:
+                return await _ask_a_person(ctx, toolbox, gate, params, reply)
+        return _result(reply)
 
     async def list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:
         return types.ListResourcesResult(resources=[types.Resource(
@@ -157,6 +160,60 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
     return Server("cmldyn", version=__version__, instructions=instructions, on_list_tools=list_tools,
                   on_call_tool=call_tool, on_list_resources=list_resources, on_read_resource=read_resource,
                   on_subscriptions_listen=ListenHandler(bus))
+
+
+def _result(reply: Reply) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=reply.text)], is_error=reply.failed,
+                                structured_content=None if reply.failed else reply.structured)
+
+
+_CONFIRM_KEY = "confirm"
+_CONFIRM_FORM = {"type": "object", "properties": {"approve": {
+    "type": "boolean", "title": "Send this request", "description": "true sends it once; false sends nothing"}},
+    "required": ["approve"]}
+
+
+def _approval(params: types.CallToolRequestParams) -> Approval | None:
+    """The approval a re-sent tools/call carries (its echoed state and the person's answer), or None."""
+    state = getattr(params, "request_state", None)
+    if not state:
+        return None
+    answer: Any = (getattr(params, "input_responses", None) or {}).get(_CONFIRM_KEY)
+    if isinstance(answer, dict):
+        action, content = answer.get("action"), answer.get("content")
+    else:
+        action, content = getattr(answer, "action", ""), getattr(answer, "content", None)
+    return Approval(str(state), str(action or ""), content if isinstance(content, dict) else None)
+
+
+def _can_elicit(ctx: Any) -> bool:
+    capabilities = getattr(ctx.session, "client_capabilities", None)
+    return getattr(capabilities, "elicitation", None) is not None
+
+
+async def _ask_a_person(ctx: Any, toolbox: Toolbox, gate: _Gate, params: types.CallToolRequestParams,
+                        reply: Reply) -> Any:
+    """A write waiting for confirmation: on 2026-07-28 an ``input_required`` result (a form asking the person,
+    and the signed approval state the client sends back with their answer); on earlier protocols the person is
+    asked within the call; a client that cannot ask anyone gets a tool error saying how to go on."""
+    assert reply.confirm is not None
+    if not _can_elicit(ctx):
+        return _result(Reply(
+            f"not sent: this server asks a person to confirm each write (--confirm-writes), and this client cannot "
+            f"ask one (it declares no elicitation capability). Use a client that supports elicitation (form mode), "
+            f"or have the server started without --confirm-writes. What would be sent: "
+            f"{json.dumps(reply.confirm.preview, ensure_ascii=False, default=str)}", failed=True))
+    request = types.ElicitRequest(params=types.ElicitRequestFormParams(message=reply.confirm.message,
+                                                                       requested_schema=_CONFIRM_FORM))
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return types.InputRequiredResult(input_requests={_CONFIRM_KEY: request}, request_state=reply.confirm.state)
+    try:  # an earlier protocol: the person is asked now, within this call
+        answer = await ctx.session.elicit_form(reply.confirm.message, _CONFIRM_FORM, related_request_id=ctx.request_id)
+    except Exception as error:  # noqa: BLE001 - whatever the client did, nothing is sent
+        return _result(Reply(f"not sent: the client could not ask for confirmation ({type(error).__name__})",
+                             failed=True))
+    approval = Approval(reply.confirm.state, str(answer.action), answer.content)
+    return _result(await gate.run(toolbox, params.name, params.arguments, approval))
 
 
 def _options(server: Server[Any]) -> Any:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
     from ..model import OperationModel
     from ..schema import Schema
 
-__all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Toolbox",
-           "classify", "tool_name"]
+__all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Approval", "Approvals",
+           "Confirmation", "Policy", "Reply", "Toolbox", "classify", "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
@@ -48,6 +49,7 @@ MAX_SEARCH = 500  # characters of a search_operations query
 MAX_NAME = 200  # characters of an operation or tool name
 
 READ_METHODS = ("get", "head", "options")
+_CURRENT = threading.local()  # the tool call being answered on this thread: (tool, arguments, approval)
 _DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
                       "terminate", "cancel", "rotate", "revoke", "reset", "regenerate", "uninstall", "disable")
 _SYNONYMS = {"start": ("create", "run", "launch"), "launch": ("create", "start"), "run": ("create", "start"),
@@ -68,6 +70,8 @@ class Policy:
     wait_timeout: float = 300.0
     #: Tool calls that reach the server at the same time at most; one more is refused at once.
     max_concurrent: int = 8
+    #: Every write (what the flags allow) waits for a person to approve it, bound to the exact call.
+    confirm_writes: bool = False
 
     def refusal(self, op: OperationModel) -> str | None:
         """Why ``op`` may not be called (naming the flag that would allow it), or None."""
@@ -140,12 +144,101 @@ FIXED_TOOLS = ("search_operations", "describe_operation", "call_operation", "wai
 
 
 @dataclass
+class Confirmation:
+    """A write waiting for a person: the question, what would be sent, and the approval to send back."""
+
+    message: str
+    preview: dict[str, Any]
+    state: str
+
+
+@dataclass
+class Approval:
+    """What came back for a write: the server's approval state as echoed, and the person's answer
+    (``action`` accept, decline or cancel; ``content`` the form: ``{"approve": true}``)."""
+
+    state: str
+    action: str = ""
+    content: dict[str, Any] | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.action == "accept" and bool((self.content or {}).get("approve"))
+
+
+@dataclass
 class Reply:
-    """One tool call's reply: its text, whether it is a tool error, and its structured content."""
+    """One tool call's reply: its text, whether it is a tool error, its structured content, or a write that
+    waits for a person's confirmation."""
 
     text: str
     failed: bool = False
     structured: dict[str, Any] | None = None
+    confirm: Confirmation | None = None
+
+
+class Approvals:
+    """Approvals minted by this process: ``payload.signature``, the payload naming the tool, a digest of the
+    call's whole arguments, an expiry and a nonce, signed with HMAC-SHA256 under a secret made at start and
+    held only in memory. Each is redeemed at most once; a tampered, replayed, expired or rebound one is
+    refused with a line that says which, and the caller sends nothing."""
+
+    def __init__(self, ttl: float = 300.0, *, clock: Any = time.time) -> None:
+        import os
+
+        self._secret = os.urandom(32)
+        self.ttl = ttl
+        self.clock = clock
+        self._used: dict[str, float] = {}  # nonce -> its expiry (kept until then)
+
+    @staticmethod
+    def digest(tool: str, arguments: dict[str, Any]) -> str:
+        import hashlib
+
+        text = json.dumps([tool, arguments], sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _sign(self, payload: bytes) -> str:
+        import base64
+        import hashlib
+        import hmac
+
+        return base64.urlsafe_b64encode(hmac.new(self._secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
+
+    def mint(self, tool: str, arguments: dict[str, Any]) -> str:
+        import base64
+        import secrets
+
+        claims = {"t": tool, "a": self.digest(tool, arguments), "e": round(self.clock() + self.ttl, 3),
+                  "n": secrets.token_urlsafe(12)}
+        payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+        return f"{payload}.{self._sign(payload.encode())}"
+
+    def redeem(self, state: str, tool: str, arguments: dict[str, Any]) -> None:
+        """Accept the approval for exactly this call once, or raise ToolError saying why not."""
+        import base64
+        import hmac
+
+        nothing = "; nothing was sent"
+        payload, _, signature = str(state).partition(".")
+        if not payload or not hmac.compare_digest(signature.encode(), self._sign(payload.encode()).encode()):
+            raise ToolError("refused: the approval is not one this server made (changed or made up)" + nothing)
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            nonce, expiry = str(claims["n"]), float(claims["e"])
+        except (ValueError, KeyError, TypeError):
+            raise ToolError("refused: the approval cannot be read" + nothing) from None
+        now = self.clock()
+        self._used = {n: e for n, e in self._used.items() if e > now}
+        if nonce in self._used:
+            raise ToolError("refused: this approval was used already (each approves one call, once)" + nothing)
+        if expiry <= now:
+            raise ToolError(f"refused: the approval expired (they last {self.ttl:.0f} s); call again to ask anew"
+                            + nothing)
+        if claims.get("t") != tool or claims.get("a") != self.digest(tool, arguments):
+            raise ToolError("refused: the approval was given for a call with other arguments; call again to ask "
+                            "for these" + nothing)
+        self._used[nonce] = expiry
 
 
 @dataclass
@@ -160,6 +253,7 @@ class Toolbox:
     _outputs: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _wrapped: set[str] = field(default_factory=set, init=False, repr=False)
     _checkers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    approvals: Approvals = field(default_factory=Approvals, init=False, repr=False)
 
     # ------------------------------------------------------------ the list
 
@@ -246,12 +340,13 @@ class Toolbox:
     def policy_text(self) -> str:
         """What the policy allows, in one or two sentences (in call_operation's description and the instructions)."""
         p = self.policy
+        asked = " Each write waits for a person to approve it (shown what it would send)." if p.confirm_writes else ""
         if p.allow_destructive:
-            return "Writes and destructive operations are allowed."
+            return "Writes and destructive operations are allowed." + asked
         allowed = f" Also allowed by name: {', '.join(sorted(p.allow))}." if p.allow else ""
         if p.allow_write:
-            return "Writes are allowed; destructive operations are refused." + allowed
-        return "Read-only: only GET and HEAD operations can be called." + allowed
+            return "Writes are allowed; destructive operations are refused." + allowed + asked
+        return "Read-only: only GET and HEAD operations can be called." + allowed + (asked if p.allow else "")
 
     def input_schema(self, op: OperationModel) -> dict[str, Any]:
         props: dict[str, Any] = {}
@@ -284,10 +379,12 @@ class Toolbox:
         reply = self.answer(tool, arguments)
         return reply.text, reply.failed
 
-    def answer(self, tool: str, arguments: dict[str, Any] | None) -> Reply:
+    def answer(self, tool: str, arguments: dict[str, Any] | None, approval: Approval | None = None) -> Reply:
         """One tool call's reply: the text, whether it failed, and the structured content that fits the tool's
-        output schema (none for a failure). Never raises."""
+        output schema (none for a failure), or a write waiting for a person (with ``--confirm-writes``; the
+        call comes again with their ``approval``). Never raises."""
         args = dict(arguments or {})
+        _CURRENT.call = (tool, dict(args), approval)  # per thread: calls run at once on threads of their own
         try:
             _bounded(tool, args)
             if tool == "search_operations":
@@ -451,6 +548,9 @@ class Toolbox:
 
     def call(self, name: str, arguments: Any, query: Any, max_items: Any, *, tool: str = "call_operation") -> Reply:
         op, kwargs = self._checked(name, arguments)
+        waiting = self._confirmed(op, kwargs)
+        if waiting is not None:
+            return waiting
         if max_items is not None and op.page_list_field:
             from ..paginate import iter_pages
 
@@ -475,10 +575,61 @@ class Toolbox:
         getter = self.api.waiter_for(op)
         if getter is None:
             raise ToolError(f"{op.name} returns nothing with a status to wait on; use call_operation")
+        waiting = self._confirmed(op, kwargs)
+        if waiting is not None:
+            return waiting
         started = time.monotonic()
         first = self.api.call(op, **kwargs)
         final = self.api.wait(first, until=until, timeout=max(1.0, limit - (time.monotonic() - started)))
         return self._reply(getter, to_plain(final), None, "wait_for")
+
+    # ------------------------------------------------------------ writes confirmed by a person
+
+    def _confirmed(self, op: OperationModel, kwargs: dict[str, Any]) -> Reply | None:
+        """With ``confirm_writes``, a write goes ahead only with an approval for exactly this call: without one,
+        the reply asks (a preview and a fresh approval state); with one that is not valid, a tool error; with
+        one the person declined, a tool error. None: go ahead (a read, or approved)."""
+        if not self.policy.confirm_writes or classify(op) == "read":
+            return None
+        tool, args, approval = _CURRENT.call
+        if approval is None:
+            preview = self.preview(op, kwargs)
+            return Reply(self._json({"confirmation_needed": preview}),
+                         confirm=Confirmation(_ask_text(preview), preview, self.approvals.mint(tool, args)))
+        self.approvals.redeem(approval.state, tool, args)
+        if not approval.approved:
+            said = {"decline": "declined", "cancel": "dismissed"}.get(approval.action, "did not approve")
+            raise ToolError(f"not sent: the person {said} {op.name} ({op.method.upper()} {op.path})")
+        return None
+
+    def preview(self, op: OperationModel, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """What a write would send: method, path, the body masked, and for an update of something that can be
+        read, the fields it would change (read now from the current object)."""
+        from urllib.parse import unquote
+
+        prepared = self.api.prepare(op.name, **kwargs)
+        secrets = self.api.transport.secrets
+        body = prepared.json_body if prepared.has_json_body else None
+        shown: dict[str, Any] = {"operation": op.name, "kind": classify(op), "method": prepared.method.upper(),
+                                 "path": unquote(prepared.path)}
+        if prepared.query:
+            shown["query"] = {k: v for k, v in prepared.query}
+        if body is not None:
+            shown["body"] = json.loads(redact(json.dumps(mask(body), default=str), secrets))
+        if prepared.method.upper() in ("PATCH", "PUT") and isinstance(body, dict):
+            found = self.api.model.match("get", prepared.path.split("?")[0])
+            if found is not None:
+                getter, values = found
+                try:
+                    current = to_plain(self.api.call(getter, **{p.name: values[p.wire] for p in getter.path_params}))
+                except CmldynError as error:
+                    shown["current"] = f"not read: {error.message}"
+                else:
+                    if isinstance(current, dict):
+                        masked_now, masked_new = mask(current), mask(body)
+                        shown["changes"] = {key: {"from": masked_now.get(key), "to": value}
+                                            for key, value in masked_new.items() if masked_now.get(key) != value}
+        return shown
 
     # ------------------------------------------------------------ results: text and structured content
 
@@ -564,6 +715,19 @@ class Toolbox:
         return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
                 "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
                 "operation's own filters (page_size, search_filter)]")
+
+
+def _ask_text(preview: dict[str, Any]) -> str:
+    """The question a person sees for one write."""
+    lines = [f"Allow {preview['operation']} ({preview['kind']}): {preview['method']} {preview['path']}?"]
+    if "changes" in preview:
+        changed = preview["changes"]
+        lines.append("Changes: " + (", ".join(f"{k}: {json.dumps(v['from'], default=str)} -> "
+                                              f"{json.dumps(v['to'], default=str)}" for k, v in changed.items())
+                                    if changed else "none (the values sent are the current ones)"))
+    elif "body" in preview:
+        lines.append("Body: " + _short(json.dumps(preview["body"], ensure_ascii=False, default=str), 1200))
+    return "\n".join(lines)
 
 
 def _bounded(tool: str, args: dict[str, Any]) -> None:
