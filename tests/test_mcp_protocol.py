@@ -226,3 +226,139 @@ def test_a_client_that_cannot_ask_a_person_is_told_how_to_proceed(workspace: Sim
     text, failed = session.run(steps)
     assert failed and "elicitation" in text and "--confirm-writes" in text and "POST" in text
     assert _posts(workspace) == []
+
+
+# ------------------------------------------------------------------ long waits as tasks
+
+
+def _tasks_extension() -> Any:
+    """A client side of the Tasks extension, as an agent's client would have it: the ``task`` result claimed,
+    followed with tasks/get until it ends."""
+    from typing import ClassVar, Literal
+
+    from mcp.client.extension import ClientExtension, ResultClaim
+    from mcp_types import CallToolResult, Request, Result
+    from pydantic import TypeAdapter
+
+    class TaskHandle(Result):
+        result_type: Literal["task"] = "task"
+        task_id: str
+        status: str
+        status_message: str | None = None
+        poll_interval_ms: int | None = None
+
+    class TaskCall(Request[dict[str, Any], str]):
+        params: dict[str, Any]
+        name_param: ClassVar[str | None] = "taskId"
+
+    async def follow(handle: TaskHandle, ctx: Any) -> CallToolResult:
+        while True:
+            seen = await ctx.session.send_request(TaskCall(method="tasks/get", params={"taskId": handle.task_id}),
+                                                  TypeAdapter(dict[str, Any]))
+            if seen["status"] in ("completed", "failed", "cancelled"):
+                return CallToolResult.model_validate(seen["result"])
+            await anyio.sleep(0.1)
+
+    class Tasks(ClientExtension):
+        identifier = "io.modelcontextprotocol/tasks"
+
+        def claims(self) -> list[Any]:
+            return [ResultClaim(result_type="task", model=TaskHandle, resolve=follow)]
+
+    async def send(client: Client, method: str, task_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await client.session.send_request(TaskCall(method=method, params={"taskId": task_id}),
+                                                                   TypeAdapter(dict[str, Any]))
+        return result
+
+    return Tasks(), TaskHandle, send
+
+
+@pytest.fixture()
+def frozen() -> Any:
+    with Simulator(token=CANARY, seed="demo", speed=0) as sim:  # the clock moves only when the test steps it
+        yield sim
+
+
+def test_a_wait_becomes_a_task_that_follows_the_workload_to_its_end(frozen: Simulator, tmp_path: Path) -> None:
+    extension, handle_type, send = _tasks_extension()
+    api = cmldyn.Client(frozen.url, CANARY)
+    project = next(p for p in api.list_projects().projects if p.name == "demo")
+    job = api.list_jobs(project.id).jobs[0]
+    session = Session(frozen, tmp_path, "--allow-write")
+    session.client_options = {"extensions": [extension]}
+    wait = {"name": "create_job_run", "until": "done", "arguments": {"project_id": project.id, "job_id": job.id}}
+
+    async def steps(s: Session, client: Client) -> dict[str, Any]:
+        handle = await client.session.call_tool("wait_for", wait, allow_claimed=True)
+        assert isinstance(handle, handle_type) and handle.status == "working"
+        seen = [await send(client, "tasks/get", handle.task_id)]
+        for _ in range(40):  # the status follows the workload while the clock stands still
+            await anyio.sleep(0.1)
+            seen.append(await send(client, "tasks/get", handle.task_id))
+            if "attempt 2" in (seen[-1].get("statusMessage") or ""):
+                break
+        frozen.clock.step(3600)  # the run ends
+        for _ in range(100):
+            done = await send(client, "tasks/get", handle.task_id)
+            if done["status"] != "working":
+                break
+            await anyio.sleep(0.1)
+        async def later() -> None:
+            await anyio.sleep(1.0)
+            frozen.clock.step(3600)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(later)
+            followed = await client.call_tool("wait_for", wait)  # the claim followed to the end by the client
+        unknown = None
+        try:
+            await send(client, "tasks/get", "no-such-task")
+        except Exception as error:  # noqa: BLE001 - the JSON-RPC error is what is checked
+            unknown = str(error)
+        return {"seen": seen, "done": done, "followed": followed, "unknown": unknown}
+
+    got = session.run(steps)
+    assert all(v["status"] == "working" for v in got["seen"])
+    assert "job run: status: ENGINE_" in got["seen"][-1]["statusMessage"]
+    done = got["done"]
+    assert done["status"] == "completed" and done["result"]["structuredContent"]["operation"] == "get_job_run"
+    assert done["result"]["structuredContent"]["result"]["status"].startswith("ENGINE_")
+    assert {"createdAt", "lastUpdatedAt", "ttlMs", "pollIntervalMs"} <= set(done)
+    assert got["followed"].structured_content["operation"] == "get_job_run"
+    assert got["unknown"] and "no task" in got["unknown"]
+    session.assert_no_key()
+
+
+@pytest.mark.parametrize("flags, stopped", [(("--allow-write", "--allow-destructive"), True), (("--allow-write",), False)])
+def test_cancelling_a_task_stops_the_workload_where_the_flags_allow(frozen: Simulator, tmp_path: Path,
+                                                                     flags: tuple[str, ...], stopped: bool) -> None:
+    extension, _, send = _tasks_extension()
+    api = cmldyn.Client(frozen.url, CANARY)
+    project = next(p for p in api.list_projects().projects if p.name == "demo")
+    job = api.list_jobs(project.id).jobs[0]
+    session = Session(frozen, tmp_path, *flags)
+    session.client_options = {"extensions": [extension]}
+
+    async def steps(s: Session, client: Client) -> dict[str, Any]:
+        handle = await client.session.call_tool("wait_for", {"name": "create_job_run", "arguments": {
+            "project_id": project.id, "job_id": job.id}}, allow_claimed=True)
+        frozen.forget()
+        acknowledged = await send(client, "tasks/cancel", handle.task_id)
+        for _ in range(100):
+            view = await send(client, "tasks/get", handle.task_id)
+            if view["status"] != "working":
+                break
+            await anyio.sleep(0.1)
+        return {"ack": acknowledged, "view": view, "writes": _posts(frozen), "run_id": handle.task_id}
+
+    got = session.run(steps)
+    assert got["ack"].get("resultType") in (None, "complete")
+    assert got["view"]["status"] == "cancelled"
+    runs = api.list_job_runs(project.id, job.id).job_runs
+    if stopped:
+        assert [x.path.endswith(":stop") for x in got["writes"]] == [True]
+        assert "stopped (stop_job_run)" in got["view"]["statusMessage"]
+        assert any(r.status == "ENGINE_STOPPED" for r in runs)
+    else:
+        assert got["writes"] == []
+        assert "goes on" in got["view"]["statusMessage"] and "--allow-destructive" in got["view"]["statusMessage"]

@@ -31,6 +31,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .._version import __version__
 from ..errors import CmldynError
+from .tasks import EXTENSION as TASKS
+from .tasks import TaskBoard
 from .tools import LOCAL_TOOLS, Approval, Reply, Toolbox
 
 if TYPE_CHECKING:
@@ -108,13 +110,61 @@ class _Gate:
 
     async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None,
                   approval: Approval | None = None) -> Reply:
+        return await self.run_call(toolbox.busy, toolbox.answer, name, arguments, approval)
+
+    async def run_call(self, busy: Any, work: Any, *args: Any) -> Any:
         if self.busy >= self.size:
-            return Reply(*toolbox.busy())
+            return Reply(*busy())
         self.busy += 1
         try:
-            return await anyio.to_thread.run_sync(toolbox.answer, name, arguments, approval, limiter=self.threads)
+            return await anyio.to_thread.run_sync(work, *args, limiter=self.threads)
         finally:
             self.busy -= 1
+
+
+class TaskParams(types.RequestParams):
+    """The params of tasks/get, tasks/update and tasks/cancel (``taskId``; ``inputResponses`` for update)."""
+
+    task_id: str
+    input_responses: dict[str, Any] | None = None
+
+
+def _wants_tasks(ctx: Any) -> bool:
+    """Whether this request may be answered with a task: 2026-07-28, and the client declares the extension."""
+    if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        return False
+    capabilities = getattr(ctx.session, "client_capabilities", None)
+    return TASKS in (getattr(capabilities, "extensions", None) or {})
+
+
+def _add_tasks(server: Server[Any], board: TaskBoard) -> None:
+    """The Tasks extension's methods; tasks are followed on threads of their own (see tasks.py)."""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
+
+    def known(params: TaskParams) -> Any:
+        task = board.get(params.task_id)
+        if task is None:
+            raise MCPError(code=INVALID_PARAMS, message=f"no task {params.task_id[:80]!r} (tasks are kept an hour "
+                                                        "after they end)")
+        return task
+
+    async def get(ctx: Any, params: TaskParams) -> dict[str, Any]:
+        return dict(known(params).view())
+
+    async def update(ctx: Any, params: TaskParams) -> dict[str, Any]:
+        known(params)  # wait_for's tasks never ask for input: responses are acknowledged and ignored
+        return {}
+
+    async def cancel(ctx: Any, params: TaskParams) -> dict[str, Any]:
+        known(params)
+        board.cancel(params.task_id)
+        return {}
+
+    server.add_request_handler("tasks/get", TaskParams, get)
+    server.add_request_handler("tasks/update", TaskParams, update)
+    server.add_request_handler("tasks/cancel", TaskParams, cancel)
+    server.extensions[TASKS] = {}
 
 
 def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = sys.stderr) -> Server[Any]:
@@ -122,7 +172,24 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
     bus = InMemorySubscriptionBus()
     checker = _Revalidator(toolbox, revalidate, log, bus)
     gate = _Gate(toolbox.policy.max_concurrent)
+    board = TaskBoard(toolbox)
     api: Client = toolbox.api
+
+    async def wait_as_task(ctx: Any, params: types.CallToolRequestParams) -> Any:
+        """wait_for on 2026-07-28 with the Tasks extension: the first call now, a task for the rest."""
+        refused = toolbox.precheck(params.name, params.arguments)
+        if refused:
+            return _result(Reply(*refused))
+        approval = _approval(params) if toolbox.policy.confirm_writes else None
+        started = await gate.run_call(toolbox.busy, toolbox.begin_wait, params.arguments, approval)
+        if isinstance(started, Reply):
+            return await _ask_a_person(ctx, toolbox, gate, params, started) if started.confirm else _result(started)
+        task = board.start(started, lambda reply: _result(reply).model_dump(by_alias=True, mode="json",
+                                                                            exclude_none=True))
+        if task is None:
+            return _result(Reply(f"busy: {board.max_running} waits are followed as tasks already (the most at once); "
+                                 "cancel one, or wait_for again when one has ended", failed=True))
+        return {"resultType": "task", **task.view()}
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         checker.start(ctx)
@@ -133,6 +200,8 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         checker.start(ctx)
+        if params.name == "wait_for" and _wants_tasks(ctx):
+            return await wait_as_task(ctx, params)
         if params.name in LOCAL_TOOLS:  # from the spec alone, in milliseconds: answered at once
             reply = toolbox.answer(params.name, params.arguments)
         else:  # checked first (no network): a call that cannot go ahead is answered even when the gate is full
@@ -157,9 +226,11 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
 
     instructions = (f"Operations of {api.spec.title} at {api.host}: search_operations, then describe_operation, then "
                     "call_operation (or wait_for). " + toolbox.policy_text())
-    return Server("cmldyn", version=__version__, instructions=instructions, on_list_tools=list_tools,
-                  on_call_tool=call_tool, on_list_resources=list_resources, on_read_resource=read_resource,
-                  on_subscriptions_listen=ListenHandler(bus))
+    server = Server("cmldyn", version=__version__, instructions=instructions, on_list_tools=list_tools,
+                    on_call_tool=call_tool, on_list_resources=list_resources, on_read_resource=read_resource,
+                    on_subscriptions_listen=ListenHandler(bus))
+    _add_tasks(server, board)
+    return server
 
 
 def _result(reply: Reply) -> types.CallToolResult:

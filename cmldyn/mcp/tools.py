@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..schema import Schema
 
 __all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Approval", "Approvals",
-           "Confirmation", "Policy", "Reply", "Toolbox", "classify", "tool_name"]
+           "Confirmation", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
@@ -164,6 +164,21 @@ class Approval:
     @property
     def approved(self) -> bool:
         return self.action == "accept" and bool((self.content or {}).get("approve"))
+
+
+@dataclass
+class Waiting:
+    """A ``wait_for`` whose first call was made: what following it needs."""
+
+    op: OperationModel
+    getter: OperationModel  # the get operation that reads the workload again
+    first: Any  # what the first call returned
+    until: str
+    deadline: float  # time.monotonic() when the wait gives up
+
+    @property
+    def noun(self) -> str:
+        return self.getter.name.removeprefix("get_").replace("_", " ")
 
 
 @dataclass
@@ -568,6 +583,32 @@ class Toolbox:
         return self._reply(op, plain, query, tool)
 
     def wait(self, name: str, arguments: Any, until: str, timeout: Any) -> Reply:
+        started = self._begin_wait(name, arguments, until, timeout)
+        if isinstance(started, Reply):
+            return started
+        return self._follow(started, None, time.sleep)
+
+    def begin_wait(self, arguments: dict[str, Any] | None, approval: Approval | None = None) -> Reply | Waiting:
+        """``wait_for`` up to its first call (checks, a person's approval, the start): what a task follows, or
+        the reply that ends the call here (an error, or a write waiting for confirmation). Never raises."""
+        args = dict(arguments or {})
+        _CURRENT.call = ("wait_for", dict(args), approval)
+        try:
+            _bounded("wait_for", args)
+            return self._begin_wait(str(args.get("name") or ""), args.get("arguments"),
+                                    str(args.get("until") or "success"), args.get("timeout"))
+        except (CmldynError, TypeError, ValueError, OverflowError) as error:
+            return Reply(*self._failure(error))
+
+    def follow(self, waiting: Waiting, *, progress: Any = None, sleep: Any = time.sleep) -> Reply:
+        """Wait for what ``begin_wait`` started; the reply ``wait_for`` gives. Never raises a CmldynError (a
+        ``sleep`` that raises stops the wait with its exception)."""
+        try:
+            return self._follow(waiting, progress, sleep)
+        except (CmldynError, TypeError, ValueError, OverflowError) as error:
+            return Reply(*self._failure(error))
+
+    def _begin_wait(self, name: str, arguments: Any, until: str, timeout: Any) -> Reply | Waiting:
         op, kwargs = self._checked(name, arguments)
         if until not in ("success", "done"):
             raise ToolError("until must be success or done")
@@ -578,10 +619,47 @@ class Toolbox:
         waiting = self._confirmed(op, kwargs)
         if waiting is not None:
             return waiting
-        started = time.monotonic()
+        deadline = time.monotonic() + limit
         first = self.api.call(op, **kwargs)
-        final = self.api.wait(first, until=until, timeout=max(1.0, limit - (time.monotonic() - started)))
-        return self._reply(getter, to_plain(final), None, "wait_for")
+        return Waiting(op, getter, first, until, deadline)
+
+    def _follow(self, waiting: Waiting, progress: Any, sleep: Any) -> Reply:
+        left = max(1.0, waiting.deadline - time.monotonic())
+        final = self.api.wait(waiting.first, until=waiting.until, timeout=left, progress=progress or (lambda _: None),
+                              sleep=sleep)
+        return self._reply(waiting.getter, to_plain(final), None, "wait_for")
+
+    def stop_workload(self, waiting: Waiting) -> str:
+        """After a cancelled wait: stop what it followed where the spec has a stop operation for it and the
+        flags allow that operation without a person's approval; the task's last message either way."""
+        from urllib.parse import quote
+
+        from ..model import item_path
+
+        origin = getattr(waiting.first, "_origin", None)
+        if origin is None:
+            return f"cancelled: stopped waiting; {waiting.noun} was not stopped (cannot tell where it is)"
+        path, creates = item_path(*origin)
+        if creates:
+            ident = to_plain(waiting.first).get("id") if isinstance(to_plain(waiting.first), dict) else None
+            if not ident:
+                return f"cancelled: stopped waiting; {waiting.noun} was not stopped (its answer has no id)"
+            path = f"{path}/{quote(str(ident), safe='')}"
+        found = self.api.model.match("post", path + ":stop")
+        if found is None:
+            return f"cancelled: stopped waiting; {waiting.noun} goes on (the API has no operation that stops it)"
+        stop, values = found
+        refusal = self.policy.refusal(stop)
+        if refusal:
+            return f"cancelled: stopped waiting; {waiting.noun} goes on: {refusal}"
+        if self.policy.confirm_writes:
+            return (f"cancelled: stopped waiting; {waiting.noun} goes on: stopping it needs a person's approval; "
+                    f"call {stop.name} to ask for it")
+        try:
+            self.api.call(stop, **{p.name: values[p.wire] for p in stop.path_params})
+        except CmldynError as error:
+            return f"cancelled: stopped waiting; {waiting.noun} could not be stopped: {error.message}"
+        return f"cancelled: {waiting.noun} stopped ({stop.name})"
 
     # ------------------------------------------------------------ writes confirmed by a person
 
