@@ -362,3 +362,61 @@ def test_cancelling_a_task_stops_the_workload_where_the_flags_allow(frozen: Simu
     else:
         assert got["writes"] == []
         assert "goes on" in got["view"]["statusMessage"] and "--allow-destructive" in got["view"]["statusMessage"]
+
+
+# ------------------------------------------------------------------ a caller's own key over HTTP
+
+
+def test_over_http_a_caller_sends_its_own_key_and_the_servers_token_never_goes_downstream(workspace: Simulator,
+                                                                                            tmp_path: Path) -> None:
+    import re
+    import subprocess
+
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    from .test_mcp import CMLDYN, ROOT
+
+    bearer = "mcp-bearer-canary-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    server_key = "server-own-key-not-the-workspaces-0123456789"
+    env = {"CML_API_KEY": server_key, "CMLDYN_MCP_TOKEN": bearer, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([CMLDYN, "--host", workspace.url, "mcp", "--http", "0"], env=env, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
+    try:
+        assert proc.stderr is not None
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/mcp", proc.stderr.readline()).group(1))  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}/mcp"
+
+        async def call(headers: dict[str, str]) -> Any:
+            async with create_mcp_http_client(headers=headers) as http:
+                async with streamable_http_client(url, http_client=http) as streams:
+                    async with ClientSession(streams[0], streams[1]) as session:
+                        await session.initialize()
+                        return await session.call_tool("call_operation", {"name": "list_projects",
+                                                                          "query": "projects[].name"})
+
+        workspace.forget()
+        own = anyio.run(call, {"Authorization": f"Bearer {bearer}", "X-Cmldyn-Api-Key": CANARY})
+        with_own = list(workspace.seen)
+        workspace.forget()
+        servers = anyio.run(call, {"Authorization": f"Bearer {bearer}"})
+        with_servers = list(workspace.seen)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert not own.is_error, own.content
+    assert "demo" in own.content[0].text  # the workspace took the caller's key
+    assert servers.is_error and "401" in servers.content[0].text  # the server's own key is not the workspace's
+    assert with_own and all(x.authorization == f"Bearer {CANARY}" for x in with_own)
+    assert with_servers and all(x.authorization == f"Bearer {server_key}" for x in with_servers)
+    for seen in with_own + with_servers:  # the server's bearer token reached the workspace in no request
+        assert bearer not in repr(seen) + seen.body.decode("utf-8", "replace") + json.dumps(seen.headers)
+    assert bearer not in err and CANARY not in err and CANARY not in servers.content[0].text
+
+
+def test_a_callers_key_that_cannot_be_sent_is_one_tool_error(api: cmldyn.Client) -> None:
+    box = Toolbox(api)
+    reply = box.answer("call_operation", {"name": "list_projects"}, key="half\nkey")
+    assert reply.failed and "X-Cmldyn-Api-Key header" in reply.text and "half" not in reply.text
+    assert box.answer("call_operation", {"name": "list_projects", "query": "projects[0].name"}).text == '"demo"'

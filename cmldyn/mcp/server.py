@@ -33,7 +33,7 @@ from .._version import __version__
 from ..errors import CmldynError
 from .tasks import EXTENSION as TASKS
 from .tasks import TaskBoard
-from .tools import LOCAL_TOOLS, Approval, Reply, Toolbox
+from .tools import KEY_HEADER, LOCAL_TOOLS, Approval, Reply, Toolbox
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -109,8 +109,8 @@ class _Gate:
         self.threads = anyio.CapacityLimiter(self.size)
 
     async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None,
-                  approval: Approval | None = None) -> Reply:
-        return await self.run_call(toolbox.busy, toolbox.answer, name, arguments, approval)
+                  approval: Approval | None = None, key: str | None = None) -> Reply:
+        return await self.run_call(toolbox.busy, toolbox.answer, name, arguments, approval, key)
 
     async def run_call(self, busy: Any, work: Any, *args: Any) -> Any:
         if self.busy >= self.size:
@@ -181,7 +181,7 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
         if refused:
             return _result(Reply(*refused))
         approval = _approval(params) if toolbox.policy.confirm_writes else None
-        started = await gate.run_call(toolbox.busy, toolbox.begin_wait, params.arguments, approval)
+        started = await gate.run_call(toolbox.busy, toolbox.begin_wait, params.arguments, approval, _caller_key(ctx))
         if isinstance(started, Reply):
             return await _ask_a_person(ctx, toolbox, gate, params, started) if started.confirm else _result(started)
         task = board.start(started, lambda reply: _result(reply).model_dump(by_alias=True, mode="json",
@@ -207,7 +207,8 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
         else:  # checked first (no network): a call that cannot go ahead is answered even when the gate is full
             refused = toolbox.precheck(params.name, params.arguments)
             approval = _approval(params) if toolbox.policy.confirm_writes else None
-            reply = Reply(*refused) if refused else await gate.run(toolbox, params.name, params.arguments, approval)
+            reply = Reply(*refused) if refused else await gate.run(toolbox, params.name, params.arguments, approval,
+                                                                   _caller_key(ctx))
             if reply.confirm is not None:
                 return await _ask_a_person(ctx, toolbox, gate, params, reply)
         return _result(reply)
@@ -257,6 +258,17 @@ def _approval(params: types.CallToolRequestParams) -> Approval | None:
     return Approval(str(state), str(action or ""), content if isinstance(content, dict) else None)
 
 
+def _caller_key(ctx: Any) -> str | None:
+    """The caller's own key for the API (the X-Cmldyn-Api-Key header of an HTTP request), or None: the server's
+    key is used. The Authorization header (this server's own bearer token) is never sent on."""
+    request = getattr(ctx, "request", None)
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return None
+    value = headers.get(KEY_HEADER.lower())
+    return str(value).strip() or None if value else None
+
+
 def _can_elicit(ctx: Any) -> bool:
     capabilities = getattr(ctx.session, "client_capabilities", None)
     return getattr(capabilities, "elicitation", None) is not None
@@ -284,7 +296,7 @@ async def _ask_a_person(ctx: Any, toolbox: Toolbox, gate: _Gate, params: types.C
         return _result(Reply(f"not sent: the client could not ask for confirmation ({type(error).__name__})",
                              failed=True))
     approval = Approval(reply.confirm.state, str(answer.action), answer.content)
-    return _result(await gate.run(toolbox, params.name, params.arguments, approval))
+    return _result(await gate.run(toolbox, params.name, params.arguments, approval, _caller_key(ctx)))
 
 
 def _options(server: Server[Any]) -> Any:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..schema import Schema
 
 __all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Approval", "Approvals",
-           "Confirmation", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
+           "Confirmation", "KEY_HEADER", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
@@ -47,6 +47,9 @@ MAX_ARGUMENTS = 256 * 1024  # bytes of one call's arguments, as JSON
 MAX_DEPTH = 32  # how deep those arguments may nest
 MAX_SEARCH = 500  # characters of a search_operations query
 MAX_NAME = 200  # characters of an operation or tool name
+MAX_KEYS = 16  # callers' own keys (HTTP) whose clients are kept
+#: The header of an HTTP request to ``cmldyn mcp --http`` that carries the caller's own key for the API.
+KEY_HEADER = "X-Cmldyn-Api-Key"
 
 READ_METHODS = ("get", "head", "options")
 _CURRENT = threading.local()  # the tool call being answered on this thread: (tool, arguments, approval)
@@ -175,6 +178,7 @@ class Waiting:
     first: Any  # what the first call returned
     until: str
     deadline: float  # time.monotonic() when the wait gives up
+    client: Client | None = None  # the client it was started with (a caller's own key), followed with the same
 
     @property
     def noun(self) -> str:
@@ -269,6 +273,42 @@ class Toolbox:
     _wrapped: set[str] = field(default_factory=set, init=False, repr=False)
     _checkers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     approvals: Approvals = field(default_factory=Approvals, init=False, repr=False)
+    _clients: dict[str, Client] = field(default_factory=dict, init=False, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    # ------------------------------------------------------------ whose key a call is sent with
+
+    @property
+    def sender(self) -> Client:
+        """The client this thread's tool call sends with: one made for the caller's own key (a header of
+        ``cmldyn mcp --http``), else the server's."""
+        return getattr(_CURRENT, "client", None) or self.api
+
+    def client_for(self, key: str | None) -> Client:
+        """The server's client, or (given a caller's own key) a client of the same spec that sends that key
+        and none of the server's credentials; the last :data:`MAX_KEYS` are kept (by a digest of the key)."""
+        if not key:
+            return self.api
+        import dataclasses
+        import hashlib
+
+        from ..client import Client
+
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        with self._clients_lock:
+            found = self._clients.pop(digest, None)
+            if found is None:
+                try:
+                    transport = dataclasses.replace(self.api.transport, token=key, user=None, password=None,
+                                                    scheme_keys={}, observers=[], after_send=[])
+                except CmldynError as error:
+                    raise ToolError(f"the {KEY_HEADER} header holds a key that cannot be sent ({error.message}); "
+                                    "nothing was sent") from None
+                found = Client(transport=transport, loaded=self.api.loaded, check=self.api.contract.enabled)
+            self._clients[digest] = found  # the most recent last
+            while len(self._clients) > MAX_KEYS:
+                self._clients.pop(next(iter(self._clients)))
+            return found
 
     # ------------------------------------------------------------ the list
 
@@ -394,13 +434,16 @@ class Toolbox:
         reply = self.answer(tool, arguments)
         return reply.text, reply.failed
 
-    def answer(self, tool: str, arguments: dict[str, Any] | None, approval: Approval | None = None) -> Reply:
+    def answer(self, tool: str, arguments: dict[str, Any] | None, approval: Approval | None = None,
+               key: str | None = None) -> Reply:
         """One tool call's reply: the text, whether it failed, and the structured content that fits the tool's
         output schema (none for a failure), or a write waiting for a person (with ``--confirm-writes``; the
         call comes again with their ``approval``). Never raises."""
         args = dict(arguments or {})
         _CURRENT.call = (tool, dict(args), approval)  # per thread: calls run at once on threads of their own
+        _CURRENT.client = None
         try:
+            _CURRENT.client = self.client_for(key)
             _bounded(tool, args)
             if tool == "search_operations":
                 found = self.search(str(args.get("query") or ""), int(args.get("limit") or 10))
@@ -424,9 +467,9 @@ class Toolbox:
     def _failure(self, error: Exception) -> tuple[str, bool]:
         """A tool error in the words the CLI and the REPL use, redacted; bad argument types named as such."""
         if isinstance(error, CmldynError):
-            line, hint = error_lines(error, self.api.transport.secrets)
+            line, hint = error_lines(error, self.sender.transport.secrets)
             return line + (f" (hint: {hint})" if hint else ""), True
-        return redact(f"bad arguments: {str(error)[:300]}", self.api.transport.secrets), True
+        return redact(f"bad arguments: {str(error)[:300]}", self.sender.transport.secrets), True
 
     def precheck(self, tool: str, arguments: dict[str, Any] | None) -> tuple[str, bool] | None:
         """The tool error of a call that cannot go ahead, found without the network (bounds, an unknown or
@@ -434,6 +477,7 @@ class Toolbox:
         from ..filtering import compile_expression
 
         args = dict(arguments or {})
+        _CURRENT.client = None  # nothing is sent here: errors are redacted against the server's own key
         try:
             _bounded(tool, args)
             if tool in ("call_operation", "wait_for"):
@@ -452,7 +496,7 @@ class Toolbox:
                 "try again when one has finished, or use search_operations and describe_operation meanwhile"), True
 
     def _json(self, value: Any) -> str:
-        return redact(json.dumps(value, ensure_ascii=False, indent=1), self.api.transport.secrets)
+        return redact(json.dumps(value, ensure_ascii=False, indent=1), self.sender.transport.secrets)
 
     # ------------------------------------------------------------ search and describe
 
@@ -571,13 +615,13 @@ class Toolbox:
 
             limit = max(1, int(max_items))
             items: list[Any] = []
-            for page in iter_pages(lambda **kw: self.api.call(op, **kw), (), kwargs):
+            for page in iter_pages(lambda **kw: self.sender.call(op, **kw), (), kwargs):
                 items.extend(to_plain(page).get(op.page_list_field) or [])
                 if len(items) >= limit:
                     break
             plain: Any = {op.page_list_field: items[:limit]}
         else:
-            plain = to_plain(self.api.call(op, **kwargs))
+            plain = to_plain(self.sender.call(op, **kwargs))
             if max_items is not None and isinstance(plain, list):
                 plain = plain[: max(1, int(max_items))]
         return self._reply(op, plain, query, tool)
@@ -588,12 +632,15 @@ class Toolbox:
             return started
         return self._follow(started, None, time.sleep)
 
-    def begin_wait(self, arguments: dict[str, Any] | None, approval: Approval | None = None) -> Reply | Waiting:
+    def begin_wait(self, arguments: dict[str, Any] | None, approval: Approval | None = None,
+                   key: str | None = None) -> Reply | Waiting:
         """``wait_for`` up to its first call (checks, a person's approval, the start): what a task follows, or
         the reply that ends the call here (an error, or a write waiting for confirmation). Never raises."""
         args = dict(arguments or {})
         _CURRENT.call = ("wait_for", dict(args), approval)
+        _CURRENT.client = None
         try:
+            _CURRENT.client = self.client_for(key)
             _bounded("wait_for", args)
             return self._begin_wait(str(args.get("name") or ""), args.get("arguments"),
                                     str(args.get("until") or "success"), args.get("timeout"))
@@ -603,6 +650,7 @@ class Toolbox:
     def follow(self, waiting: Waiting, *, progress: Any = None, sleep: Any = time.sleep) -> Reply:
         """Wait for what ``begin_wait`` started; the reply ``wait_for`` gives. Never raises a CmldynError (a
         ``sleep`` that raises stops the wait with its exception)."""
+        _CURRENT.client = waiting.client
         try:
             return self._follow(waiting, progress, sleep)
         except (CmldynError, TypeError, ValueError, OverflowError) as error:
@@ -620,12 +668,12 @@ class Toolbox:
         if waiting is not None:
             return waiting
         deadline = time.monotonic() + limit
-        first = self.api.call(op, **kwargs)
-        return Waiting(op, getter, first, until, deadline)
+        first = self.sender.call(op, **kwargs)
+        return Waiting(op, getter, first, until, deadline, self.sender)
 
     def _follow(self, waiting: Waiting, progress: Any, sleep: Any) -> Reply:
         left = max(1.0, waiting.deadline - time.monotonic())
-        final = self.api.wait(waiting.first, until=waiting.until, timeout=left, progress=progress or (lambda _: None),
+        final = self.sender.wait(waiting.first, until=waiting.until, timeout=left, progress=progress or (lambda _: None),
                               sleep=sleep)
         return self._reply(waiting.getter, to_plain(final), None, "wait_for")
 
@@ -636,6 +684,7 @@ class Toolbox:
 
         from ..model import item_path
 
+        _CURRENT.client = waiting.client
         origin = getattr(waiting.first, "_origin", None)
         if origin is None:
             return f"cancelled: stopped waiting; {waiting.noun} was not stopped (cannot tell where it is)"
@@ -656,7 +705,7 @@ class Toolbox:
             return (f"cancelled: stopped waiting; {waiting.noun} goes on: stopping it needs a person's approval; "
                     f"call {stop.name} to ask for it")
         try:
-            self.api.call(stop, **{p.name: values[p.wire] for p in stop.path_params})
+            self.sender.call(stop, **{p.name: values[p.wire] for p in stop.path_params})
         except CmldynError as error:
             return f"cancelled: stopped waiting; {waiting.noun} could not be stopped: {error.message}"
         return f"cancelled: {waiting.noun} stopped ({stop.name})"
@@ -685,8 +734,8 @@ class Toolbox:
         read, the fields it would change (read now from the current object)."""
         from urllib.parse import unquote
 
-        prepared = self.api.prepare(op.name, **kwargs)
-        secrets = self.api.transport.secrets
+        prepared = self.sender.prepare(op.name, **kwargs)
+        secrets = self.sender.transport.secrets
         body = prepared.json_body if prepared.has_json_body else None
         shown: dict[str, Any] = {"operation": op.name, "kind": classify(op), "method": prepared.method.upper(),
                                  "path": unquote(prepared.path)}
@@ -699,7 +748,7 @@ class Toolbox:
             if found is not None:
                 getter, values = found
                 try:
-                    current = to_plain(self.api.call(getter, **{p.name: values[p.wire] for p in getter.path_params}))
+                    current = to_plain(self.sender.call(getter, **{p.name: values[p.wire] for p in getter.path_params}))
                 except CmldynError as error:
                     shown["current"] = f"not read: {error.message}"
                 else:
@@ -762,7 +811,7 @@ class Toolbox:
             plain = jmespath_search(str(query), plain)
             shape = "query"
         masked = json.loads(redact(json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False,
-                                              default=str), self.api.transport.secrets))
+                                              default=str), self.sender.transport.secrets))
         text = self._cut_text(json.dumps(masked, ensure_ascii=False, indent=1))
         kept, cut = fit(masked, self.policy.max_result - 600)
         note = (f"cut to fit the {self.policy.max_result / 1024:.0f} KiB limit: lists keep their first items; narrow it "
