@@ -76,7 +76,7 @@ THIRD_PARTY_HOMES = {"IPython": {"display"}, "pandas": {"results"}, "pytest": {"
                      "yaml": {"amp", "output", "spec"},
                      "requests": {"transport"}, "urllib3": {"transport"}, "jmespath": {"filtering"},
                      "prompt_toolkit": {"repl"}, "mcp": {"mcp", "cli"}, "mcp_types": {"mcp"}, "anyio": {"mcp"},
-                     "uvicorn": {"mcp"}}
+                     "uvicorn": {"mcp"}, "jsonschema": {"mcp"}}
 
 
 def unit_of(path: Path) -> str:

@@ -29,6 +29,7 @@ HANDLERS: dict[str, str] = {
     "describe": "browse:run_describe",
     "explain": "browse:run_explain",
     "stubs": "browse:run_stubs",
+    "skill": "skill:run",
     "help": "browse:run_help",
     "spec": "specs:run",
     "repl": "interactive:run_repl",

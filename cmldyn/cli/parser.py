@@ -290,6 +290,13 @@ def build_parser() -> Parser:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 when the stubs in DIR were made from another spec (default off)")
 
+    p = command("skill", "write an agent skill file (Markdown) for this spec: how to call the CLI, the operations by "
+                         "tag with what they need, exit codes and error forms, and CML's quirks")
+    p.add_argument("--out", default="SKILL.md", metavar="FILE",
+                   help="where to write it; a directory gets DIR/SKILL.md; - prints it (default ./SKILL.md)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a file that cmldyn skill did not write (default off: refused)")
+
     p = command("completion", "print a shell completion script: eval \"$(cmldyn completion bash)\"")
     p.add_argument("shell", choices=SHELLS)
 

@@ -1,28 +1,23 @@
-"""What ``cmldyn mcp`` offers an agent, in plain Python (no MCP SDK here): the tools, their input
-schemas and annotations, the safety policy, and the results as bounded, masked JSON text.
+"""What ``cmldyn mcp`` offers an agent, in plain Python (no MCP SDK here): the tools, their input and
+output schemas and annotations, and each call's reply as bounded, masked text and structured content.
 
-The default tools scale to any spec: ``search_operations`` (ranked by the words of the name,
-summary, path and tags), ``describe_operation`` (parameters, body fields and answer fields, bounded),
-``call_operation`` (arguments checked by the validator before anything is sent, an optional JMESPath
-``query``, ``max_items`` paging through a list) and ``wait_for`` (the inferred waiter, bounded by a
-time-out). Chosen operations can also be tools of their own, with JSON input schemas made from their
-parameters and bodies. Every call passes the policy first: read-only unless writes are allowed, and
-destructive operations (DELETE, custom verbs such as ``:stop``, delete-like names, key rotation) only
-with ``--allow-destructive`` or by name. Results are masked (key-, token-, password- and secret-like
-fields, every value of an ``environment`` map) and cut to a size limit with a note on how to narrow
-them.
-
-What one tool call may ask is bounded, and a call past a bound is a tool error at once: its arguments
-at most :data:`MAX_ARGUMENTS` bytes as JSON (and nested at most :data:`MAX_DEPTH` deep), a search at
-most :data:`MAX_SEARCH` characters, names :data:`MAX_NAME`, a JMESPath ``query`` the filter's own
-bounds (10,000 characters, 100 levels). May import: client (TYPE_CHECKING), errors, filtering,
-jsonvalue, output, paginate, schema.
+The default tools scale to any spec: ``search_operations`` (search.py), ``describe_operation``
+(parameters, body fields and answer fields, bounded), ``call_operation`` (arguments checked by the
+validator before anything is sent, an optional JMESPath ``query``, ``max_items`` paging through a list)
+and ``wait_for`` (the inferred waiter, bounded by a time-out; as a task on 2026-07-28, tasks.py).
+Chosen operations can also be tools of their own. Every call passes the policy first (policy.py:
+read-only unless writes are allowed, destructive operations only by flag or by name, the bounds on one
+call); with ``confirm_writes`` a write then waits for a person's approval bound to that exact call
+(approvals.py). Results are masked (key-, token-, password- and secret-like fields, every value of an
+``environment`` map), cut to a size limit with a note on how to narrow them, and given as structured
+content that fits the tool's output schema (shapes.py). Over HTTP a caller may send its own key
+(:data:`KEY_HEADER`): its calls then go out with that key and none of the server's credentials.
+May import: client, errors, filtering, jsonvalue, output, paginate, schema, model (TYPE_CHECKING).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,141 +27,40 @@ from ..errors import CmldynError, ToolError, did_you_mean, redact
 from ..filtering import search as jmespath_search
 from ..jsonvalue import mask, to_plain
 from ..output import error_lines
+from .approvals import Approval, Approvals, Confirmation, ask_text, preview
+from .policy import (
+    MAX_ARGUMENTS,
+    MAX_DEPTH,
+    MAX_NAME,
+    MAX_SEARCH,
+    Policy,
+    answer_fields,
+    bounded,
+    classify,
+    input_schema,
+    short,
+    tool_name,
+)
+from .search import Index, build_index, rank
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..model import OperationModel
-    from ..schema import Schema
 
-__all__ = ["FIXED_TOOLS", "LOCAL_TOOLS", "MAX_ARGUMENTS", "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Approval", "Approvals",
-           "Confirmation", "KEY_HEADER", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
+__all__ = ["Approval", "Approvals", "Confirmation", "FIXED_TOOLS", "KEY_HEADER", "LOCAL_TOOLS", "MAX_ARGUMENTS",
+           "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
-MAX_ARGUMENTS = 256 * 1024  # bytes of one call's arguments, as JSON
-MAX_DEPTH = 32  # how deep those arguments may nest
-MAX_SEARCH = 500  # characters of a search_operations query
-MAX_NAME = 200  # characters of an operation or tool name
 MAX_KEYS = 16  # callers' own keys (HTTP) whose clients are kept
 #: The header of an HTTP request to ``cmldyn mcp --http`` that carries the caller's own key for the API.
 KEY_HEADER = "X-Cmldyn-Api-Key"
-
-READ_METHODS = ("get", "head", "options")
-_CURRENT = threading.local()  # the tool call being answered on this thread: (tool, arguments, approval)
-_DESTRUCTIVE_WORDS = ("delete", "remove", "destroy", "purge", "erase", "wipe", "drop", "stop", "restart", "kill",
-                      "terminate", "cancel", "rotate", "revoke", "reset", "regenerate", "uninstall", "disable")
-_SYNONYMS = {"start": ("create", "run", "launch"), "launch": ("create", "start"), "run": ("create", "start"),
-             "kill": ("stop", "delete"), "remove": ("delete",), "show": ("get", "list"), "find": ("list", "search"),
-             "new": ("create",), "make": ("create",), "add": ("create",), "change": ("update",), "edit": ("update",),
-             "fetch": ("get",), "all": ("list",)}
-
-
-@dataclass
-class Policy:
-    """What the server may do on the agent's behalf."""
-
-    allow_write: bool = False
-    allow_destructive: bool = False
-    allow: frozenset[str] = frozenset()  # operations allowed by name, whatever they are
-    reveal_env: bool = False
-    max_result: int = 16 * 1024
-    wait_timeout: float = 300.0
-    #: Tool calls that reach the server at the same time at most; one more is refused at once.
-    max_concurrent: int = 8
-    #: Every write (what the flags allow) waits for a person to approve it, bound to the exact call.
-    confirm_writes: bool = False
-
-    def refusal(self, op: OperationModel) -> str | None:
-        """Why ``op`` may not be called (naming the flag that would allow it), or None."""
-        kind = classify(op)
-        if kind == "read" or op.name in self.allow:
-            return None
-        what = f"{op.name} ({op.method.upper()} {op.path})"
-        if kind == "write" and not self.allow_write:
-            return f"{what} writes; this server is read-only: start it with --allow-write (or --allow {op.name})"
-        if kind == "destructive" and not self.allow_destructive:
-            return (f"{what} is destructive; start the server with --allow-destructive, or allow this one operation "
-                    f"with --allow {op.name}")
-        return None
-
-
-def classify(op: OperationModel) -> str:
-    """``read`` (GET, HEAD, OPTIONS), ``destructive`` (DELETE, a destroying custom verb such as ``:stop`` or
-    ``:restart``, a delete-like name, key rotation) or ``write``."""
-    method = op.method.lower()
-    if method in READ_METHODS:
-        return "read"
-    last = op.path.rstrip("/").rsplit("/", 1)[-1]
-    verb = last.rsplit(":", 1)[1].lower() if ":" in last.replace("{", "").replace("}", "") else ""
-    words = set(re.split(r"[_\W]+", op.name.lower())) | set(re.split(r"[_\W]+", verb))
-    if method == "delete" or words & set(_DESTRUCTIVE_WORDS):
-        return "destructive"
-    return "write"  # a custom verb that destroys nothing (CML's :download) is a write: POST needs --allow-write
-
-
-# ---------------------------------------------------------------- JSON schemas for direct tools
-
-
-def json_schema(schema: Schema | None, depth: int = 0, *, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """A JSON Schema for a spec schema: references followed, cycles and depth bounded."""
-    if schema is None:
-        return {}
-    out: dict[str, Any] = {}
-    if schema.type and schema.type != "file":
-        out["type"] = schema.type
-    if schema.format:
-        out["format"] = schema.format
-    if schema.enum:
-        out["enum"] = list(schema.enum)
-    if schema.description:
-        out["description"] = _short(schema.description, 200)
-    if schema.pointer in seen or depth >= 4:
-        return out
-    inner = seen | {schema.pointer}
-    if schema.type == "array" and schema.items is not None:
-        out["items"] = json_schema(schema.items, depth + 1, seen=inner)
-    props = schema.properties
-    if props:
-        out["type"] = "object"
-        out["properties"] = {k: json_schema(v, depth + 1, seen=inner) for k, v in props.items() if not v.read_only}
-        required = sorted(k for k in schema.required if k in out["properties"])
-        if required:
-            out["required"] = required
-    return out
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
+_CURRENT = threading.local()  # the tool call being answered on this thread: (tool, arguments, approval, client)
 
 # ---------------------------------------------------------------- the tools
 
 
 FIXED_TOOLS = ("search_operations", "describe_operation", "call_operation", "wait_for")
-
-
-@dataclass
-class Confirmation:
-    """A write waiting for a person: the question, what would be sent, and the approval to send back."""
-
-    message: str
-    preview: dict[str, Any]
-    state: str
-
-
-@dataclass
-class Approval:
-    """What came back for a write: the server's approval state as echoed, and the person's answer
-    (``action`` accept, decline or cancel; ``content`` the form: ``{"approve": true}``)."""
-
-    state: str
-    action: str = ""
-    content: dict[str, Any] | None = None
-
-    @property
-    def approved(self) -> bool:
-        return self.action == "accept" and bool((self.content or {}).get("approve"))
 
 
 @dataclass
@@ -194,70 +88,6 @@ class Reply:
     failed: bool = False
     structured: dict[str, Any] | None = None
     confirm: Confirmation | None = None
-
-
-class Approvals:
-    """Approvals minted by this process: ``payload.signature``, the payload naming the tool, a digest of the
-    call's whole arguments, an expiry and a nonce, signed with HMAC-SHA256 under a secret made at start and
-    held only in memory. Each is redeemed at most once; a tampered, replayed, expired or rebound one is
-    refused with a line that says which, and the caller sends nothing."""
-
-    def __init__(self, ttl: float = 300.0, *, clock: Any = time.time) -> None:
-        import os
-
-        self._secret = os.urandom(32)
-        self.ttl = ttl
-        self.clock = clock
-        self._used: dict[str, float] = {}  # nonce -> its expiry (kept until then)
-
-    @staticmethod
-    def digest(tool: str, arguments: dict[str, Any]) -> str:
-        import hashlib
-
-        text = json.dumps([tool, arguments], sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def _sign(self, payload: bytes) -> str:
-        import base64
-        import hashlib
-        import hmac
-
-        return base64.urlsafe_b64encode(hmac.new(self._secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
-
-    def mint(self, tool: str, arguments: dict[str, Any]) -> str:
-        import base64
-        import secrets
-
-        claims = {"t": tool, "a": self.digest(tool, arguments), "e": round(self.clock() + self.ttl, 3),
-                  "n": secrets.token_urlsafe(12)}
-        payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
-        return f"{payload}.{self._sign(payload.encode())}"
-
-    def redeem(self, state: str, tool: str, arguments: dict[str, Any]) -> None:
-        """Accept the approval for exactly this call once, or raise ToolError saying why not."""
-        import base64
-        import hmac
-
-        nothing = "; nothing was sent"
-        payload, _, signature = str(state).partition(".")
-        if not payload or not hmac.compare_digest(signature.encode(), self._sign(payload.encode()).encode()):
-            raise ToolError("refused: the approval is not one this server made (changed or made up)" + nothing)
-        try:
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            nonce, expiry = str(claims["n"]), float(claims["e"])
-        except (ValueError, KeyError, TypeError):
-            raise ToolError("refused: the approval cannot be read" + nothing) from None
-        now = self.clock()
-        self._used = {n: e for n, e in self._used.items() if e > now}
-        if nonce in self._used:
-            raise ToolError("refused: this approval was used already (each approves one call, once)" + nothing)
-        if expiry <= now:
-            raise ToolError(f"refused: the approval expired (they last {self.ttl:.0f} s); call again to ask anew"
-                            + nothing)
-        if claims.get("t") != tool or claims.get("a") != self.digest(tool, arguments):
-            raise ToolError("refused: the approval was given for a call with other arguments; call again to ask "
-                            "for these" + nothing)
-        self._used[nonce] = expiry
 
 
 @dataclass
@@ -382,7 +212,7 @@ class Toolbox:
         ]
         for op in self.direct_operations():
             kind = classify(op)
-            out.append({"name": tool_name(op.name), "description": _short(f"{op.method.upper()} {op.path}. {op.summary} "
+            out.append({"name": tool_name(op.name), "description": short(f"{op.method.upper()} {op.path}. {op.summary} "
                                                                 f"({kind})", 400),
                         "input_schema": self.input_schema(op),
                         "annotations": {"read_only_hint": kind == "read", "destructive_hint": kind == "destructive",
@@ -404,28 +234,7 @@ class Toolbox:
         return "Read-only: only GET and HEAD operations can be called." + allowed + (asked if p.allow else "")
 
     def input_schema(self, op: OperationModel) -> dict[str, Any]:
-        props: dict[str, Any] = {}
-        required: list[str] = []
-        for param in op.params:
-            if param.location == "body":
-                continue
-            props[param.name] = json_schema(param.schema)
-            if param.description:
-                props[param.name]["description"] = _short(param.description, 200)
-            if param.required:
-                required.append(param.name)
-        body = op.body_param
-        for key, sub in op.body_fields.items():  # the body's fields as arguments of their own
-            if sub.read_only:
-                continue
-            assert body is not None
-            props[key] = json_schema(sub, 1, seen=frozenset({body.schema.pointer}))
-        if body is not None:
-            required += sorted(k for k in body.schema.required if k in props and k not in required)
-        schema: dict[str, Any] = {"type": "object", "properties": props}
-        if required:
-            schema["required"] = required
-        return schema
+        return input_schema(op)
 
     # ------------------------------------------------------------ dispatch
 
@@ -444,7 +253,7 @@ class Toolbox:
         _CURRENT.client = None
         try:
             _CURRENT.client = self.client_for(key)
-            _bounded(tool, args)
+            bounded(tool, args)
             if tool == "search_operations":
                 found = self.search(str(args.get("query") or ""), int(args.get("limit") or 10))
                 return Reply(self._json(found), structured={"operations": found})
@@ -479,7 +288,7 @@ class Toolbox:
         args = dict(arguments or {})
         _CURRENT.client = None  # nothing is sent here: errors are redacted against the server's own key
         try:
-            _bounded(tool, args)
+            bounded(tool, args)
             if tool in ("call_operation", "wait_for"):
                 self._checked(str(args.get("name") or ""), args.get("arguments"))
                 if args.get("query"):
@@ -500,48 +309,14 @@ class Toolbox:
 
     # ------------------------------------------------------------ search and describe
 
-    def _terms(self) -> list[tuple[OperationModel, dict[str, float], str]]:
+    def _terms(self) -> Index:
         if self._index is None:
-            index = []
-            for op in self.api.model.operations.values():
-                weights: dict[str, float] = {}
-
-                def add(text: str, weight: float, into: dict[str, float] = weights) -> None:
-                    for word in _words(text):
-                        into[word] = max(into.get(word, 0.0), weight)
-
-                tags = op.raw_op.get("tags") or []
-                add(" ".join(str(t) for t in tags) if isinstance(tags, list) else "", 1.0)
-                add(_TEMPLATE.sub(" ", op.path), 1.5)
-                add(op.summary, 2.0)
-                add(op.name, 3.0)
-                index.append((op, weights, classify(op)))
-            self._index = index
+            self._index = build_index(self.api.model.operations.values())
         return self._index
 
     def search(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
-        words = _words(query)
-        if not words:
-            raise ToolError("search_operations needs a query of one or more words")
-        wanted: list[tuple[str, ...]] = [(w, *(_stem(s) for s in _SYNONYMS.get(w, ()))) for w in words]
-        scored = []
-        for op, weights, kind in self._terms():
-            score = 0.0
-            for alternatives in wanted:
-                best = 0.0
-                for rank, word in enumerate(alternatives):
-                    factor = 1.0 if rank == 0 else 0.6
-                    hit = weights.get(word)
-                    if hit is None and len(word) >= 4:
-                        hit = max((w * 0.5 for t, w in weights.items() if t.startswith(word)), default=None)
-                    if hit is not None:
-                        best = max(best, hit * factor)
-                score += best
-            if score > 0:
-                scored.append((-score, kind != "read", len(op.name), kind, op))
-        scored.sort(key=lambda item: item[:3])
-        return [{"name": op.name, "method": op.method.upper(), "path": op.path, "summary": op.summary, "kind": kind}
-                for *_, kind, op in scored[: max(1, min(limit, 50))]]
+        return rank(self._terms(), query, limit)
+
 
     def operation(self, name: str) -> OperationModel:
         op = self.api.model.find(name)
@@ -560,7 +335,7 @@ class Toolbox:
             if p.enum:
                 entry["enum"] = list(p.enum)[:30]
             if p.description:
-                entry["description"] = _short(p.description, 200)
+                entry["description"] = short(p.description, 200)
             params.append(entry)
         body = []
         if op.body_param is not None:
@@ -572,12 +347,12 @@ class Toolbox:
                 if prop.enum:
                     field_entry["enum"] = list(prop.enum)[:30]
                 if prop.description:
-                    field_entry["description"] = _short(prop.description, 160)
+                    field_entry["description"] = short(prop.description, 160)
                 body.append(field_entry)
         answer = op.response_schema
-        fields = _answer_fields(answer)
+        fields = answer_fields(answer)
         out: dict[str, Any] = {"name": op.name, "method": op.method.upper(), "path": op.path, "kind": classify(op),
-                               "summary": op.summary, "description": _short(op.description, 800),
+                               "summary": op.summary, "description": short(op.description, 800),
                                "parameters": params, "body_fields": body, "answer_fields": fields}
         refusal = self.policy.refusal(op)
         if refusal:
@@ -641,7 +416,7 @@ class Toolbox:
         _CURRENT.client = None
         try:
             _CURRENT.client = self.client_for(key)
-            _bounded("wait_for", args)
+            bounded("wait_for", args)
             return self._begin_wait(str(args.get("name") or ""), args.get("arguments"),
                                     str(args.get("until") or "success"), args.get("timeout"))
         except (CmldynError, TypeError, ValueError, OverflowError) as error:
@@ -722,7 +497,7 @@ class Toolbox:
         if approval is None:
             preview = self.preview(op, kwargs)
             return Reply(self._json({"confirmation_needed": preview}),
-                         confirm=Confirmation(_ask_text(preview), preview, self.approvals.mint(tool, args)))
+                         confirm=Confirmation(ask_text(preview), preview, self.approvals.mint(tool, args)))
         self.approvals.redeem(approval.state, tool, args)
         if not approval.approved:
             said = {"decline": "declined", "cancel": "dismissed"}.get(approval.action, "did not approve")
@@ -730,33 +505,7 @@ class Toolbox:
         return None
 
     def preview(self, op: OperationModel, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """What a write would send: method, path, the body masked, and for an update of something that can be
-        read, the fields it would change (read now from the current object)."""
-        from urllib.parse import unquote
-
-        prepared = self.sender.prepare(op.name, **kwargs)
-        secrets = self.sender.transport.secrets
-        body = prepared.json_body if prepared.has_json_body else None
-        shown: dict[str, Any] = {"operation": op.name, "kind": classify(op), "method": prepared.method.upper(),
-                                 "path": unquote(prepared.path)}
-        if prepared.query:
-            shown["query"] = {k: v for k, v in prepared.query}
-        if body is not None:
-            shown["body"] = json.loads(redact(json.dumps(mask(body), default=str), secrets))
-        if prepared.method.upper() in ("PATCH", "PUT") and isinstance(body, dict):
-            found = self.api.model.match("get", prepared.path.split("?")[0])
-            if found is not None:
-                getter, values = found
-                try:
-                    current = to_plain(self.sender.call(getter, **{p.name: values[p.wire] for p in getter.path_params}))
-                except CmldynError as error:
-                    shown["current"] = f"not read: {error.message}"
-                else:
-                    if isinstance(current, dict):
-                        masked_now, masked_new = mask(current), mask(body)
-                        shown["changes"] = {key: {"from": masked_now.get(key), "to": value}
-                                            for key, value in masked_new.items() if masked_now.get(key) != value}
-        return shown
+        return preview(self.sender, op, kwargs, classify(op))
 
     # ------------------------------------------------------------ results: text and structured content
 
@@ -842,95 +591,3 @@ class Toolbox:
         return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
                 "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
                 "operation's own filters (page_size, search_filter)]")
-
-
-def _ask_text(preview: dict[str, Any]) -> str:
-    """The question a person sees for one write."""
-    lines = [f"Allow {preview['operation']} ({preview['kind']}): {preview['method']} {preview['path']}?"]
-    if "changes" in preview:
-        changed = preview["changes"]
-        lines.append("Changes: " + (", ".join(f"{k}: {json.dumps(v['from'], default=str)} -> "
-                                              f"{json.dumps(v['to'], default=str)}" for k, v in changed.items())
-                                    if changed else "none (the values sent are the current ones)"))
-    elif "body" in preview:
-        lines.append("Body: " + _short(json.dumps(preview["body"], ensure_ascii=False, default=str), 1200))
-    return "\n".join(lines)
-
-
-def _bounded(tool: str, args: dict[str, Any]) -> None:
-    """Refuse a tool call past the bounds in the module's docstring, before any work is done on it."""
-    if len(tool) > MAX_NAME:
-        raise ToolError(f"tool name too long ({len(tool):,} characters; the limit is {MAX_NAME})")
-    try:
-        size = len(json.dumps(args, default=str, check_circular=False).encode("utf-8", "replace"))
-    except (RecursionError, ValueError):
-        raise ToolError(f"arguments nested too deeply (the limit is {MAX_DEPTH} levels)") from None
-    if size > MAX_ARGUMENTS:
-        raise ToolError(f"arguments too large: {size:,} bytes as JSON (the limit is {MAX_ARGUMENTS // 1024} KiB)")
-    if _depth(args) > MAX_DEPTH:
-        raise ToolError(f"arguments nested too deeply (the limit is {MAX_DEPTH} levels)")
-    query = args.get("query")
-    if tool == "search_operations" and isinstance(query, str) and len(query) > MAX_SEARCH:
-        raise ToolError(f"search query too long ({len(query):,} characters; the limit is {MAX_SEARCH}): a few words do")
-    name = args.get("name")
-    if isinstance(name, str) and len(name) > MAX_NAME:
-        raise ToolError(f"operation name too long ({len(name):,} characters; the limit is {MAX_NAME})")
-
-
-def _depth(value: Any) -> int:
-    """How deep a JSON value nests, walked without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > MAX_DEPTH:
-            break
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-def tool_name(name: str) -> str:
-    """An operation's name as a tool name: clients take at most 64 characters (a long name keeps a digest)."""
-    if len(name) <= 64:
-        return name
-    import hashlib
-
-    return name[:55] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
-
-
-def _answer_fields(schema: Schema | None) -> list[dict[str, str]]:
-    if schema is None:
-        return []
-    out = []
-    for key, prop in list(schema.properties.items())[:40]:
-        entry = {"name": key, "type": prop.label(1)}
-        items = prop.items if prop.type == "array" else None
-        if items is not None and items.properties:
-            entry["item_fields"] = ", ".join(list(items.properties)[:25])
-        out.append(entry)
-    if schema.type == "array" and schema.items is not None:
-        out.append({"name": "[]", "type": schema.items.label(1),
-                    "item_fields": ", ".join(list(schema.items.properties)[:25])})
-    return out
-
-
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-_STOP = frozenset({"a", "an", "the", "of", "to", "for", "in", "on", "and", "or", "by", "with", "my", "me", "i", "it",
-                   "api", "v2", "v1", "is", "all"})
-
-
-_TEMPLATE = re.compile(r"\{[^}]*\}")
-_CAMEL = re.compile(r"([a-z])([A-Z])")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in _NOT_WORD.split(_CAMEL.sub(r"\1 \2", str(text)).lower()) if w and w not in _STOP]
