@@ -57,6 +57,7 @@ def test_every_read_the_crawl_reaches_returns_structured_content_the_client_vali
     session = Session(workspace, tmp_path, "--tools", ",".join(sorted(reads)))
 
     async def steps(s: Session, client: Client) -> dict[str, Any]:
+        assert client.protocol_version == "2026-07-28"  # found with server/discover, no initialize
         tools = {t.name: t for t in (await client.list_tools()).tools}
         direct, enveloped = {}, {}
         for name, values in sorted(reads.items()):
@@ -146,6 +147,28 @@ def test_a_confirmed_write_sends_exactly_one_request_and_a_declined_one_none(wor
     assert got["declined"][1] and "declined" in got["declined"][0] and "not sent" in got["declined"][0]
     assert "create_project" in asked[0] and "POST /api/v2/projects" in asked[0] and "confirmed-1" in asked[0]
     session.assert_no_key()
+
+
+def test_on_the_earlier_protocol_the_person_is_asked_within_the_call(workspace: Simulator, tmp_path: Path) -> None:
+    from mcp_types import ElicitResult
+
+    asked: list[str] = []
+
+    async def person(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": True})
+
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes")
+    session.client_options = {"elicitation_callback": person, "mode": "legacy"}
+
+    async def steps(s: Session, client: Client) -> tuple[str, str, bool]:
+        workspace.forget()
+        text, failed = await s.call(client, "call_operation", {"name": "create_project", "arguments": {"name": "old-1"}})
+        return client.protocol_version, text, failed
+
+    version, text, failed = session.run(steps)
+    assert version != "2026-07-28" and not failed, text
+    assert len(asked) == 1 and "create_project" in asked[0] and len(_posts(workspace)) == 1
 
 
 def test_a_replayed_tampered_expired_or_rebound_approval_sends_nothing(workspace: Simulator, tmp_path: Path) -> None:
@@ -406,6 +429,7 @@ def test_over_http_a_caller_sends_its_own_key_and_the_servers_token_never_goes_d
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert not own.is_error, own.content
+    assert own.structured_content["shape"] == "query" and "demo" in own.structured_content["result"]
     assert "demo" in own.content[0].text  # the workspace took the caller's key
     assert servers.is_error and "401" in servers.content[0].text  # the server's own key is not the workspace's
     assert with_own and all(x.authorization == f"Bearer {CANARY}" for x in with_own)

@@ -11,9 +11,10 @@ May import: client and model (TYPE_CHECKING), errors, output, storage; cli's cal
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
@@ -121,16 +122,11 @@ def examples_of(api: Client) -> list[tuple[str, int, str]]:
                     continue
                 plain.append(w)
             try:
-                api.prepare(op.name, **parse_call_words(op, plain, _NoInput()))
+                api.prepare(op.name, **parse_call_words(op, plain, io.StringIO()))
             except Exception:  # noqa: BLE001 - an example that would not work is left out
                 continue
         checked.append((command, code, what))
     return checked
-
-
-class _NoInput:
-    def read(self, *_: Any) -> str:
-        return ""
 
 
 def render_skill(api: Client, *, source: str) -> str:

@@ -110,7 +110,8 @@ class _Gate:
 
     async def run(self, toolbox: Toolbox, name: str, arguments: dict[str, Any] | None,
                   approval: Approval | None = None, key: str | None = None) -> Reply:
-        return await self.run_call(toolbox.busy, toolbox.answer, name, arguments, approval, key)
+        reply: Reply = await self.run_call(toolbox.busy, toolbox.answer, name, arguments, approval, key)
+        return reply
 
     async def run_call(self, busy: Any, work: Any, *args: Any) -> Any:
         if self.busy >= self.size:
@@ -198,7 +199,7 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
                        output_schema=t["output_schema"], annotations=types.ToolAnnotations(**t["annotations"]))
             for t in toolbox.tools()])
 
-    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
         checker.start(ctx)
         if params.name == "wait_for" and _wants_tasks(ctx):
             return await wait_as_task(ctx, params)

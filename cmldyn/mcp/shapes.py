@@ -74,7 +74,7 @@ class Shapes:
         kind = schema.type
         if kind == "object" or (kind is None and schema.properties):
             out: dict[str, Any] = {"type": ["object", "null"]}
-            props = {}
+            props: dict[str, Any] = {}
             for key, sub in schema.properties.items():
                 if is_secret_name(key) or key.lower() in _ENVIRONMENT_NAMES:
                     props[key] = {}  # masked in results: "***" where the spec says otherwise
@@ -198,7 +198,7 @@ def fit(value: Any, limit: int) -> tuple[Any, bool]:
                     stack.append(v)
         if holder is None or len(text) < 64:
             break
-        holder[key] = text[: len(text) // 2] + "…"  # type: ignore[index]
+        holder[key] = text[: len(text) // 2] + "…"
         if size(value) <= limit:
             return value, True
     return None, True

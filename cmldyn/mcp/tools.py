@@ -219,7 +219,7 @@ class Toolbox:
                                         "idempotent_hint": op.method.lower() in ("get", "head", "put", "delete"),
                                         "open_world_hint": True}})
         for tool in out:
-            tool["output_schema"] = self.output_schema(tool["name"])
+            tool["output_schema"] = self.output_schema(str(tool["name"]))
         return out
 
     def policy_text(self) -> str:
@@ -532,7 +532,8 @@ class Toolbox:
                 if wrapped:
                     self._wrapped.add(tool_name(op.name))
             self._outputs = outputs
-        return self._outputs[tool]
+        schema: dict[str, Any] = self._outputs[tool]
+        return schema
 
     def _conforms(self, tool: str, value: Any) -> bool:
         """Whether ``value`` validates against the tool's output schema (always, where jsonschema is missing:
@@ -552,10 +553,10 @@ class Toolbox:
         from .shapes import fit
 
         if isinstance(plain, (bytes, bytearray)):
-            note = "a file is not returned through MCP; fetch it with: cmldyn call OPERATION ... -o raw > FILE"
-            body = {"binary_answer_bytes": len(plain), "note": note}
+            body = {"binary_answer_bytes": len(plain), "note": "a file is not returned through MCP; fetch it with: "
+                    "cmldyn call OPERATION ... -o raw > FILE"}
             return Reply(json.dumps(body), structured=self._structured(op, tool, body, "binary", None))
-        shape = "answer"
+        shape: str = "answer"
         if query:
             plain = jmespath_search(str(query), plain)
             shape = "query"
