@@ -526,7 +526,7 @@ class Toolbox:
                      "required": ["operations"]}
             outputs: dict[str, Any] = {"search_operations": found, "describe_operation": described,
                                        "call_operation": shapes.envelope(ops),
-                                       "wait_for": shapes.envelope([o for o in ops if o.method == "get"])}
+                                       "wait_for": shapes.envelope(self._waited())}
             for op in self.direct_operations():
                 outputs[tool_name(op.name)], wrapped = shapes.direct(op)
                 if wrapped:
@@ -534,6 +534,15 @@ class Toolbox:
             self._outputs = outputs
         schema: dict[str, Any] = self._outputs[tool]
         return schema
+
+    def _waited(self) -> list[OperationModel]:
+        """The get operations wait_for can end with: those that re-read what some operation starts."""
+        found: dict[str, OperationModel] = {}
+        for op in self.api.model.operations.values():
+            getter = self.api.waiter_for(op) if op.method != "get" or op.path_params else None
+            if getter is not None:
+                found[getter.name] = getter
+        return list(found.values())
 
     def _conforms(self, tool: str, value: Any) -> bool:
         """Whether ``value`` validates against the tool's output schema (always, where jsonschema is missing:
