@@ -1,5 +1,5 @@
-"""``cmldyn mcp``: tools/list on the CML spec (time and size, output schemas included), process start to the first answer with a warm spec
-cache, and search_operations on a 1,000-operation spec.
+"""``cmldyn mcp``: tools/list on the CML spec (time and size, output schemas included), process start
+to the first answer with a warm spec cache, and search_operations on a 1,000-operation spec.
 
     python benchmarks/mcp_server.py [--runs 7]
 

@@ -55,6 +55,8 @@ def test_the_skill_is_written_0600_and_never_over_a_file_it_did_not_write(tmp_pa
     assert _run(["--demo", "skill", "--out", str(target)], tmp_path)[0] == 0
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert _run(["--demo", "skill", "--out", str(tmp_path)], tmp_path)[0] == 0  # ours: made again
+    assert _run(["--demo", "skill", "--out", f"{tmp_path}/.claude/skills/cml/"], tmp_path)[0] == 0
+    assert (tmp_path / ".claude/skills/cml/SKILL.md").read_text().startswith("---\nname: cml-api-v2\n")
     mine = tmp_path / "notes.md"
     mine.write_text("my own notes\n")
     code, _, err = _run(["--demo", "skill", "--out", str(mine)], tmp_path)

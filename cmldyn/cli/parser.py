@@ -293,7 +293,8 @@ def build_parser() -> Parser:
     p = command("skill", "write an agent skill file (Markdown) for this spec: how to call the CLI, the operations by "
                          "tag with what they need, exit codes and error forms, and CML's quirks")
     p.add_argument("--out", default="SKILL.md", metavar="FILE",
-                   help="where to write it; a directory gets DIR/SKILL.md; - prints it (default ./SKILL.md)")
+                   help="where to write it; a directory (or a path ending in /) gets DIR/SKILL.md, made as needed; - prints "
+                        "it (default ./SKILL.md)")
     p.add_argument("--force", action="store_true",
                    help="replace a file that cmldyn skill did not write (default off: refused)")
 

@@ -225,8 +225,14 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.stdout.write(text)
         return Exit.OK
     path = args.out
-    if os.path.isdir(path):
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
         path = os.path.join(path, "SKILL.md")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        try:
+            os.makedirs(parent)  # .claude/skills/NAME/ is where agents look; made as needed
+        except OSError as error:
+            raise UsageError(f"cannot make {safe_text(parent)}: {error.strerror or error}") from None
     overwrite = args.force
     if os.path.isfile(path) and not overwrite:
         with open(path, encoding="utf-8", errors="replace") as existing:
