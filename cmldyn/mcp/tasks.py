@@ -8,7 +8,7 @@ result (an ``isError`` result where the workload failed). ``tasks/cancel`` stops
 next poll and stops the workload itself where the spec has a stop operation for it (``POST …:stop``)
 and the server's flags allow that operation without a person's approval; otherwise the task says the
 workload goes on, and why. Tasks are kept in memory for :data:`KEEP_SECONDS` after they end, at most
-:data:`MAX_TASKS`, and at most ``max_running`` follow workloads at once. May import: errors, mcp.tools.
+:data:`MAX_TASKS`, and at most ``max_running`` follow workloads at once. May import: errors, jsonvalue, model, mcp.tools.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from ..errors import CmldynError
+from ..jsonvalue import to_plain
 from .tools import Reply, Toolbox, Waiting
 
-__all__ = ["EXTENSION", "KEEP_SECONDS", "MAX_TASKS", "Task", "TaskBoard"]
+__all__ = ["EXTENSION", "KEEP_SECONDS", "MAX_TASKS", "Task", "TaskBoard", "stop_workload"]
 
 EXTENSION = "io.modelcontextprotocol/tasks"
 KEEP_SECONDS = 3600.0
@@ -131,10 +133,44 @@ class TaskBoard:
             reply = self.toolbox.follow(waiting, progress=lambda line: task.note(f"{waiting.noun}: {line}"),
                                         sleep=sleep)
         except _Cancelled:
-            task.finish("cancelled", self.toolbox.stop_workload(waiting))
+            task.finish("cancelled", stop_workload(self.toolbox, waiting))
             return
         except Exception as error:  # noqa: BLE001 - a task never ends without a status
             task.finish("failed", f"the wait broke: {type(error).__name__}")
             return
         ended = "ended with an error" if reply.failed else "done"
         task.finish("completed", f"{waiting.noun}: {ended}", render(reply))
+
+
+def stop_workload(toolbox: Toolbox, waiting: Waiting) -> str:
+    """After a cancelled wait: stop what it followed where the spec has a stop operation for it and the
+    flags allow that operation without a person's approval; the task's last message either way."""
+    from urllib.parse import quote
+
+    from ..model import item_path
+
+    client = waiting.client or toolbox.api  # the key the wait was started with
+    origin = getattr(waiting.first, "_origin", None)
+    if origin is None:
+        return f"cancelled: stopped waiting; {waiting.noun} was not stopped (cannot tell where it is)"
+    path, creates = item_path(*origin)
+    if creates:
+        ident = to_plain(waiting.first).get("id") if isinstance(to_plain(waiting.first), dict) else None
+        if not ident:
+            return f"cancelled: stopped waiting; {waiting.noun} was not stopped (its answer has no id)"
+        path = f"{path}/{quote(str(ident), safe='')}"
+    found = client.model.match("post", path + ":stop")
+    if found is None:
+        return f"cancelled: stopped waiting; {waiting.noun} goes on (the API has no operation that stops it)"
+    stop, values = found
+    refusal = toolbox.policy.refusal(stop)
+    if refusal:
+        return f"cancelled: stopped waiting; {waiting.noun} goes on: {refusal}"
+    if toolbox.policy.confirm_writes:
+        return (f"cancelled: stopped waiting; {waiting.noun} goes on: stopping it needs a person's approval; "
+                f"call {stop.name} to ask for it")
+    try:
+        client.call(stop, **{p.name: values[p.wire] for p in stop.path_params})
+    except CmldynError as error:
+        return f"cancelled: stopped waiting; {waiting.noun} could not be stopped: {error.message}"
+    return f"cancelled: {waiting.noun} stopped ({stop.name})"

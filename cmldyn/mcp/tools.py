@@ -452,39 +452,6 @@ class Toolbox:
                               sleep=sleep)
         return self._reply(waiting.getter, to_plain(final), None, "wait_for")
 
-    def stop_workload(self, waiting: Waiting) -> str:
-        """After a cancelled wait: stop what it followed where the spec has a stop operation for it and the
-        flags allow that operation without a person's approval; the task's last message either way."""
-        from urllib.parse import quote
-
-        from ..model import item_path
-
-        _CURRENT.client = waiting.client
-        origin = getattr(waiting.first, "_origin", None)
-        if origin is None:
-            return f"cancelled: stopped waiting; {waiting.noun} was not stopped (cannot tell where it is)"
-        path, creates = item_path(*origin)
-        if creates:
-            ident = to_plain(waiting.first).get("id") if isinstance(to_plain(waiting.first), dict) else None
-            if not ident:
-                return f"cancelled: stopped waiting; {waiting.noun} was not stopped (its answer has no id)"
-            path = f"{path}/{quote(str(ident), safe='')}"
-        found = self.api.model.match("post", path + ":stop")
-        if found is None:
-            return f"cancelled: stopped waiting; {waiting.noun} goes on (the API has no operation that stops it)"
-        stop, values = found
-        refusal = self.policy.refusal(stop)
-        if refusal:
-            return f"cancelled: stopped waiting; {waiting.noun} goes on: {refusal}"
-        if self.policy.confirm_writes:
-            return (f"cancelled: stopped waiting; {waiting.noun} goes on: stopping it needs a person's approval; "
-                    f"call {stop.name} to ask for it")
-        try:
-            self.sender.call(stop, **{p.name: values[p.wire] for p in stop.path_params})
-        except CmldynError as error:
-            return f"cancelled: stopped waiting; {waiting.noun} could not be stopped: {error.message}"
-        return f"cancelled: {waiting.noun} stopped ({stop.name})"
-
     # ------------------------------------------------------------ writes confirmed by a person
 
     def _confirmed(self, op: OperationModel, kwargs: dict[str, Any]) -> Reply | None:
