@@ -249,16 +249,36 @@ def test_destructive_allowed_by_name(workspace: Simulator, tmp_path: Path) -> No
 # ------------------------------------------------------------------ HTTP
 
 
+class HttpServer:
+    """``cmldyn --host SIM mcp --http 0`` with a key and a bearer token of its own, as a context manager:
+    ``url`` while it runs, ``stderr`` (all it wrote) after it stopped."""
+
+    def __init__(self, sim: Simulator, tmp: Path, key: str, token: str) -> None:
+        self.args = [CMLDYN, "--host", sim.url, "mcp", "--http", "0"]
+        self.env = {"CML_API_KEY": key, "CMLDYN_MCP_TOKEN": token, "HOME": str(tmp), "PATH": "/usr/bin:/bin"}
+        self.url = ""
+        self.port = 0
+        self.stderr = ""
+
+    def __enter__(self) -> HttpServer:
+        self.proc = subprocess.Popen(self.args, env=self.env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, cwd=ROOT)
+        assert self.proc.stderr is not None
+        found = re.search(r"127\.0\.0\.1:(\d+)/mcp", self.proc.stderr.readline())
+        assert found, "the server did not say where it listens"
+        self.port = int(found.group(1))
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.stderr = self.proc.communicate(timeout=30)[1]
+
+
 def test_http_wants_its_token_and_listens_on_loopback_only(workspace: Simulator, tmp_path: Path) -> None:
     token = "mcp-test-token-0123456789abcdef"
-    env = {"CML_API_KEY": CANARY, "CMLDYN_MCP_TOKEN": token, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([CMLDYN, "--host", workspace.url, "mcp", "--http", "0"], env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        port = int(re.search(r"127\.0\.0\.1:(\d+)/mcp", line).group(1))  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/mcp"
+    with HttpServer(workspace, tmp_path, CANARY, token) as server:
+        url, port = server.url, server.port
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=10)
         assert refused.value.code == 401
@@ -281,10 +301,7 @@ def test_http_wants_its_token_and_listens_on_loopback_only(workspace: Simulator,
                         return [t.name for t in (await session.list_tools()).tools]
 
         assert "call_operation" in anyio.run(listed)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
-    assert CANARY not in err
+    assert CANARY not in server.stderr
 
 
 def test_a_generated_token_is_printed_once(workspace: Simulator, tmp_path: Path) -> None:

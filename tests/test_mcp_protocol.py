@@ -315,10 +315,10 @@ def test_a_wait_becomes_a_task_that_follows_the_workload_to_its_end(frozen: Simu
         handle = await client.session.call_tool("wait_for", wait, allow_claimed=True)
         assert isinstance(handle, handle_type) and handle.status == "working"
         seen = [await send(client, "tasks/get", handle.task_id)]
-        for _ in range(40):  # the status follows the workload while the clock stands still
+        for _ in range(40):  # the status is the workload's while the clock stands still
             await anyio.sleep(0.1)
             seen.append(await send(client, "tasks/get", handle.task_id))
-            if "attempt 2" in (seen[-1].get("statusMessage") or ""):
+            if "ENGINE_" in (seen[-1].get("statusMessage") or ""):
                 break
         frozen.clock.step(3600)  # the run ends
         for _ in range(100):
@@ -392,24 +392,16 @@ def test_cancelling_a_task_stops_the_workload_where_the_flags_allow(frozen: Simu
 
 def test_over_http_a_caller_sends_its_own_key_and_the_servers_token_never_goes_downstream(workspace: Simulator,
                                                                                             tmp_path: Path) -> None:
-    import re
-    import subprocess
-
     from mcp.client.session import ClientSession
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
 
-    from .test_mcp import CMLDYN, ROOT
+    from .test_mcp import HttpServer
 
     bearer = "mcp-bearer-canary-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
     server_key = "server-own-key-not-the-workspaces-0123456789"
-    env = {"CML_API_KEY": server_key, "CMLDYN_MCP_TOKEN": bearer, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([CMLDYN, "--host", workspace.url, "mcp", "--http", "0"], env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True, cwd=ROOT)
-    try:
-        assert proc.stderr is not None
-        port = int(re.search(r"127\.0\.0\.1:(\d+)/mcp", proc.stderr.readline()).group(1))  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/mcp"
+    with HttpServer(workspace, tmp_path, server_key, bearer) as server:
+        url = server.url
 
         async def call(headers: dict[str, str]) -> Any:
             async with create_mcp_http_client(headers=headers) as http:
@@ -425,9 +417,7 @@ def test_over_http_a_caller_sends_its_own_key_and_the_servers_token_never_goes_d
         workspace.forget()
         servers = anyio.run(call, {"Authorization": f"Bearer {bearer}"})
         with_servers = list(workspace.seen)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
+    err = server.stderr
     assert not own.is_error, own.content
     assert own.structured_content["shape"] == "query" and "demo" in own.structured_content["result"]
     assert "demo" in own.content[0].text  # the workspace took the caller's key
