@@ -434,3 +434,27 @@ def test_a_callers_key_that_cannot_be_sent_is_one_tool_error(api: cmldyn.Client)
     reply = box.answer("call_operation", {"name": "list_projects"}, key="half\nkey")
     assert reply.failed and "X-Cmldyn-Api-Key header" in reply.text and "half" not in reply.text
     assert box.answer("call_operation", {"name": "list_projects", "query": "projects[0].name"}).text == '"demo"'
+
+
+def test_past_the_size_bound_answers_are_left_untyped_and_the_schema_says_so(api: cmldyn.Client,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmldyn.mcp import shapes
+
+    monkeypatch.setattr(shapes, "MAX_SCHEMA", 1000)  # as a spec of Stripe's size does at 128 KB
+    box = Toolbox(api, direct=("list_projects",))
+    envelope = box.output_schema("call_operation")
+    assert "allOf" not in envelope and "untyped here" in envelope["properties"]["result"]["description"]
+    assert box.output_schema("list_projects") == {"type": "object"}
+    reply = box.answer("call_operation", {"name": "list_projects"})
+    assert reply.structured is not None and reply.structured["shape"] == "answer"
+    jsonschema.validate(reply.structured, envelope)
+    assert all(len(json.dumps(t["output_schema"])) <= 1000 for t in box.tools())
+
+
+def test_only_an_accepted_true_approves() -> None:
+    from cmldyn.mcp.approvals import Approval
+
+    assert Approval("s", "accept", {"approve": True}).approved
+    for action, content in (("accept", {"approve": "false"}), ("accept", {"approve": "true"}), ("accept", None),
+                            ("decline", {"approve": True}), ("cancel", {"approve": True}), ("", {"approve": True})):
+        assert not Approval("s", action, content).approved, (action, content)

@@ -45,7 +45,7 @@ class Approval:
 
     @property
     def approved(self) -> bool:
-        return self.action == "accept" and bool((self.content or {}).get("approve"))
+        return self.action == "accept" and (self.content or {}).get("approve") is True  # "false" is not a yes
 
 
 class Approvals:

@@ -16,7 +16,8 @@ and drop what real servers get wrong or leave out:
 ``shape`` and ``result``. With ``shape`` ``answer`` the result is that operation's answer, typed by an
 ``if``/``then`` on the operation's name; ``query`` (a JMESPath was applied), ``drift`` (the server's
 answer does not fit the spec's schema even read leniently) and ``binary`` leave it untyped; ``note``
-says what was cut. May import: jsonvalue, schema (TYPE_CHECKING).
+says what was cut. One tool's output schema is at most :data:`MAX_SCHEMA` as JSON: past that (specs of
+Stripe's size) the answers are left untyped and the schema says so. May import: jsonvalue, schema (TYPE_CHECKING).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
     from ..model import OperationModel
     from ..schema import Schema
 
-__all__ = ["ENVELOPE_SHAPES", "Shapes", "fit"]
+__all__ = ["ENVELOPE_SHAPES", "MAX_SCHEMA", "Shapes", "fit"]
 
 MAX_INLINE = 6  # levels of unnamed nesting typed before a field takes anything
+#: The most one tool's output schema may take as JSON; past it the answers are left untyped (and said so).
+MAX_SCHEMA = 128 * 1024
 ENVELOPE_SHAPES = ("answer", "query", "drift", "binary")
 _ENVIRONMENT_NAMES = ("environment", "env", "environment_variables", "envs")
 
@@ -105,8 +108,12 @@ class Shapes:
         if isinstance(target, dict) and "object" in (target.get("type") or ()):
             root = dict(target)
             root["type"] = "object"
-            return self._rooted(root), False
-        return self._rooted({"type": "object", "properties": {"result": body}}), True
+            made, wrapped = self._rooted(root), False
+        else:
+            made, wrapped = self._rooted({"type": "object", "properties": {"result": body}}), True
+        if len(json.dumps(made)) > MAX_SCHEMA:  # too big to list: an object, untyped inside
+            return ({"type": "object", "properties": {"result": {}}} if wrapped else {"type": "object"}), wrapped
+        return made, wrapped
 
     def envelope(self, ops: list[OperationModel]) -> dict[str, Any]:
         """``call_operation``'s (and ``wait_for``'s) output schema: the envelope, ``result`` typed by the
@@ -136,8 +143,14 @@ class Shapes:
             "required": ["operation", "shape", "result"],
         }
         if branches:
-            root["allOf"] = branches
-        return self._rooted(root)
+            typed = self._rooted({**root, "allOf": branches})
+            size = len(json.dumps(typed))
+            if size <= MAX_SCHEMA:
+                return typed
+            root["properties"]["result"]["description"] = (  # a big spec: tools/list stays small enough to read
+                f"the answer, untyped here: the answer schemas of this spec come to {size // 1024} KB as JSON "
+                "Schema (describe_operation gives each answer's fields)")
+        return root
 
     def _rooted(self, root: dict[str, Any]) -> dict[str, Any]:
         """``root`` with the ``$defs`` it reaches (and only those)."""
