@@ -63,6 +63,13 @@ def _requires(op: OperationModel) -> str:
     return "; ".join(parts) if parts else "nothing"
 
 
+def _resource(path: str) -> str:
+    """What a path acts on: its last literal word (``runs`` for ``/api/v2/projects/{p}/jobs/{j}/runs/{r}:stop``)."""
+    words = [w.split(":")[0] for w in path.strip("/").split("/") if w and not w.startswith("{")]
+    words = [w for w in words if w.lower() != "api" and not re.fullmatch(r"v\d+(\w*)?", w.lower())]
+    return words[-1] if words else "other"
+
+
 def _one_line(text: str, limit: int = 110) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -136,6 +143,7 @@ def render_skill(api: Client, *, source: str) -> str:
     ops = list(api.model.operations.values())
     cml = _is_cml(api)
     name = _slug("cml-api-v2" if cml else title)
+    tags = {str(t) for op in ops for t in (op.raw_op.get("tags") or []) if isinstance(op.raw_op.get("tags"), list)}
     lines = ["---", f"name: {name}",
              f"description: Call the {_one_line(title, 80)} API ({len(ops)} operations) from the command line with "
              f"cmldyn: find an operation, read what it needs, call it, filter the JSON answer. Use it to read or "
@@ -185,16 +193,17 @@ def render_skill(api: Client, *, source: str) -> str:
                   "`--page-size`. `search_filter` takes JSON (`'{\"name\": \"demo\"}'`) and is case-sensitive.",
                   "- Job arguments reach the script only through the `JOB_ARGUMENTS` environment variable.",
                   "- Schedules without a timezone are read as America/Los_Angeles.", ""]
-    lines += ["## Examples", "", "Each ends with the exit code shown; the first word after `#` is that code.", ""]
+    lines += ["## Examples", "", "Each example's comment starts with the exit code the command ends with.", ""]
     for command, code, what in examples_of(api):
         lines += [f"```sh\n# {code}: {what}\n{command}\n```", ""]
-    lines += ["## Operations by tag", "",
+    lines += ["## Operations by tag" if len(tags) > 1 else "## Operations by resource", "",
               "Each: the name, its method and path, what it does, and what a call must give (path values "
               "in order, required flags, required body fields).", ""]
     by_tag: dict[str, list[OperationModel]] = {}
-    for op in ops:
-        tags = op.raw_op.get("tags") or ["other"]
-        by_tag.setdefault(str(tags[0]) if isinstance(tags, list) and tags else "other", []).append(op)
+    for op in ops:  # by tag; where the spec has one tag or none (CML's is CMLService), by the resource
+        found = op.raw_op.get("tags") if len(tags) > 1 else None
+        group = str(found[0]) if isinstance(found, list) and found else _resource(op.path)
+        by_tag.setdefault(group, []).append(op)
     listed = 0
     for tag in sorted(by_tag):
         lines += [f"### {tag}", ""]
