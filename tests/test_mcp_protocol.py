@@ -458,3 +458,14 @@ def test_only_an_accepted_true_approves() -> None:
     for action, content in (("accept", {"approve": "false"}), ("accept", {"approve": "true"}), ("accept", None),
                             ("decline", {"approve": True}), ("cancel", {"approve": True}), ("", {"approve": True})):
         assert not Approval("s", action, content).approved, (action, content)
+
+
+def test_confirming_writes_on_a_read_only_server_is_pointed_out(workspace: Simulator, tmp_path: Path) -> None:
+    session = Session(workspace, tmp_path, "--confirm-writes")
+
+    async def steps(s: Session, client: Client) -> tuple[str, bool]:
+        return await s.call(client, "call_operation", {"name": "create_project", "arguments": {"name": "ro"}})
+
+    text, failed = session.run(steps)
+    assert failed and "--allow-write" in text  # refused by the flags; never asked
+    assert "nothing to confirm: the server is read-only" in session.stderr.read_text()

@@ -72,6 +72,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         tags = sorted({str(t) for op in api.model.operations.values() for t in (op.raw_op.get("tags") or [])})
         raise UsageError(f"--tag {args.tag}: no operation has this tag{did_you_mean(args.tag, tags)}",
                          hint=f"the spec's tags: {', '.join(tags[:20])}" if tags else "the spec tags no operation")
+    if args.confirm_writes and not (args.allow_write or args.allow_destructive or args.allow):
+        ctx.stderr.write("cmldyn mcp: --confirm-writes has nothing to confirm: the server is read-only "
+                         "(add --allow-write, --allow-destructive or --allow OP)\n")
     toolbox.warm()
     server = build_server(toolbox, revalidate=args.revalidate, log=ctx.stderr)
     if args.http is None:
