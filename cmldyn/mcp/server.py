@@ -229,6 +229,7 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
     instructions = (f"Operations of {api.spec.title} at {api.host}: search_operations, then describe_operation, then "
                     "call_operation (or wait_for). " + toolbox.policy_text())
     server = Server("cmldyn", version=__version__, instructions=instructions, on_list_tools=list_tools,
+                    get_tool_input_schema=toolbox.input_schema_of,
                     on_call_tool=call_tool, on_list_resources=list_resources, on_read_resource=read_resource,
                     on_subscriptions_listen=ListenHandler(bus))
     _add_tasks(server, board)

@@ -100,6 +100,7 @@ class Toolbox:
     tag: str | None = None
     _index: list[tuple[OperationModel, dict[str, float], str]] | None = field(default=None, init=False, repr=False)
     _outputs: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _inputs: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _wrapped: set[str] = field(default_factory=set, init=False, repr=False)
     _checkers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     approvals: Approvals = field(default_factory=Approvals, init=False, repr=False)
@@ -146,6 +147,7 @@ class Toolbox:
         """After the spec changed: search works from the new operations (the index is built again now)."""
         self._index = None
         self._outputs = None
+        self._inputs = None
         self._wrapped = set()
         self._checkers = {}
         self._terms()
@@ -221,6 +223,13 @@ class Toolbox:
         for tool in out:
             tool["output_schema"] = self.output_schema(str(tool["name"]))
         return out
+
+    def input_schema_of(self, tool: str) -> dict[str, Any] | None:
+        """A tool's input schema by name (the HTTP transport checks ``Mcp-Param-*`` headers against it; asked on
+        every call, so kept rather than listing every tool again), or None for no such tool."""
+        if self._inputs is None:
+            self._inputs = {str(t["name"]): t["input_schema"] for t in self.tools()}
+        return self._inputs.get(tool)
 
     def policy_text(self) -> str:
         """What the policy allows, in one or two sentences (in call_operation's description and the instructions)."""
