@@ -469,3 +469,28 @@ def test_confirming_writes_on_a_read_only_server_is_pointed_out(workspace: Simul
     text, failed = session.run(steps)
     assert failed and "--allow-write" in text  # refused by the flags; never asked
     assert "nothing to confirm: the server is read-only" in session.stderr.read_text()
+
+
+def test_a_task_is_seen_and_cancelled_only_by_whoever_started_it(frozen: Simulator) -> None:
+    import time
+
+    from cmldyn.mcp.tasks import TaskBoard
+    from cmldyn.mcp.tools import Waiting
+
+    api = cmldyn.Client(frozen.url, CANARY)
+    project = next(p for p in api.list_projects().projects if p.name == "demo")
+    job = api.list_jobs(project.id).jobs[0]
+    box = Toolbox(api, Policy(allow_write=True))
+    started = box.begin_wait({"name": "create_job_run", "arguments": {"project_id": project.id, "job_id": job.id}})
+    assert isinstance(started, Waiting)
+    board = TaskBoard(box)
+    task = board.start(started, lambda reply: {"text": reply.text}, owner="digest-of-a")
+    assert task is not None
+    assert board.get(task.id) is None and board.get(task.id, "digest-of-b") is None
+    assert board.cancel(task.id, "digest-of-b") is None and board.get(task.id, "digest-of-a").status == "working"
+    assert board.cancel(task.id, "digest-of-a") is task
+    for _ in range(50):
+        if task.status != "working":
+            break
+        time.sleep(0.1)
+    assert task.status == "cancelled" and "goes on" in task.message and "--allow-destructive" in task.message

@@ -143,23 +143,23 @@ def _add_tasks(server: Server[Any], board: TaskBoard) -> None:
     from mcp.shared.exceptions import MCPError
     from mcp_types import INVALID_PARAMS
 
-    def known(params: TaskParams) -> Any:
-        task = board.get(params.task_id)
+    def known(ctx: Any, params: TaskParams) -> Any:
+        task = board.get(params.task_id, _owner(ctx))
         if task is None:
             raise MCPError(code=INVALID_PARAMS, message=f"no task {params.task_id[:80]!r} (tasks are kept an hour "
                                                         "after they end)")
         return task
 
     async def get(ctx: Any, params: TaskParams) -> dict[str, Any]:
-        return dict(known(params).view())
+        return dict(known(ctx, params).view())
 
     async def update(ctx: Any, params: TaskParams) -> dict[str, Any]:
-        known(params)  # wait_for's tasks never ask for input: responses are acknowledged and ignored
+        known(ctx, params)  # wait_for's tasks never ask for input: responses are acknowledged and ignored
         return {}
 
     async def cancel(ctx: Any, params: TaskParams) -> dict[str, Any]:
-        known(params)
-        board.cancel(params.task_id)
+        known(ctx, params)
+        board.cancel(params.task_id, _owner(ctx))
         return {}
 
     server.add_request_handler("tasks/get", TaskParams, get)
@@ -186,7 +186,7 @@ def build_server(toolbox: Toolbox, *, revalidate: float = 300.0, log: TextIO = s
         if isinstance(started, Reply):
             return await _ask_a_person(ctx, toolbox, gate, params, started) if started.confirm else _result(started)
         task = board.start(started, lambda reply: _result(reply).model_dump(by_alias=True, mode="json",
-                                                                            exclude_none=True))
+                                                                            exclude_none=True), _owner(ctx))
         if task is None:
             return _result(Reply(f"busy: {board.max_running} waits are followed as tasks already (the most at once); "
                                  "cancel one, or wait_for again when one has ended", failed=True))
@@ -269,6 +269,17 @@ def _caller_key(ctx: Any) -> str | None:
         return None
     value = headers.get(KEY_HEADER.lower())
     return str(value).strip() or None if value else None
+
+
+def _owner(ctx: Any) -> str:
+    """Whose a task is: a digest of the caller's own key (so another caller of a shared HTTP server cannot read or
+    cancel it), or empty for calls made with the server's key."""
+    key = _caller_key(ctx)
+    if not key:
+        return ""
+    import hashlib
+
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _can_elicit(ctx: Any) -> bool:

@@ -52,6 +52,7 @@ class Task:
     message: str = ""
     result: dict[str, Any] | None = None
     ended: float | None = None
+    owner: str = ""  # who may see it: a digest of the caller's own key, or empty
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -94,8 +95,9 @@ class TaskBoard:
         with self._lock:
             return sum(1 for t in self._tasks.values() if t.status not in TERMINAL)
 
-    def start(self, waiting: Waiting, render: Callable[[Reply], dict[str, Any]]) -> Task | None:
-        """A task following ``waiting`` on a thread of its own; None when ``max_running`` already run."""
+    def start(self, waiting: Waiting, render: Callable[[Reply], dict[str, Any]], owner: str = "") -> Task | None:
+        """A task following ``waiting`` on a thread of its own; None when ``max_running`` already run. Only the
+        same ``owner`` (a digest of the caller's own key, over HTTP; empty for the server's) sees it again."""
         now = time.time()
         with self._lock:
             self._tasks = {k: t for k, t in self._tasks.items() if t.ended is None or now - t.ended < KEEP_SECONDS}
@@ -106,18 +108,19 @@ class TaskBoard:
                 if not ended:
                     return None
                 del self._tasks[min(ended, key=lambda t: t.ended or 0).id]
-            task = Task(secrets.token_urlsafe(16), now, now, message=f"{waiting.noun}: started")
+            task = Task(secrets.token_urlsafe(16), now, now, message=f"{waiting.noun}: started", owner=owner)
             self._tasks[task.id] = task
         threading.Thread(target=self._follow, args=(task, waiting, render), name=f"cmldyn-task-{task.id[:6]}",
                          daemon=True).start()
         return task
 
-    def get(self, task_id: str) -> Task | None:
+    def get(self, task_id: str, owner: str = "") -> Task | None:
         with self._lock:
-            return self._tasks.get(str(task_id))
+            task = self._tasks.get(str(task_id))
+        return task if task is not None and task.owner == owner else None
 
-    def cancel(self, task_id: str) -> Task | None:
-        task = self.get(task_id)
+    def cancel(self, task_id: str, owner: str = "") -> Task | None:
+        task = self.get(task_id, owner)
         if task is not None:
             task.cancel.set()
         return task
