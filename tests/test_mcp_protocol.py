@@ -494,3 +494,26 @@ def test_a_task_is_seen_and_cancelled_only_by_whoever_started_it(frozen: Simulat
             break
         time.sleep(0.1)
     assert task.status == "cancelled" and "goes on" in task.message and "--allow-destructive" in task.message
+
+
+def test_a_chain_of_schemas_too_deep_to_follow_leaves_the_answer_untyped() -> None:
+    depth = 3000
+    definitions = {f"Node{i}": {"type": "object", "properties": {"next": {"$ref": f"#/definitions/Node{i + 1}"}}}
+                   for i in range(depth)}
+    definitions[f"Node{depth}"] = {"type": "object", "properties": {"end": {"type": "string"}}}
+    spec = {"swagger": "2.0", "info": {"title": "deep", "version": "1"}, "definitions": definitions, "paths": {
+        "/node": {"get": {"operationId": "getNode", "responses": {"200": {"description": "ok",
+                                                                           "schema": {"$ref": "#/definitions/Node0"}}}}},
+        "/flat": {"get": {"operationId": "getFlat", "responses": {"200": {"description": "ok",
+                                                                           "schema": {"type": "object", "properties": {
+                                                                               "id": {"type": "integer"}}}}}}}}}
+    api = cmldyn.Client("http://127.0.0.1:9", spec=spec)
+    box = Toolbox(api, direct=("get_node", "get_flat"))
+    schemas = {t["name"]: t["output_schema"] for t in box.tools()}
+    assert schemas["get_node"]["type"] == "object" and len(json.dumps(schemas["get_node"])) < 1000
+    assert schemas["get_flat"]["properties"]["id"]["type"] == ["integer", "string", "null"]
+    jsonschema.Draft202012Validator.check_schema(schemas["call_operation"])
+    from cmldyn.mcp.shapes import Shapes
+
+    shapes = Shapes()
+    assert shapes.of(api.model.get("get_node").response_schema) == {} and shapes.defs == {}  # too deep: untyped

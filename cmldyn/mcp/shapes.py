@@ -48,8 +48,17 @@ class Shapes:
         self._names: dict[str, str] = {}  # schema pointer -> its key in defs
 
     def of(self, schema: Schema | None) -> dict[str, Any]:
-        """The lenient schema of ``schema`` (``{}`` takes anything); named parts land in :attr:`defs`."""
-        return {} if schema is None else self._lenient(schema, 0)
+        """The lenient schema of ``schema`` (``{}`` takes anything); named parts land in :attr:`defs`. A chain
+        of named schemas too long to follow (thousands deep) leaves the answer untyped."""
+        if schema is None:
+            return {}
+        before = dict(self.defs)
+        try:
+            return self._lenient(schema, 0)
+        except RecursionError:
+            self.defs = before  # half-made definitions are not kept
+            self._names = {k: v for k, v in self._names.items() if v in before}
+            return {}
 
     def _ref(self, schema: Schema) -> dict[str, Any]:
         key = self._names.get(schema.pointer)
