@@ -7,8 +7,14 @@ reach the server run on threads of their own, at most ``max_concurrent`` at a ti
 refused at once with a tool error (a stalled workspace costs those threads, nothing else). The spec
 is revalidated in the background at most every ``revalidate`` seconds, with one conditional request,
 when a request arrives; if the tools change, the client is told (``notifications/tools/list_changed``).
-Over HTTP the server listens on 127.0.0.1 only and wants its own bearer token on every request.
-May import: client (TYPE_CHECKING), errors, mcp.tools.
+Over HTTP the server listens on 127.0.0.1 only and wants its own bearer token on every request; a
+caller's own API key rides in ``X-Cmldyn-Api-Key`` and the bearer token goes nowhere else.
+
+On the 2026-07-28 protocol: a write waiting for a person becomes an ``input_required`` result (an
+elicitation form and the signed approval state; approvals.py), asked within the call on earlier
+protocols; ``wait_for`` becomes a task for clients that declare the Tasks extension, served by
+``tasks/get``, ``tasks/update`` and ``tasks/cancel`` (tasks.py). May import: client (TYPE_CHECKING),
+errors, mcp.tasks, mcp.tools.
 """
 
 from __future__ import annotations
