@@ -175,7 +175,7 @@ def test_a_replayed_tampered_expired_or_rebound_approval_sends_nothing(workspace
     from mcp_types import ElicitResult, InputRequiredResult
 
     yes = {"confirm": ElicitResult(action="accept", content={"approve": True})}
-    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes", "--confirm-ttl", "2")
+    session = Session(workspace, tmp_path, "--allow-write", "--confirm-writes", "--confirm-ttl", "1")
     session.client_options = {"elicitation_callback": lambda *a: None}
 
     async def steps(s: Session, client: Client) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def test_a_replayed_tampered_expired_or_rebound_approval_sends_nothing(workspace
         out["after_good"] = len(_posts(workspace))
         out["replayed"] = await call(first, asked.request_state, yes)
         late = await call({"name": "create_project", "arguments": {"name": "late-1"}})
-        await anyio.sleep(2.2)
+        await anyio.sleep(1.3)
         out["expired"] = await call({"name": "create_project", "arguments": {"name": "late-1"}}, late.request_state, yes)
         out["posts"] = len(_posts(workspace))
         return out
@@ -327,7 +327,7 @@ def test_a_wait_becomes_a_task_that_follows_the_workload_to_its_end(frozen: Simu
                 break
             await anyio.sleep(0.1)
         async def later() -> None:
-            await anyio.sleep(1.0)
+            await anyio.sleep(0.3)
             frozen.clock.step(3600)
 
         async with anyio.create_task_group() as group:
@@ -517,3 +517,13 @@ def test_a_chain_of_schemas_too_deep_to_follow_leaves_the_answer_untyped() -> No
 
     shapes = Shapes()
     assert shapes.of(api.model.get("get_node").response_schema) == {} and shapes.defs == {}  # too deep: untyped
+
+
+def test_a_wait_polls_soon_at_first_then_as_the_waiter_asks() -> None:
+    from cmldyn.mcp.tools import _ramped
+
+    slept: list[float] = []
+    wait = _ramped(slept.append)
+    for asked in (2.0, 2.0, 2.0, 0.2):
+        wait(asked)
+    assert slept == [0.5, 1.0, 2.0, 0.2]

@@ -458,7 +458,7 @@ class Toolbox:
     def _follow(self, waiting: Waiting, progress: Any, sleep: Any) -> Reply:
         left = max(1.0, waiting.deadline - time.monotonic())
         final = self.sender.wait(waiting.first, until=waiting.until, timeout=left, progress=progress or (lambda _: None),
-                              sleep=sleep)
+                                 sleep=_ramped(sleep))
         return self._reply(waiting.getter, to_plain(final), None, "wait_for")
 
     # ------------------------------------------------------------ writes confirmed by a person
@@ -577,3 +577,14 @@ class Toolbox:
         return (f"{kept}\n… [cut: the answer is {size / 1024:.0f} KiB, over the {limit / 1024:.0f} KiB limit. Narrow it "
                 "with query (a JMESPath such as 'projects[].{id: id, name: name}'), with max_items, or with the "
                 "operation's own filters (page_size, search_filter)]")
+
+
+def _ramped(sleep: Any) -> Any:
+    """``sleep`` with the first waits shorter (0.5 s, then 1 s, then what the waiter asks): a workload that ends
+    in a second is answered in about one, and a long one is polled no more often than before."""
+    steps = iter((0.5, 1.0))
+
+    def wait(seconds: float) -> None:
+        sleep(min(seconds, next(steps, seconds)))
+
+    return wait
