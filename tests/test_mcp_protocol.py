@@ -527,3 +527,13 @@ def test_a_wait_polls_soon_at_first_then_as_the_waiter_asks() -> None:
     for asked in (2.0, 2.0, 2.0, 0.2):
         wait(asked)
     assert slept == [0.5, 1.0, 2.0, 0.2]
+
+
+def test_the_question_for_a_write_never_shows_the_key(api: cmldyn.Client) -> None:
+    pid = next(p.id for p in api.list_projects().projects if p.name == "demo")
+    box = Toolbox(api, Policy(allow_write=True, confirm_writes=True))
+    reply = box.answer("call_operation", {"name": "update_project", "arguments": {
+        "project_id": pid, "description": f"pasted by mistake: {CANARY}"}})
+    assert reply.confirm is not None and "description" in reply.confirm.preview["changes"]
+    shown = reply.confirm.message + json.dumps(reply.confirm.preview) + reply.text
+    assert CANARY not in shown and "***" in reply.confirm.message

@@ -137,8 +137,9 @@ def preview(client: Client, op: OperationModel, kwargs: dict[str, Any], kind: st
                              "path": unquote(prepared.path)}
     if prepared.query:
         shown["query"] = {k: v for k, v in prepared.query}
-    if body is not None:
-        shown["body"] = json.loads(redact(json.dumps(mask(body), default=str), secrets))
+    masked = mask(body) if body is not None else None
+    if masked is not None:
+        shown["body"] = masked
     if prepared.method.upper() in ("PATCH", "PUT") and isinstance(body, dict):
         found = client.model.match("get", prepared.path.split("?")[0])
         if found is not None:
@@ -148,8 +149,9 @@ def preview(client: Client, op: OperationModel, kwargs: dict[str, Any], kind: st
             except CmldynError as error:
                 shown["current"] = f"not read: {error.message}"
             else:
-                if isinstance(current, dict):
-                    masked_now, masked_new = mask(current), mask(body)
+                if isinstance(current, dict) and isinstance(masked, dict):
+                    masked_now = mask(current)
                     shown["changes"] = {key: {"from": masked_now.get(key), "to": value}
-                                        for key, value in masked_new.items() if masked_now.get(key) != value}
-    return shown
+                                        for key, value in masked.items() if masked_now.get(key) != value}
+    # redacted whole: the question, the tool error that shows it, and the text all come from this
+    return dict(json.loads(redact(json.dumps(shown, default=str), secrets)))
