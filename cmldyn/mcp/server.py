@@ -39,7 +39,7 @@ from .._version import __version__
 from ..errors import CmldynError
 from .tasks import EXTENSION as TASKS
 from .tasks import TaskBoard
-from .tools import KEY_HEADER, LOCAL_TOOLS, Approval, Reply, Toolbox
+from .tools import KEY_HEADER, LOCAL_TOOLS, Approval, Reply, Toolbox, key_digest
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -281,11 +281,7 @@ def _owner(ctx: Any) -> str:
     """Whose a task is: a digest of the caller's own key (so another caller of a shared HTTP server cannot read or
     cancel it), or empty for calls made with the server's key."""
     key = _caller_key(ctx)
-    if not key:
-        return ""
-    import hashlib
-
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key_digest(key) if key else ""
 
 
 def _can_elicit(ctx: Any) -> bool:

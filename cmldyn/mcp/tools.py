@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from ..model import OperationModel
 
 __all__ = ["Approval", "Approvals", "Confirmation", "FIXED_TOOLS", "KEY_HEADER", "LOCAL_TOOLS", "MAX_ARGUMENTS",
-           "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Reply", "Toolbox", "Waiting", "classify", "tool_name"]
+           "MAX_DEPTH", "MAX_NAME", "MAX_SEARCH", "Policy", "Reply", "Toolbox", "Waiting", "classify", "key_digest",
+           "tool_name"]
 
 #: The tools that answer from the spec alone: they never wait behind calls to the server.
 LOCAL_TOOLS = frozenset({"search_operations", "describe_operation"})
@@ -121,11 +122,10 @@ class Toolbox:
         if not key:
             return self.api
         import dataclasses
-        import hashlib
 
         from ..client import Client
 
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = key_digest(key)
         with self._clients_lock:
             found = self._clients.pop(digest, None)
             if found is None:
@@ -216,7 +216,7 @@ class Toolbox:
             kind = classify(op)
             out.append({"name": tool_name(op.name), "description": short(f"{op.method.upper()} {op.path}. {op.summary} "
                                                                 f"({kind})", 400),
-                        "input_schema": self.input_schema(op),
+                        "input_schema": input_schema(op),
                         "annotations": {"read_only_hint": kind == "read", "destructive_hint": kind == "destructive",
                                         "idempotent_hint": op.method.lower() in ("get", "head", "put", "delete"),
                                         "open_world_hint": True}})
@@ -242,9 +242,6 @@ class Toolbox:
             return "Writes are allowed; destructive operations are refused." + allowed + asked
         return "Read-only: only GET and HEAD operations can be called." + allowed + (asked if p.allow else "")
 
-    def input_schema(self, op: OperationModel) -> dict[str, Any]:
-        return input_schema(op)
-
     # ------------------------------------------------------------ dispatch
 
     def run(self, tool: str, arguments: dict[str, Any] | None) -> tuple[str, bool]:
@@ -258,11 +255,8 @@ class Toolbox:
         output schema (none for a failure), or a write waiting for a person (with ``--confirm-writes``; the
         call comes again with their ``approval``). Never raises."""
         args = dict(arguments or {})
-        _CURRENT.call = (tool, dict(args), approval)  # per thread: calls run at once on threads of their own
-        _CURRENT.client = None
         try:
-            _CURRENT.client = self.client_for(key)
-            bounded(tool, args)
+            self._enter(tool, args, approval, key)
             if tool == "search_operations":
                 found = self.search(str(args.get("query") or ""), int(args.get("limit") or 10))
                 return Reply(self._json(found), structured={"operations": found})
@@ -281,6 +275,14 @@ class Toolbox:
             raise ToolError(f"no tool {tool!r}{did_you_mean(tool, [t['name'] for t in self.tools()])}")
         except (CmldynError, TypeError, ValueError, OverflowError) as error:
             return Reply(*self._failure(error))
+
+    def _enter(self, tool: str, args: dict[str, Any], approval: Approval | None, key: str | None) -> None:
+        """Begin one tool call on this thread (calls run at once on threads of their own): what it is, for an
+        approval to be minted or redeemed against; whose key it sends with; then its bounds. Raises ToolError."""
+        _CURRENT.call = (tool, dict(args), approval)
+        _CURRENT.client = None  # until the caller's key is known to be usable: errors redacted with the server's
+        _CURRENT.client = self.client_for(key)
+        bounded(tool, args)
 
     def _failure(self, error: Exception) -> tuple[str, bool]:
         """A tool error in the words the CLI and the REPL use, redacted; bad argument types named as such."""
@@ -421,11 +423,8 @@ class Toolbox:
         """``wait_for`` up to its first call (checks, a person's approval, the start): what a task follows, or
         the reply that ends the call here (an error, or a write waiting for confirmation). Never raises."""
         args = dict(arguments or {})
-        _CURRENT.call = ("wait_for", dict(args), approval)
-        _CURRENT.client = None
         try:
-            _CURRENT.client = self.client_for(key)
-            bounded("wait_for", args)
+            self._enter("wait_for", args, approval, key)
             return self._begin_wait(str(args.get("name") or ""), args.get("arguments"),
                                     str(args.get("until") or "success"), args.get("timeout"))
         except (CmldynError, TypeError, ValueError, OverflowError) as error:
@@ -471,17 +470,14 @@ class Toolbox:
             return None
         tool, args, approval = _CURRENT.call
         if approval is None:
-            preview = self.preview(op, kwargs)
-            return Reply(self._json({"confirmation_needed": preview}),
-                         confirm=Confirmation(ask_text(preview), preview, self.approvals.mint(tool, args)))
+            shown = preview(self.sender, op, kwargs, classify(op))
+            return Reply(self._json({"confirmation_needed": shown}),
+                         confirm=Confirmation(ask_text(shown), shown, self.approvals.mint(tool, args)))
         self.approvals.redeem(approval.state, tool, args)
         if not approval.approved:
             said = {"decline": "declined", "cancel": "dismissed"}.get(approval.action, "did not approve")
             raise ToolError(f"not sent: the person {said} {op.name} ({op.method.upper()} {op.path})")
         return None
-
-    def preview(self, op: OperationModel, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return preview(self.sender, op, kwargs, classify(op))
 
     # ------------------------------------------------------------ results: text and structured content
 
@@ -545,9 +541,10 @@ class Toolbox:
         if query:
             plain = jmespath_search(str(query), plain)
             shape = "query"
-        masked = json.loads(redact(json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False,
-                                              default=str), self.sender.transport.secrets))
-        text = self._cut_text(json.dumps(masked, ensure_ascii=False, indent=1))
+        whole = redact(json.dumps(mask(plain, reveal_env=self.policy.reveal_env), ensure_ascii=False, indent=1,
+                                  default=str), self.sender.transport.secrets)
+        masked = json.loads(whole)  # the structure as redacted as the text
+        text = self._cut_text(whole)
         kept, cut = fit(masked, self.policy.max_result - 600)
         note = (f"cut to fit the {self.policy.max_result / 1024:.0f} KiB limit: lists keep their first items; narrow it "
                 "with query, max_items or the operation's own filters") if cut else None
@@ -588,3 +585,10 @@ def _ramped(sleep: Any) -> Any:
         sleep(min(seconds, next(steps, seconds)))
 
     return wait
+
+
+def key_digest(key: str) -> str:
+    """What stands for a caller's own key where one is kept or compared (its clients, whose tasks are whose)."""
+    import hashlib
+
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
