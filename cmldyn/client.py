@@ -22,7 +22,7 @@ from .errors import ContractError, CredentialError, OperationError, ParamError, 
 from .extras import Pool, RawAnswer, split_extras, with_http_info, with_timeout
 from .jsonvalue import JSON, to_plain
 from .loader import LoadedSpec, SpecLoader, SpecSource, default_spec_url, open_cache
-from .model import OperationInfo, OperationModel, item_path
+from .model import OperationInfo, OperationModel, item_path, resource_path
 from .request import PreparedRequest, prepare
 from .results import Result, decode_answer, decode_body, error_from_response, wrap_answer
 from .settings import Settings, normalize_host
@@ -427,12 +427,9 @@ class Client:
         origin = getattr(target, "_origin", None) if isinstance(target, Result) else None
         if origin is None:
             raise ParamError("wait() takes a result this client returned, or a get operation and its arguments")
-        path, creates = item_path(*origin)
-        if creates:  # POST to a collection made a new item: fetch it by its id
-            ident = target.get("id")
-            if not ident:
-                raise ParamError("cannot tell how to fetch this result again (no id); pass a get operation instead")
-            path = f"{path}/{quote(str(ident), safe='')}"
+        path = resource_path(origin[0], origin[1], target)  # a POST to a collection made a new item: by its id
+        if path is None:
+            raise ParamError("cannot tell how to fetch this result again (no id); pass a get operation instead")
         found = self.model.match("get", path)
         if found is None:
             raise ParamError(f"no get operation fetches {path}; pass one: api.wait(api.get_..., ...)")

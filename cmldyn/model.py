@@ -23,7 +23,7 @@ from .schema import Schema, SchemaGraph, escape, type_label
 from .security import read_schemes, requirements
 from .spec import HTTP_METHODS, Spec
 
-__all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "item_path", "spec_guard"]
+__all__ = ["OperationInfo", "OperationModel", "Param", "ServiceModel", "item_path", "resource_path", "spec_guard"]
 
 
 _PATH_PARAM = re.compile(r"\{([^{}]+)\}")
@@ -582,3 +582,15 @@ def item_path(method: str, path: str) -> tuple[str, bool]:
     if ":" in last:
         return path.rsplit(":", 1)[0], False
     return path, method.upper() == "POST"
+
+
+def resource_path(method: str, path: str, answer: Any) -> str | None:
+    """The path of the resource a call's ``answer`` is: :func:`item_path`, and for a create the new item's
+    ``id`` appended (quoted as one segment); None for a create whose answer has no id."""
+    from urllib.parse import quote
+
+    base, creates = item_path(method, path)
+    if not creates:
+        return base
+    ident = answer.get("id") if hasattr(answer, "get") else None
+    return f"{base}/{quote(str(ident), safe='')}" if ident else None

@@ -8,7 +8,7 @@ result (an ``isError`` result where the workload failed). ``tasks/cancel`` stops
 next poll and stops the workload itself where the spec has a stop operation for it (``POST …:stop``)
 and the server's flags allow that operation without a person's approval; otherwise the task says the
 workload goes on, and why. Tasks are kept in memory for :data:`KEEP_SECONDS` after they end, at most
-:data:`MAX_TASKS`, and at most ``max_running`` follow workloads at once. May import: errors, jsonvalue, model, mcp.tools.
+:data:`MAX_TASKS`, and at most ``max_running`` follow workloads at once. May import: errors, model, mcp.tools.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..errors import CmldynError
-from ..jsonvalue import to_plain
 from .tools import Reply, Toolbox, Waiting
 
 __all__ = ["EXTENSION", "KEEP_SECONDS", "MAX_TASKS", "Task", "TaskBoard", "stop_workload"]
@@ -148,20 +147,15 @@ class TaskBoard:
 def stop_workload(toolbox: Toolbox, waiting: Waiting) -> str:
     """After a cancelled wait: stop what it followed where the spec has a stop operation for it and the
     flags allow that operation without a person's approval; the task's last message either way."""
-    from urllib.parse import quote
-
-    from ..model import item_path
+    from ..model import resource_path
 
     client = waiting.client or toolbox.api  # the key the wait was started with
     origin = getattr(waiting.first, "_origin", None)
     if origin is None:
         return f"cancelled: stopped waiting; {waiting.noun} was not stopped (cannot tell where it is)"
-    path, creates = item_path(*origin)
-    if creates:
-        ident = to_plain(waiting.first).get("id") if isinstance(to_plain(waiting.first), dict) else None
-        if not ident:
-            return f"cancelled: stopped waiting; {waiting.noun} was not stopped (its answer has no id)"
-        path = f"{path}/{quote(str(ident), safe='')}"
+    path = resource_path(origin[0], origin[1], waiting.first)
+    if path is None:
+        return f"cancelled: stopped waiting; {waiting.noun} was not stopped (its answer has no id)"
     found = client.model.match("post", path + ":stop")
     if found is None:
         return f"cancelled: stopped waiting; {waiting.noun} goes on (the API has no operation that stops it)"
