@@ -136,8 +136,9 @@ def examples_of(api: Client) -> list[tuple[str, int, str]]:
     return checked
 
 
-def render_skill(api: Client, *, source: str) -> str:
-    """The skill's Markdown for ``api``'s spec; ``source`` names where the spec came from."""
+def render_skill(api: Client, *, source: str, examples: list[tuple[str, int, str]] | None = None) -> str:
+    """The skill's Markdown for ``api``'s spec; ``source`` names where the spec came from; ``examples`` as
+    :func:`examples_of` makes them (made here when not given)."""
     spec = api.spec
     title = spec.title or "the API"
     ops = list(api.model.operations.values())
@@ -194,7 +195,7 @@ def render_skill(api: Client, *, source: str) -> str:
                   "- Job arguments reach the script only through the `JOB_ARGUMENTS` environment variable.",
                   "- Schedules without a timezone are read as America/Los_Angeles.", ""]
     lines += ["## Examples", "", "Each example's comment starts with the exit code the command ends with.", ""]
-    for command, code, what in examples_of(api):
+    for command, code, what in examples if examples is not None else examples_of(api):
         lines += [f"```sh\n# {code}: {what}\n{command}\n```", ""]
     lines += ["## Operations by tag" if len(tags) > 1 else "## Operations by resource", "",
               "Each: the name, its method and path, what it does, and what a call must give (path values "
@@ -229,7 +230,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
     api = ctx.client(need_host=False)
     source = "the built-in simulator" if ctx.settings.demo else (ctx.settings.spec or ctx.settings.host or "")
-    text = render_skill(api, source=source) + "\n"
+    examples = examples_of(api)  # each built once: they are counted below too
+    text = render_skill(api, source=source, examples=examples) + "\n"
     if args.out == "-":
         ctx.stdout.write(text)
         return Exit.OK
@@ -256,5 +258,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {safe_text(path)}: {error.strerror or error}") from None
     ops = len(api.model.operations)
     ctx.stdout.write(f"wrote {safe_text(path)} ({len(text.encode()) // 1024} KB): {ops} operations, "
-                     f"{len(examples_of(api))} examples\n")
+                     f"{len(examples)} examples\n")
     return Exit.OK
